@@ -1,0 +1,1 @@
+"""Environments: compiled models that mirror gymnasium envs step for step, and any gymnasium env."""

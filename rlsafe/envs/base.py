@@ -1,0 +1,95 @@
+"""What every environment shares: its config, the gymnasium env it is (or mirrors), its limits."""
+
+from __future__ import annotations
+
+import difflib
+import sys
+from dataclasses import dataclass, field
+from typing import Any, Dict, Optional
+
+import gymnasium
+import numpy as np
+
+
+@dataclass
+class EnvConfig:
+    """Which gymnasium environment to train on, and how."""
+
+    id: str = "CartPole-v1"  #: gymnasium id, e.g. CartPole-v1 or Acrobot-v1
+    kwargs: Dict[str, Any] = field(default_factory=dict)  #: keyword arguments for gymnasium.make
+    max_episode_steps: Optional[int] = None  #: time limit (truncation); null: the registered one
+
+    def check(self, key: str) -> None:
+        if self.max_episode_steps is not None and self.max_episode_steps < 1:
+            raise ValueError(f"{key}.max_episode_steps={self.max_episode_steps} must be >= 1 or null")
+
+
+def gym_spec(env_id: str, key: str = "env.id") -> gymnasium.envs.registration.EnvSpec:
+    """gymnasium's spec for ``env_id``, or a ValueError with the closest registered ids."""
+    try:
+        return gymnasium.spec(env_id)
+    except gymnasium.error.Error:
+        close = difflib.get_close_matches(env_id, list(gymnasium.registry), n=3, cutoff=0.5)
+        hint = f" Did you mean {' or '.join(close)}?" if close else ""
+        raise ValueError(f"{key}={env_id} is not a registered gymnasium environment.{hint}") from None
+
+
+class Env:
+    """An environment as the runner sees it: spaces, time limit, and how to make the real thing.
+
+    Subclasses with a compiled model set ``kernels`` (``env_reset`` and ``env_step``, see
+    :mod:`rlsafe.loop`), ``params`` and ``state_dim``; without them the env is stepped in Python.
+    """
+
+    Config = EnvConfig
+    kernels: dict | None = None
+    #: names of the per-step signals ``env_step`` writes into ``aux`` (and gymnasium's ``info``)
+    aux_names: tuple[str, ...] = ()
+
+    def __init__(self, config: EnvConfig, key: str = "env"):
+        self.config = config
+        self.spec = gym_spec(config.id, f"{key}.id")
+        try:
+            probe = self.make_gym()
+        except Exception as err:  # gymnasium raises many types for bad kwargs or missing extras
+            raise ValueError(
+                f"{key}: gymnasium.make({config.id!r}, **{dict(config.kwargs)}) failed: "
+                f"{type(err).__name__}: {err}"
+            ) from None
+        self.observation_space = probe.observation_space
+        self.action_space = probe.action_space
+        probe.close()
+        if not isinstance(self.action_space, gymnasium.spaces.Discrete):
+            raise ValueError(
+                f"{key}.id={config.id} has the action space {self.action_space}; tabular agents "
+                "need a Discrete one"
+            )
+        self.n_actions = int(self.action_space.n)
+        limit = config.max_episode_steps or self.spec.max_episode_steps
+        #: steps after which an episode is truncated; sys.maxsize where there is no limit
+        self.max_steps = int(limit) if limit else sys.maxsize
+        self.reward_threshold = self.spec.reward_threshold
+
+    @property
+    def compiled(self) -> bool:
+        return self.kernels is not None
+
+    def make_gym(self, **kwargs) -> gymnasium.Env:
+        """The gymnasium env this one is (or mirrors), with the same time limit."""
+        return gymnasium.make(
+            self.config.id,
+            max_episode_steps=self.config.max_episode_steps,
+            **{**dict(self.config.kwargs), **kwargs},
+        )
+
+    def make_rng(self, seed: int) -> np.random.Generator:
+        """The generator gymnasium's ``reset(seed=seed)`` gives the env: same stream, same draws."""
+        return gymnasium.utils.seeding.np_random(seed)[0]
+
+    def make_state(self) -> np.ndarray:
+        return np.zeros(getattr(self, "state_dim", 1))  # (state_dim,)
+
+    def describe(self) -> dict:
+        return {"id": self.config.id, "kwargs": dict(self.config.kwargs),
+                "max_episode_steps": None if self.max_steps == sys.maxsize else self.max_steps,
+                "compiled": self.compiled, "reward_threshold": self.reward_threshold}

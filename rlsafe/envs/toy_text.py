@@ -1,0 +1,88 @@
+"""FrozenLake, Taxi and CliffWalking, compiled from the model gymnasium itself holds (``env.P``).
+
+gymnasium's toy-text envs step by ``categorical_sample``: one ``np_random.random()`` per reset
+(over the initial-state distribution) and per step (over the transitions of ``P[s][a]``), taking
+the first index whose running sum exceeds the draw (index 0 if none does). The kernels do the same
+with the same generator, so observations, rewards, flags and the random stream all match.
+
+Padded model arrays, with ``K`` the most transitions of any (s, a):
+``prob`` float64 (S, A, K), ``next_state`` int64 (S, A, K), ``reward`` float64 (S, A, K),
+``terminal`` bool (S, A, K), ``n_next`` int64 (S, A), ``start`` float64 (S,).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rlsafe.envs.base import Env, EnvConfig
+from rlsafe.jit import jit
+
+
+@jit
+def _categorical(prob, n, u):
+    """gymnasium's ``categorical_sample``: first i with cumsum(prob[:n])[i] > u, else 0."""
+    total = 0.0
+    for i in range(n):
+        total += prob[i]
+        if total > u:
+            return i
+    return 0
+
+
+@jit
+def reset(params, state, rng, obs):
+    start = params[5]
+    s = _categorical(start, start.shape[0], rng.random())
+    state[0] = s
+    obs[0] = s
+
+
+@jit
+def step(params, state, action, rng, obs, aux):
+    prob, next_state, reward, terminal, n_next, _ = params
+    s = int(state[0])
+    i = _categorical(prob[s, action], n_next[s, action], rng.random())
+    s2 = next_state[s, action, i]
+    state[0] = s2
+    obs[0] = s2
+    return reward[s, action, i], terminal[s, action, i]
+
+
+def model_arrays(unwrapped) -> tuple:
+    """The padded arrays of a toy-text env's ``P`` and initial-state distribution."""
+    P = unwrapped.P
+    n_states, n_actions = len(P), len(P[0])
+    k = max(len(P[s][a]) for s in P for a in P[s])
+    prob = np.zeros((n_states, n_actions, k))  # (S, A, K)
+    next_state = np.zeros((n_states, n_actions, k), dtype=np.int64)  # (S, A, K)
+    reward = np.zeros((n_states, n_actions, k))  # (S, A, K)
+    terminal = np.zeros((n_states, n_actions, k), dtype=np.bool_)  # (S, A, K)
+    n_next = np.zeros((n_states, n_actions), dtype=np.int64)  # (S, A)
+    for s in range(n_states):
+        for a in range(n_actions):
+            n_next[s, a] = len(P[s][a])
+            for i, (p, s2, r, t) in enumerate(P[s][a]):
+                prob[s, a, i], next_state[s, a, i], reward[s, a, i], terminal[s, a, i] = p, s2, r, t
+    start = np.asarray(unwrapped.initial_state_distrib, dtype=np.float64)  # (S,)
+    return prob, next_state, reward, terminal, n_next, start
+
+
+class ToyText(Env):
+    """A toy-text env (FrozenLake, Taxi, CliffWalking) run from its own model ``P``."""
+
+    kernels = {"env_reset": reset, "env_step": step}
+    state_dim = 1
+
+    def __init__(self, config: EnvConfig, key: str = "env"):
+        super().__init__(config, key)
+        if config.kwargs.get("fickle_passenger"):
+            raise ValueError(
+                f"{key}.kwargs.fickle_passenger=true changes Taxi's destination outside its model "
+                "P, so it cannot be compiled: use env=gym env.id=Taxi-v4 for it"
+            )
+        probe = self.make_gym()
+        unwrapped = probe.unwrapped
+        if not hasattr(unwrapped, "P"):
+            raise ValueError(f"{key}.id={config.id} has no model P: use env=gym for it")
+        self.params = model_arrays(unwrapped)
+        probe.close()

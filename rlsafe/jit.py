@@ -1,0 +1,135 @@
+"""The one place numba is configured, plus the kernels every component shares.
+
+Two kinds of jitted code live in rlsafe:
+
+* **Component kernels** (an env's ``reset``/``step``, a discretizer's ``discretize``, an agent's
+  ``begin``/``learn``/``greedy``) are compiled with :data:`jit` and are *not* cached on their own.
+* **Loops** (:mod:`rlsafe.loop`) call those kernels by name. :func:`specialize` writes one small
+  module per combination of components into the cache directory, binding the names with plain
+  imports, and numba caches that module. The cached loop carries its callees' machine code, so a
+  warm start compiles nothing, and the file name hashes rlsafe's own source, so editing any kernel
+  gives a fresh module instead of stale machine code (numba does not track callees' files).
+
+Passing jitted functions as arguments or closing over them would be simpler, but numba then keys
+its cache on the dispatcher's per-process identity and recompiles in every process.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.util
+import os
+import sys
+import tempfile
+from pathlib import Path
+from types import ModuleType
+
+import numba
+import numpy as np
+
+#: Options for every kernel: no fastmath (compiled envs must match gymnasium bit for bit) and no
+#: GIL, so that independent seeds can run side by side in threads.
+JIT_OPTIONS = {"nogil": True, "fastmath": False}
+
+#: Decorator for component kernels.
+jit = numba.njit(**JIT_OPTIONS)
+
+_BINDINGS_BEGIN = "# --- bindings: replaced by rlsafe.jit.specialize ---"
+_BINDINGS_END = "# --- end of bindings ---"
+
+
+@jit
+def argmax_random_tie(row, rng):
+    """Index of the largest entry of ``row`` (1-D), ties broken uniformly with ``rng``.
+
+    Draws from ``rng`` only when there is a tie, so a table without ties consumes no randomness.
+    """
+    best = row[0]
+    count = 1
+    for i in range(1, row.shape[0]):
+        v = row[i]
+        if v > best:
+            best = v
+            count = 1
+        elif v == best:
+            count += 1
+    if count == 1:
+        for i in range(row.shape[0]):
+            if row[i] == best:
+                return i
+    k = rng.integers(0, count)
+    for i in range(row.shape[0]):
+        if row[i] == best:
+            if k == 0:
+                return i
+            k -= 1
+    return -1  # unreachable
+
+
+def cache_dir() -> Path:
+    """Where specialized loop modules (and, through numba, their machine code) are kept.
+
+    ``$RLSAFE_CACHE_DIR``, else ``$NUMBA_CACHE_DIR/rlsafe``, else ``~/.cache/rlsafe``: never the
+    package directory, so an installation that is read-only still caches.
+    """
+    if os.environ.get("RLSAFE_CACHE_DIR"):
+        return Path(os.environ["RLSAFE_CACHE_DIR"])
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return Path(os.environ["NUMBA_CACHE_DIR"]) / "rlsafe"
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "rlsafe"
+
+
+@functools.cache
+def _source_fingerprint() -> str:
+    """Hash of rlsafe's own source and the numba/numpy versions: any change gives new modules."""
+    digest = hashlib.sha256(f"{numba.__version__} {np.__version__} {sys.version}".encode())
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.rglob("*.py")):
+        digest.update(str(path.relative_to(package)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+@functools.cache
+def specialize(template: str, **bindings) -> ModuleType:
+    """Return ``template`` (a module name such as ``"rlsafe.loop"``) with its names bound.
+
+    Each keyword binds a name of the template's bindings block to a module-level jitted function,
+    e.g. ``env_step=rlsafe.envs.cartpole.step``. Names left unbound stay ``None``: the loops that
+    use them are then never called (numba compiles lazily).
+    """
+    spec = importlib.util.find_spec(template)
+    source = Path(spec.origin).read_text()
+    head, rest = source.split(_BINDINGS_BEGIN)
+    block, tail = rest.split(_BINDINGS_END)
+    names = [line.split("=")[0].strip() for line in block.strip().splitlines()]
+    unknown = sorted(set(bindings) - set(names))
+    if unknown:
+        raise TypeError(f"{template} has no binding named {unknown}; its bindings are {names}")
+    lines = []
+    for name in names:
+        fn = bindings.get(name)
+        if fn is None:
+            lines.append(f"{name} = None")
+        else:
+            lines.append(f"from {fn.__module__} import {fn.__name__} as {name}")
+    text = head + _BINDINGS_BEGIN + "\n" + "\n".join(lines) + "\n" + _BINDINGS_END + tail
+    key = hashlib.sha256((_source_fingerprint() + text).encode()).hexdigest()[:20]
+    module_name = f"rlsafe_specialized_{template.rsplit('.', 1)[-1]}_{key}"
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    directory = cache_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{module_name}.py"
+    if not path.exists():  # write once, atomically: numba keys its cache on the file's mtime
+        fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    module_spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(module_spec)
+    sys.modules[module_name] = module
+    module_spec.loader.exec_module(module)
+    return module

@@ -1,0 +1,167 @@
+"""The fused training and evaluation loops: a template that :func:`rlsafe.jit.specialize` binds.
+
+The names in the bindings block are the component kernels. Their contracts (shapes, dtypes):
+
+* ``env_reset(env_params, env_state, rng, obs)``: start an episode; writes ``env_state`` (float64,
+  the env's internal state) and ``obs`` (float64 ``(obs_dim,)``, the observation gymnasium would
+  return, converted exactly).
+* ``env_step(env_params, env_state, action, rng, obs, aux) -> (reward, terminated)``: one step;
+  writes ``env_state``, ``obs`` and ``aux`` (float64 ``(n_aux,)``: per-step signals such as a
+  cost). Truncation is the loop's job (``max_steps``), as gymnasium's TimeLimit is a wrapper.
+* ``discretize(disc_params, obs, clipped) -> int``: the tabular state; adds 1 to ``clipped[d]``
+  for each dimension ``d`` that lay outside its range.
+* ``agent_schedule(agent_params, progress, hp)``: writes this episode's hyperparameters ``hp``.
+* ``agent_begin(tables, s, hp, rng) -> a``: first action of an episode.
+* ``agent_learn(tables, s, a, r, s2, terminated, hp, rng) -> (a2, td_error)``: learn from one
+  transition and choose the next action; bootstraps unless ``terminated``.
+* ``agent_greedy(tables, s, rng) -> a``: the greedy action, ties broken with ``rng``.
+
+Kernels never log and never touch Python objects; the loops return to Python after a chunk.
+"""
+
+import math
+
+import numba
+
+from rlsafe.jit import JIT_OPTIONS
+
+# --- bindings: replaced by rlsafe.jit.specialize ---
+env_reset = None
+env_step = None
+discretize = None
+agent_schedule = None
+agent_begin = None
+agent_learn = None
+agent_greedy = None
+# --- end of bindings ---
+
+cached = numba.njit(cache=True, **JIT_OPTIONS)
+
+#: ``train`` status codes.
+OK = 0
+NONFINITE_TD = 1  # a TD error was NaN or infinite: the Q-values are diverging
+
+
+@cached
+def train(
+    env_params, env_state, env_rng,
+    disc_params,
+    agent_params, tables, agent_rng,
+    first_episode, total_episodes, max_steps,
+    obs, aux, hp,
+    ep_return, ep_length, ep_terminated, ep_aux, ep_hp,
+    visits, clipped, counts, td_stats,
+):  # fmt: skip
+    """Train for ``ep_return.shape[0]`` episodes, numbered from ``first_episode``.
+
+    Per episode ``e`` it writes ``ep_return[e]`` (float64), ``ep_length[e]`` (int64),
+    ``ep_terminated[e]`` (bool), ``ep_aux[e]`` (``(n_aux,)`` sums of the per-step signals) and
+    ``ep_hp[e]`` (the hyperparameters used). It accumulates ``visits`` (int64 ``(S, A)``),
+    ``clipped`` (int64 ``(obs_dim,)``), ``counts`` (int64: env steps, observations) and
+    ``td_stats`` (float64: sum, sum of squares, max |td|). Modifies ``tables`` and both generators.
+
+    Returns ``(episodes_done, status)``; ``status`` is ``OK`` or ``NONFINITE_TD`` (it then stops
+    at once, inside the episode ``episodes_done``).
+    """
+    n_aux = aux.shape[0]
+    for e in range(ep_return.shape[0]):
+        agent_schedule(agent_params, (first_episode + e) / total_episodes, hp)
+        ep_hp[e, :] = hp
+        env_reset(env_params, env_state, env_rng, obs)
+        counts[1] += 1
+        s = discretize(disc_params, obs, clipped)
+        a = agent_begin(tables, s, hp, agent_rng)
+        total = 0.0
+        for k in range(n_aux):
+            ep_aux[e, k] = 0.0
+        t = 0
+        terminated = False
+        while True:
+            reward, terminated = env_step(env_params, env_state, a, env_rng, obs, aux)
+            t += 1
+            counts[0] += 1
+            counts[1] += 1
+            s2 = discretize(disc_params, obs, clipped)
+            visits[s, a] += 1
+            a2, td = agent_learn(tables, s, a, reward, s2, terminated, hp, agent_rng)
+            if not math.isfinite(td):
+                ep_length[e] = t
+                return e, NONFINITE_TD
+            td_stats[0] += td
+            td_stats[1] += td * td
+            td_stats[2] = max(td_stats[2], abs(td))
+            total += reward
+            for k in range(n_aux):
+                ep_aux[e, k] += aux[k]
+            if terminated or t >= max_steps:
+                break
+            s = s2
+            a = a2
+        ep_return[e] = total
+        ep_length[e] = t
+        ep_terminated[e] = terminated
+    return ep_return.shape[0], OK
+
+
+@cached
+def evaluate(
+    env_params, env_state, env_rng,
+    disc_params,
+    tables, rng,
+    max_steps,
+    obs, aux, clipped,
+    ep_return, ep_length, ep_aux,
+):  # fmt: skip
+    """Run ``ep_return.shape[0]`` episodes with the greedy policy; nothing is learned.
+
+    Writes ``ep_return`` (float64), ``ep_length`` (int64) and ``ep_aux`` (float64
+    ``(E, n_aux)``); advances the evaluation generators ``env_rng`` and ``rng``.
+    """
+    n_aux = aux.shape[0]
+    for e in range(ep_return.shape[0]):
+        env_reset(env_params, env_state, env_rng, obs)
+        s = discretize(disc_params, obs, clipped)
+        total = 0.0
+        for k in range(n_aux):
+            ep_aux[e, k] = 0.0
+        t = 0
+        while True:
+            a = agent_greedy(tables, s, rng)
+            reward, terminated = env_step(env_params, env_state, a, env_rng, obs, aux)
+            t += 1
+            total += reward
+            for k in range(n_aux):
+                ep_aux[e, k] += aux[k]
+            if terminated or t >= max_steps:
+                break
+            s = discretize(disc_params, obs, clipped)
+        ep_return[e] = total
+        ep_length[e] = t
+
+
+# Entry points for the Python-stepped path (any gymnasium env): the same kernels, cached here.
+
+
+@cached
+def observe(disc_params, obs, clipped):
+    return discretize(disc_params, obs, clipped)
+
+
+@cached
+def schedule(agent_params, progress, hp):
+    agent_schedule(agent_params, progress, hp)
+
+
+@cached
+def begin(tables, s, hp, rng):
+    return agent_begin(tables, s, hp, rng)
+
+
+@cached
+def learn(tables, s, a, r, s2, terminated, hp, rng):
+    return agent_learn(tables, s, a, r, s2, terminated, hp, rng)
+
+
+@cached
+def greedy(tables, s, rng):
+    return agent_greedy(tables, s, rng)
