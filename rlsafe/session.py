@@ -75,6 +75,9 @@ class Session:
         else:
             self.gym, self.eval_gym = env.make_gym(), env.make_gym()
         self.loops = specialize("rlsafe.loop", **kernels)
+        if env.compiled:  # compile (or load from the cache) now, so that chunks time only work
+            self.train(0)
+            self.evaluate(0)
 
     def train(self, n: int) -> Chunk:
         """Train ``n`` more episodes."""

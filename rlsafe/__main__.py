@@ -1,0 +1,3 @@
+from rlsafe.run import main
+
+main()

@@ -1,0 +1,158 @@
+"""The schema every config is checked against, and the one function that turns a config into parts.
+
+Each config group node (``env``, ``discretizer``, ``agent``) names its class with ``_target_``;
+the class carries its settings as a dataclass (``Class.Config``). :func:`build` merges the node
+into that dataclass (wrong types and unknown keys fail there), runs the dataclass's ``check``
+(ranges), then builds the parts, which check what only they can (a discretizer that does not fit
+the env's observation space, a table too large for memory). Every failure is a :class:`ConfigError`
+naming the key, the bad value and what is allowed.
+
+:class:`ValidateConfig` runs :func:`build` as a Hydra callback before Hydra creates the run
+directory, so a bad config leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import sys
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from hydra.experimental.callback import Callback
+from hydra.utils import get_class
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+
+class ConfigError(ValueError):
+    """A config value that cannot work; the message names the key and the fix."""
+
+
+@dataclass
+class RunnerConfig:
+    """How long to train, and when and how much to evaluate."""
+
+    episodes: int = 1000  #: training episodes
+    chunk_episodes: int = 100  #: episodes per call into the compiled loop, and per log line
+    eval_every: int = 100  #: episodes between evaluations of the greedy policy (and at the end)
+    eval_episodes: int = 100  #: episodes per evaluation, on a separately seeded env
+    progress: Optional[bool] = None  #: progress bar; null: on when stderr is a terminal
+    max_table_mb: float = 4096.0  #: refuse tables larger than this (MiB) before allocating them
+
+    def check(self, key: str) -> None:
+        for name in ("episodes", "chunk_episodes", "eval_every", "eval_episodes"):
+            value = getattr(self, name)
+            if value < 1:
+                raise ValueError(f"{key}.{name}={value} must be >= 1")
+
+
+@dataclass
+class LoggerConfig:
+    """What goes to TensorBoard."""
+
+    tensorboard: bool = True  #: write TensorBoard events to the run directory
+    episode_scalars: bool = True  #: one point per training episode (return, length)
+
+
+@dataclass
+class Parts:
+    """A checked config, built: what the runner needs."""
+
+    config: DictConfig
+    seed: int
+    runner: RunnerConfig
+    logger: LoggerConfig
+    env: Any
+    discretizer: Any
+    agent: Any
+
+
+def _typed(node: Any, schema: type, key: str) -> Any:
+    """Merge ``node`` into ``schema`` (a dataclass) and check it; ConfigError on any problem."""
+    data = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else dict(node)
+    data.pop("_target_", None)
+    fields = [f.name for f in dataclasses.fields(schema)]
+    for name in data:
+        if name not in fields:
+            close = difflib.get_close_matches(name, fields, n=1)
+            hint = f" Did you mean {key}.{close[0]}?" if close else ""
+            raise ConfigError(
+                f"{key}.{name} is not a setting of {schema.__name__}; its settings are "
+                f"{', '.join(fields) or 'none'}.{hint}"
+            )
+    try:
+        merged = OmegaConf.merge(OmegaConf.structured(schema), data)
+        value = OmegaConf.to_object(merged)
+    except OmegaConfBaseException as err:
+        full_key = f"{key}.{err.full_key}" if getattr(err, "full_key", None) else key
+        bad = OmegaConf.select(OmegaConf.create(data), str(err.full_key)) if err.full_key else None
+        reason = str(err.msg).splitlines()[0] if getattr(err, "msg", None) else str(err)
+        raise ConfigError(f"{full_key}={bad!r} is invalid: {reason}") from None
+    if hasattr(value, "check"):
+        try:
+            value.check(key)
+        except ValueError as err:
+            raise ConfigError(str(err)) from None
+    return value
+
+
+def _part_class(cfg: DictConfig, group: str) -> type:
+    node = cfg.get(group)
+    if not isinstance(node, DictConfig) or "_target_" not in node:
+        raise ConfigError(f"{group} is not set: choose one with {group}=<name> (see configs/{group}/)")
+    return get_class(node._target_)
+
+
+def build(cfg: DictConfig) -> Parts:
+    """Check ``cfg`` and build its env, discretizer and agent; raises ConfigError."""
+    seed = cfg.get("seed", 0)
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ConfigError(f"seed={seed!r} must be a whole number >= 0")
+    runner = _typed(cfg.get("runner", {}), RunnerConfig, "runner")
+    logger = _typed(cfg.get("logger", {}), LoggerConfig, "logger")
+    try:
+        env_cls = _part_class(cfg, "env")
+        env = env_cls(_typed(cfg.env, env_cls.Config, "env"))
+        disc_cls = _part_class(cfg, "discretizer")
+        discretizer = disc_cls(_typed(cfg.discretizer, disc_cls.Config, "discretizer"),
+                               env.observation_space)
+        agent_cls = _part_class(cfg, "agent")
+        agent_config = _typed(cfg.agent, agent_cls.Config, "agent")
+    except ConfigError:
+        raise
+    except ValueError as err:  # a part's own check (spaces, ranges it alone can know)
+        raise ConfigError(str(err)) from None
+    n_states, n_actions = discretizer.n_states, env.n_actions
+    table_mb = (agent_cls.table_bytes(n_states, n_actions) + 8 * n_states * n_actions) / 2**20
+    if table_mb > runner.max_table_mb:
+        raise ConfigError(
+            f"the tables for {n_states:,} states x {n_actions} actions would take {table_mb:,.0f} "
+            f"MiB (the agent's tables plus visit counts), over runner.max_table_mb="
+            f"{runner.max_table_mb:g}: use fewer discretizer.bins, or raise runner.max_table_mb"
+        )
+    agent = agent_cls(agent_config, n_states, n_actions)
+    return Parts(cfg, seed, runner, logger, env, discretizer, agent)
+
+
+class ValidateConfig(Callback):
+    """Hydra callback: check the composed config before Hydra creates the run directory.
+
+    Hydra turns exceptions raised in callbacks into warnings, so a bad config ends the process
+    here with the message and exit status 2 instead.
+    """
+
+    def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
+        self._check(config)
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        self._check(config)  # the shared part; each job's own values are checked in the job
+
+    @staticmethod
+    def _check(config: DictConfig) -> None:
+        task = OmegaConf.masked_copy(config, [k for k in config if k != "hydra"])
+        try:
+            build(task)
+        except ConfigError as err:
+            print(f"rlsafe: config error: {err}", file=sys.stderr, flush=True)
+            raise SystemExit(2) from None

@@ -1,0 +1,90 @@
+"""TensorBoard output of a run: fixed tag names, one run directory, hparams included.
+
+Every scalar's step is the number of training episodes completed when it was measured, so
+training and evaluation curves share one x axis. Tags:
+
+====================================  =====================================================
+``train/episode_return``              return of each training episode
+``train/episode_length``              length (steps) of each training episode
+``train/<hyperparameter>``            the agent's schedules, e.g. ``train/alpha``, ``train/epsilon``
+``train/td_error_mean``, ``_rms``,    TD errors of the chunk (mean, root mean square, largest |.|)
+``train/td_error_max_abs``
+``train/states_visited_fraction``     fraction of the tabular states visited so far
+``train/clipped_fraction/<d>``        fraction of observations clipped in dimension d so far
+``perf/steps_per_second``             env steps per second of the chunk (learning included)
+``perf/env_steps``                    env steps so far
+``eval/return_mean``, ``_std``        greedy policy's return over the evaluation episodes
+``eval/length_mean``                  greedy policy's mean episode length
+``hparams/<metric>``                  final metrics, tied to the run's hyperparameters
+``config`` (text)                     the resolved config
+====================================  =====================================================
+
+tensorboardX's ``add_hparams`` writes to a new sub-run; here the hparams summaries go to the
+run's own event file, so TensorBoard's HParams view and the scalars show one run per job.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from tensorboardX import SummaryWriter
+from tensorboardX.summary import hparams as hparams_summary
+
+
+class TensorBoard:
+    """Writes a run's TensorBoard events; every method does nothing when disabled."""
+
+    def __init__(self, run_dir: str, enabled: bool = True, episode_scalars: bool = True):
+        self.writer = SummaryWriter(logdir=str(run_dir), flush_secs=10) if enabled else None
+        self.episode_scalars = episode_scalars
+
+    def text(self, tag: str, markdown: str) -> None:
+        if self.writer:
+            self.writer.add_text(tag, markdown, 0)
+
+    def chunk(self, chunk, hparam_names, session) -> None:
+        """Scalars of one training chunk (a :class:`rlsafe.session.Chunk`)."""
+        w = self.writer
+        if not w or chunk.returns.shape[0] == 0:
+            return
+        first = chunk.first_episode + 1
+        end = chunk.first_episode + chunk.returns.shape[0]
+        if self.episode_scalars:
+            for i, (ret, length) in enumerate(zip(chunk.returns.tolist(), chunk.lengths.tolist())):
+                w.add_scalar("train/episode_return", ret, first + i)
+                w.add_scalar("train/episode_length", length, first + i)
+        for k, name in enumerate(hparam_names):
+            w.add_scalar(f"train/{name}", chunk.hparams[-1, k], end)
+        n = max(chunk.steps, 1)
+        td_sum, td_sq, td_max = chunk.td_stats.tolist()
+        w.add_scalar("train/td_error_mean", td_sum / n, end)
+        w.add_scalar("train/td_error_rms", (td_sq / n) ** 0.5, end)
+        w.add_scalar("train/td_error_max_abs", td_max, end)
+        w.add_scalar("train/states_visited_fraction", float((session.visits.sum(1) > 0).mean()), end)
+        observations = max(int(session.counts[1]), 1)
+        for d, clipped in enumerate(session.clipped.tolist()):
+            w.add_scalar(f"train/clipped_fraction/{d}", clipped / observations, end)
+        w.add_scalar("perf/steps_per_second", chunk.steps / max(chunk.seconds, 1e-9), end)
+        w.add_scalar("perf/env_steps", int(session.counts[0]), end)
+
+    def evaluation(self, episode: int, evaluation) -> None:
+        if self.writer:
+            self.writer.add_scalar("eval/return_mean", float(np.mean(evaluation.returns)), episode)
+            self.writer.add_scalar("eval/return_std", float(np.std(evaluation.returns)), episode)
+            self.writer.add_scalar("eval/length_mean", float(np.mean(evaluation.lengths)), episode)
+
+    def hparams(self, hparams: dict, metrics: dict, episode: int) -> None:
+        """The run's hyperparameters and final metrics, for TensorBoard's HParams view."""
+        if not self.writer:
+            return
+        tagged = {f"hparams/{k}": v for k, v in metrics.items()}
+        experiment, start, end = hparams_summary(hparams, tagged)
+        file_writer = self.writer._get_file_writer()
+        for summary in (experiment, start, end):
+            file_writer.add_summary(summary)
+        for tag, value in tagged.items():
+            self.writer.add_scalar(tag, value, episode)
+
+    def close(self) -> None:
+        if self.writer:
+            self.writer.flush()
+            self.writer.close()

@@ -1,0 +1,30 @@
+"""``python -m rlsafe.run [overrides]``: train a tabular agent as the Hydra config says.
+
+Examples::
+
+    python -m rlsafe.run agent=qlearning env=cartpole
+    python -m rlsafe.run env=taxi agent.alpha=0.5 runner.episodes=5000 seed=3
+    python -m rlsafe.run env=gym env.id=Acrobot-v1 discretizer.bins=6
+    python -m rlsafe.run -m agent.alpha=0.05,0.1,0.5 seed=0,1,2      # a sweep (multirun)
+"""
+
+from __future__ import annotations
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig
+
+from rlsafe.config import build
+from rlsafe.runner import run
+
+
+@hydra.main(version_base="1.3", config_path="../configs", config_name="config")
+def main(cfg: DictConfig) -> float:
+    """Hydra's task function: returns the final evaluation return, for sweepers to optimize."""
+    parts = build(cfg)
+    summary = run(parts, HydraConfig.get().runtime.output_dir)
+    return summary["eval_return_mean"]
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,157 @@
+"""Runs an experiment: chunks of training, evaluations, TensorBoard, and the files of a run.
+
+No RL maths here: :class:`rlsafe.session.Session` trains and evaluates; this module decides when,
+shows progress, logs, and writes the run directory. A run directory is finished when it holds
+``summary.json``, which is written last (and atomically, like ``q_table.npz``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from omegaconf import OmegaConf
+from tqdm import tqdm
+from tqdm.contrib.logging import logging_redirect_tqdm
+
+from rlsafe.config import Parts
+from rlsafe.logger import TensorBoard
+from rlsafe.session import Session
+
+log = logging.getLogger(__name__)
+
+
+class TrainingDiverged(RuntimeError):
+    """A TD error became NaN or infinite: the Q-values are diverging."""
+
+
+def atomic_write(path: Path, write) -> None:
+    """Call ``write(file)`` on a temporary file beside ``path``, fsync it, then rename it over."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _flat_hparams(parts: Parts) -> dict:
+    """Scalar hyperparameters for TensorBoard's HParams view (lists become strings)."""
+    flat = {"seed": parts.seed, "episodes": parts.runner.episodes}
+    for group in ("env", "discretizer", "agent"):
+        node = OmegaConf.to_container(parts.config[group], resolve=True)
+        stack = [(group, node)]
+        while stack:
+            prefix, value = stack.pop()
+            if isinstance(value, dict):
+                stack += [(f"{prefix}.{k}", v) for k, v in value.items()]
+            elif isinstance(value, (bool, int, float, str)):
+                flat[prefix] = value
+            else:
+                flat[prefix] = str(value)
+    return flat
+
+
+def run(parts: Parts, run_dir: str | Path) -> dict:
+    """Train, evaluate and log as ``parts`` says; write the run directory; return the summary."""
+    started = time.perf_counter()
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    env, runner = parts.env, parts.runner
+    session = Session(env, parts.discretizer, parts.agent, parts.seed, runner.episodes)
+    board = TensorBoard(run_dir, parts.logger.tensorboard, parts.logger.episode_scalars)
+    config_yaml = OmegaConf.to_yaml(parts.config, resolve=True)
+    board.text("config", "\n".join("    " + line for line in config_yaml.splitlines()))
+    evaluations = []  # (episode, mean, std)
+    train_seconds = 0.0
+    show = sys.stderr.isatty() if runner.progress is None else runner.progress
+    name = f"{env.config.id} {type(parts.agent).__name__} seed={parts.seed}"
+    try:
+        with logging_redirect_tqdm(), tqdm(total=runner.episodes, desc=name, unit="ep",
+                                           disable=not show, dynamic_ncols=True) as bar:
+            while session.episode < runner.episodes:
+                next_eval = (session.episode // runner.eval_every + 1) * runner.eval_every
+                n = min(runner.chunk_episodes, runner.episodes - session.episode,
+                        next_eval - session.episode)
+                chunk = session.train(n)
+                train_seconds += chunk.seconds
+                board.chunk(chunk, parts.agent.hparam_names, session)
+                if chunk.diverged:
+                    raise TrainingDiverged(
+                        f"a TD error became NaN or infinite in episode {session.episode}: the "
+                        "Q-values diverged. Lower agent.alpha, or scale the rewards down."
+                    )
+                bar.update(len(chunk.returns))
+                if session.episode % runner.eval_every == 0 or session.episode == runner.episodes:
+                    result = session.evaluate(runner.eval_episodes)
+                    board.evaluation(session.episode, result)
+                    mean, std = float(np.mean(result.returns)), float(np.std(result.returns))
+                    evaluations.append((session.episode, mean, std))
+                    bar.set_postfix(train=f"{np.mean(chunk.returns):.3g}", eval=f"{mean:.3g}")
+                    log.info("episode %d: eval return %.4g +- %.3g", session.episode, mean, std)
+    except BaseException:
+        board.close()
+        raise
+    summary = _summary(parts, session, evaluations, train_seconds, run_dir, started)
+    board.hparams(_flat_hparams(parts),
+                  {k: summary[k] for k in ("eval_return_mean", "eval_return_std") if k in summary},
+                  session.episode)
+    board.close()
+    atomic_write(run_dir / "q_table.npz",
+                 lambda f: np.savez(f, q=session.q, visits=session.visits))
+    summary["wall_time_s"] = time.perf_counter() - started
+    atomic_write(run_dir / "summary.json",
+                 lambda f: f.write(json.dumps(summary, indent=2).encode()))
+    print(_one_line(summary), flush=True)
+    return summary
+
+
+def _summary(parts, session, evaluations, train_seconds, run_dir, started) -> dict:
+    env = parts.env
+    _, mean, std = evaluations[-1]
+    threshold = env.reward_threshold
+    solved_at = next((ep for ep, m, _ in evaluations if threshold is not None and m >= threshold),
+                     None)
+    observations = max(int(session.counts[1]), 1)
+    return {
+        "eval_return_mean": mean,
+        "eval_return_std": std,
+        "eval_episodes": parts.runner.eval_episodes,
+        "solved": None if threshold is None else bool(mean >= threshold),
+        "reward_threshold": threshold,
+        "episodes_to_solve": solved_at,
+        "episodes": session.episode,
+        "env_steps": int(session.counts[0]),
+        "steps_per_second": int(session.counts[0]) / max(train_seconds, 1e-9),
+        "wall_time_s": time.perf_counter() - started,
+        "seed": parts.seed,
+        "evaluations": [{"episode": ep, "return_mean": m, "return_std": s}
+                        for ep, m, s in evaluations],
+        "states_visited_fraction": float((session.visits.sum(1) > 0).mean()),
+        "clipped_fraction": (session.clipped / observations).tolist(),
+        "env": env.describe(),
+        "discretizer": parts.discretizer.describe(),
+        "agent": type(parts.agent).__name__,
+        "run_dir": str(run_dir),
+    }
+
+
+def _one_line(summary: dict) -> str:
+    solved = {None: "", True: " (solved)", False: " (not solved)"}[summary["solved"]]
+    return (
+        f"rlsafe: {summary['env']['id']} {summary['agent']} seed={summary['seed']}: eval return "
+        f"{summary['eval_return_mean']:.4g} +- {summary['eval_return_std']:.3g}{solved} | "
+        f"{summary['env_steps']:,} steps at {summary['steps_per_second']:,.0f} steps/s | "
+        f"{summary['wall_time_s']:.2f} s | run dir: {summary['run_dir']}"
+    )
