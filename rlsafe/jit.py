@@ -40,31 +40,44 @@ _BINDINGS_END = "# --- end of bindings ---"
 
 
 @jit
-def argmax_random_tie(row, rng):
-    """Index of the largest entry of ``row`` (1-D), ties broken uniformly with ``rng``.
+def row_argmax(table, s):
+    """One pass over row ``s`` of ``table`` (2-D): (largest value, its first index, how many tie).
 
-    Draws from ``rng`` only when there is a tie, so a table without ties consumes no randomness.
+    Written with selects rather than branches (the comparisons are coin flips a branch predictor
+    would miss), and indexing the table directly (a row view costs reference counting).
     """
-    best = row[0]
+    best = table[s, 0]
+    index = 0
     count = 1
-    for i in range(1, row.shape[0]):
-        v = row[i]
-        if v > best:
-            best = v
-            count = 1
-        elif v == best:
-            count += 1
+    for i in range(1, table.shape[1]):
+        v = table[s, i]
+        greater = v > best
+        index = i if greater else index
+        count = 1 if greater else count + (v == best)
+        best = v if greater else best
+    return best, index, count
+
+
+@jit
+def break_tie(table, s, best, count, index, rng):
+    """``index`` if it is the only maximum of row ``s``, else one of the ``count`` maxima equal to
+    ``best``, uniformly, drawing one integer from ``rng`` (only then)."""
     if count == 1:
-        for i in range(row.shape[0]):
-            if row[i] == best:
-                return i
+        return index
     k = rng.integers(0, count)
-    for i in range(row.shape[0]):
-        if row[i] == best:
+    for i in range(table.shape[1]):
+        if table[s, i] == best:
             if k == 0:
                 return i
             k -= 1
-    return -1  # unreachable
+    return index  # unreachable
+
+
+@jit
+def argmax_random_tie(table, s, rng):
+    """Index of the largest entry of row ``s`` of ``table``, ties broken uniformly by ``rng``."""
+    best, index, count = row_argmax(table, s)
+    return break_tie(table, s, best, count, index, rng)
 
 
 def cache_dir() -> Path:

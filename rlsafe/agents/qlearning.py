@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rlsafe.jit import argmax_random_tie, jit
+from rlsafe.jit import argmax_random_tie, break_tie, jit, row_argmax
 from rlsafe.schedules import Schedule, ScheduleKind, schedule_value
 
 
@@ -58,11 +58,14 @@ def _in_range(key, value, low, high, low_open=False):
 def epsilon_greedy(q, s, epsilon, rng):
     """With probability ``epsilon`` a uniform action, else greedy on ``q[s]`` (random ties).
 
-    Always draws one uniform; draws an action index only when exploring or tied.
+    One uniform ``u`` decides both: ``u < epsilon`` explores, and then ``u / epsilon`` is itself
+    uniform on [0, 1) and picks the action (one draw a step instead of two; the rounding bias is
+    below 2**-40 for any table that fits in memory). Ties draw one integer more.
     """
-    if rng.random() < epsilon:
-        return rng.integers(0, q.shape[1])
-    return argmax_random_tie(q[s], rng)
+    u = rng.random()
+    if u < epsilon:
+        return min(int(u / epsilon * q.shape[1]), q.shape[1] - 1)
+    return argmax_random_tie(q, s, rng)
 
 
 @jit
@@ -82,21 +85,28 @@ def begin(q, s, hp, rng):
 
 @jit
 def learn(q, s, a, r, s2, terminated, hp, rng):
-    """One Q-learning update of ``q`` (float64 (S, A), modified); returns (next action, TD error)."""
-    if terminated:
-        target = r
-    else:
-        target = r + hp[2] * np.max(q[s2])
+    """One Q-learning update of ``q`` (float64 (S, A), modified); returns (next action, TD error).
+
+    One pass over ``q[s2]`` serves both the target's max and the next greedy action (redone only
+    when ``s2 == s``, the one case where the update changed that row).
+    """
+    best, index, count = row_argmax(q, s2)
+    target = r if terminated else r + hp[2] * best
     td = target - q[s, a]
     q[s, a] += hp[0] * td
     if terminated:
         return 0, td  # the episode is over: no next action is needed, and none is drawn
-    return epsilon_greedy(q, s2, hp[1], rng), td
+    u = rng.random()
+    if u < hp[1]:
+        return min(int(u / hp[1] * q.shape[1]), q.shape[1] - 1), td
+    if s2 == s:
+        best, index, count = row_argmax(q, s2)
+    return break_tie(q, s2, best, count, index, rng), td
 
 
 @jit
 def greedy(q, s, rng):
-    return argmax_random_tie(q[s], rng)
+    return argmax_random_tie(q, s, rng)
 
 
 # ------------------------------------------------------------------------------------- agent

@@ -34,9 +34,10 @@ class BinsConfig:
 def discretize(params, obs, clipped):
     """State index of ``obs`` (float64 (D,)); counts clipped dimensions in ``clipped`` (int64 (D,)).
 
-    ``params`` = (bins int64 (D,), low float64 (D,), high float64 (D,)).
+    ``params`` = (bins int64 (D,), low float64 (D,), high float64 (D,), scale float64 (D,)) with
+    ``scale = bins / (high - low)``.
     """
-    bins, low, high = params
+    bins, low, high, scale = params
     s = 0
     for d in range(obs.shape[0]):
         n = bins[d]
@@ -48,7 +49,7 @@ def discretize(params, obs, clipped):
             i = n - 1
             clipped[d] += 1
         else:
-            i = min(int((x - low[d]) / (high[d] - low[d]) * n), n - 1)
+            i = min(int((x - low[d]) * scale[d]), n - 1)
         s = s * n + i
     return s
 
@@ -95,7 +96,7 @@ class Bins:
                 )
         self.n_states = int(np.prod(self.bins.astype(object)))  # exact, no int64 overflow
         self.obs_dim = dims
-        self.params = (self.bins, self.low, self.high)
+        self.params = (self.bins, self.low, self.high, self.bins / (self.high - self.low))
 
     @staticmethod
     def _range(key, value, bound, dims):
