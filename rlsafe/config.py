@@ -72,6 +72,9 @@ def _typed(node: Any, schema: type, key: str) -> Any:
     """Merge ``node`` into ``schema`` (a dataclass) and check it; ConfigError on any problem."""
     data = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else dict(node)
     data.pop("_target_", None)
+    for name, value in data.items():
+        if value == "???":
+            raise ConfigError(f"{key}.{name} is required: set it with {key}.{name}=...")
     fields = [f.name for f in dataclasses.fields(schema)]
     for name in data:
         if name not in fields:

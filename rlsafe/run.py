@@ -18,12 +18,15 @@ from rlsafe.config import build
 from rlsafe.runner import run
 
 
+def train(cfg: DictConfig, run_dir: str) -> float:
+    """Check ``cfg``, train, write ``run_dir``; return the final mean evaluation return."""
+    return run(build(cfg), run_dir)["eval_return_mean"]
+
+
 @hydra.main(version_base="1.3", config_path="../configs", config_name="config")
 def main(cfg: DictConfig) -> float:
     """Hydra's task function: returns the final evaluation return, for sweepers to optimize."""
-    parts = build(cfg)
-    summary = run(parts, HydraConfig.get().runtime.output_dir)
-    return summary["eval_return_mean"]
+    return train(cfg, HydraConfig.get().runtime.output_dir)
 
 
 if __name__ == "__main__":

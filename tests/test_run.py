@@ -1,0 +1,137 @@
+"""The main job end to end: the files of a run, its TensorBoard curves, reproducibility."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from omegaconf import OmegaConf
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from conftest import compose_config
+from rlsafe.run import train
+
+SMALL = ["runner.episodes=200", "runner.eval_every=100", "runner.chunk_episodes=50",
+         "runner.eval_episodes=10"]
+
+
+def _events(run_dir: Path) -> EventAccumulator:
+    acc = EventAccumulator(str(run_dir), size_guidance={"scalars": 0, "tensors": 0})
+    acc.Reload()
+    return acc
+
+
+def _scalars(acc: EventAccumulator, tag: str) -> list[tuple[int, float]]:
+    return [(e.step, e.value) for e in acc.Scalars(tag)]
+
+
+@pytest.fixture(scope="module")
+def cli_run(tmp_path_factory):
+    """One real ``python -m rlsafe.run`` process on a small budget."""
+    run_dir = tmp_path_factory.mktemp("cli") / "run"
+    proc = subprocess.run(
+        [sys.executable, "-m", "rlsafe.run", "agent=qlearning", "env=cartpole", *SMALL,
+         f"hydra.run.dir={run_dir}"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return run_dir, proc
+
+
+def test_cli_writes_a_complete_run_directory(cli_run):
+    run_dir, proc = cli_run
+    summary = json.loads((run_dir / "summary.json").read_text())
+    for key in ("eval_return_mean", "eval_return_std", "episodes", "env_steps", "wall_time_s",
+                "seed", "solved", "steps_per_second", "clipped_fraction"):
+        assert key in summary, key
+    assert summary["episodes"] == 200 and summary["seed"] == 0
+    assert summary["reward_threshold"] == 475.0
+    assert summary["solved"] == (summary["eval_return_mean"] >= 475.0)
+    assert len(summary["clipped_fraction"]) == 4
+    with np.load(run_dir / "q_table.npz", allow_pickle=False) as saved:
+        q = saved["q"]
+    assert q.shape == (72, 2) and q.dtype == np.float64
+    # the one-line summary on stdout names the result and the run directory
+    line = proc.stdout.strip().splitlines()[-1]
+    assert "eval return" in line and "steps/s" in line and str(run_dir) in line
+    # no progress bar when stderr is not a terminal
+    assert "ep/s" not in proc.stderr and "it/s" not in proc.stderr
+
+
+def test_tensorboard_curves(cli_run):
+    run_dir, _ = cli_run
+    acc = _events(run_dir)
+    tags = acc.Tags()["scalars"]
+    returns = _scalars(acc, "train/episode_return")
+    lengths = _scalars(acc, "train/episode_length")
+    assert [s for s, _ in returns] == list(range(1, 201))
+    assert [v for _, v in returns] == [v for _, v in lengths]  # CartPole: +1 per step
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert sum(v for _, v in lengths) == summary["env_steps"]
+    evals = _scalars(acc, "eval/return_mean")
+    assert [s for s, _ in evals] == [100, 200]
+    assert evals[-1][1] == pytest.approx(summary["eval_return_mean"])
+    for tag in ("train/epsilon", "train/alpha", "perf/steps_per_second", "eval/return_std",
+                "train/td_error_rms", "train/states_visited_fraction", "train/clipped_fraction/3"):
+        assert tag in tags, tag
+    epsilon = _scalars(acc, "train/epsilon")
+    assert [s for s, _ in epsilon] == [50, 100, 150, 200]
+    assert epsilon[0][1] > epsilon[-1][1]  # the default schedule decays
+    assert "config/text_summary" in acc.Tags()["tensors"]
+    # hparams in the run's own event file, for the HParams view
+    plugin = acc.PluginTagToContent("hparams")
+    assert "_hparams_/experiment" in plugin and "_hparams_/session_start_info" in plugin
+    assert "hparams/eval_return_mean" in tags
+    assert [p.name for p in run_dir.iterdir() if p.is_dir()] == [".hydra"]  # no extra sub-run
+
+
+def _train(tmp_path, name, *overrides):
+    run_dir = tmp_path / name
+    value = train(compose_config(*SMALL, *overrides), str(run_dir))
+    with np.load(run_dir / "q_table.npz") as saved:
+        q = saved["q"]
+    acc = _events(run_dir)
+    curves = {tag: [(e.step, e.value) for e in acc.Scalars(tag)]
+              for tag in acc.Tags()["scalars"] if not tag.startswith("perf/")}
+    return value, q, curves
+
+
+@pytest.mark.parametrize("env", ["cartpole", "taxi"])
+def test_same_seed_same_q_table_and_curves_other_seed_differs(tmp_path, env):
+    value_a, q_a, curves_a = _train(tmp_path, "a", f"env={env}", "seed=5")
+    value_b, q_b, curves_b = _train(tmp_path, "b", f"env={env}", "seed=5")
+    _, q_c, curves_c = _train(tmp_path, "c", f"env={env}", "seed=6")
+    assert value_a == value_b
+    assert np.array_equal(q_a, q_b)
+    assert curves_a == curves_b
+    assert not np.array_equal(q_a, q_c)
+    assert curves_a["train/episode_return"] != curves_c["train/episode_return"]
+
+
+def test_task_function_returns_the_final_evaluation(tmp_path):
+    value = train(compose_config(*SMALL, "env=frozenlake"), str(tmp_path / "run"))
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert value == summary["eval_return_mean"]
+    assert summary["evaluations"][-1]["return_mean"] == value
+
+
+def test_multirun_sweep_writes_one_run_per_job_with_hparams(tmp_path):
+    sweep = tmp_path / "sweep"
+    proc = subprocess.run(
+        [sys.executable, "-m", "rlsafe.run", "-m", "env=frozenlake", "agent.alpha=0.1,0.5",
+         *SMALL, f"hydra.sweep.dir={sweep}"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    alphas = []
+    for job in ("0", "1"):
+        assert (sweep / job / "summary.json").exists()
+        acc = _events(sweep / job)
+        assert "_hparams_/experiment" in acc.PluginTagToContent("hparams")
+        assert "hparams/eval_return_mean" in acc.Tags()["scalars"]
+        alphas.append(OmegaConf.load(sweep / job / ".hydra" / "config.yaml").agent.alpha)
+    assert alphas == [0.1, 0.5]
