@@ -75,9 +75,24 @@ class Session:
         else:
             self.gym, self.eval_gym = env.make_gym(), env.make_gym()
         self.loops = specialize("rlsafe.loop", **kernels)
-        if env.compiled:  # compile (or load from the cache) now, so that chunks time only work
+        self._warm_up()
+
+    def _warm_up(self) -> None:
+        """Compile (or load from the cache) now, so that chunks time only work.
+
+        Uses scratch copies and a throwaway generator: the session's state is not touched."""
+        if self.env.compiled:
             self.train(0)
             self.evaluate(0)
+            return
+        loops, scratch, rng = self.loops, self.tables.copy(), np.random.default_rng(0)
+        hp = self.hp.copy()
+        loops.schedule(self.agent.params, 0.0, hp)
+        obs = np.zeros(self.discretizer.obs_dim)  # (D,)
+        s = loops.observe(self.discretizer.params, obs, self.clipped.copy())
+        a = loops.begin(scratch, s, hp, rng)
+        loops.learn(scratch, s, a, 0.0, s, False, hp, rng)
+        loops.greedy(scratch, s, rng)
 
     def train(self, n: int) -> Chunk:
         """Train ``n`` more episodes."""
