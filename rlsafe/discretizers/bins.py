@@ -71,7 +71,7 @@ class Bins:
     """Discretizes a 1-D ``Box`` observation space into ``prod(bins)`` states."""
 
     Config = BinsConfig
-    kernel = discretize
+    kernel = staticmethod(discretize)
 
     def __init__(self, config: BinsConfig, space: gymnasium.Space, key: str = "discretizer"):
         if not isinstance(space, gymnasium.spaces.Box) or len(space.shape) != 1:

@@ -36,7 +36,7 @@ class Identity:
     """Uses the observation of a ``Discrete(n)`` space as the state."""
 
     Config = IdentityConfig
-    kernel = discretize
+    kernel = staticmethod(discretize)
 
     def __init__(self, config: IdentityConfig, space: gymnasium.Space, key: str = "discretizer"):
         if not isinstance(space, gymnasium.spaces.Discrete):

@@ -1,0 +1,84 @@
+"""Each kernel against the slow, obvious reference in tests/naive.py."""
+
+from __future__ import annotations
+
+import gymnasium
+import numpy as np
+import pytest
+
+import naive
+from conftest import session_for
+from rlsafe.discretizers.bins import Bins, BinsConfig
+from rlsafe.jit import argmax_random_tie
+from rlsafe.seeding import Streams
+from rlsafe.schedules import Schedule, ScheduleKind, schedule_value
+
+
+@pytest.mark.parametrize("overrides", [
+    ["env=frozenlake", "agent.alpha=0.3", "agent.gamma=0.95"],
+    ["env=taxi", "agent.alpha=0.5", "agent.epsilon_schedule.kind=exponential",
+     "agent.epsilon_schedule.end=0.05"],
+    # every episode truncated after 3 steps: truncation must still bootstrap
+    ["env=taxi", "env.max_episode_steps=3", "agent.alpha=0.5"],
+    ["env=cliffwalking", "agent.alpha=0.5", "agent.gamma=1.0", "agent.epsilon=0.1",
+     "agent.epsilon_schedule.kind=constant"],
+])
+def test_compiled_q_learning_matches_the_naive_reference(overrides):
+    episodes = 300
+    session = session_for(*overrides, f"runner.episodes={episodes}", "seed=11")
+    session.train(episodes)
+    config = session.agent.config
+    env = session.env
+    reference = naive.q_learning(
+        env.make_gym(), session.discretizer.n_states, env.n_actions, episodes,
+        env_seed=session.streams.env_seed,
+        rng=Streams.from_seed(11).agent,  # a fresh copy of the session's agent stream
+        alpha=config.alpha,
+        epsilon_at=lambda e: naive.schedule(
+            config.epsilon_schedule.kind.value, config.epsilon, config.epsilon_schedule.end,
+            config.epsilon_schedule.duration, e / episodes),
+        gamma=config.gamma,
+    )
+    assert np.array_equal(session.q, reference)
+    assert np.abs(reference).max() > 0  # it learned something
+
+
+def test_bins_discretizer_matches_the_reference_and_counts_clipping():
+    space = gymnasium.spaces.Box(-np.inf, np.inf, (3,))
+    disc = Bins(BinsConfig(bins=[3, 1, 5], low=[-1.0, 0.0, -2.0], high=[1.0, 1.0, 3.0]), space)
+    rng = np.random.default_rng(0)
+    samples = rng.uniform(-3, 4, size=(2000, 3))
+    samples[::97, 0] = np.nan
+    samples[5] = [-1.0, 0.0, 3.0]  # exactly on the edges: inside
+    clipped = np.zeros(3, dtype=np.int64)
+    expected_clipped = np.zeros(3, dtype=np.int64)
+    for obs in samples:
+        state = disc.kernel(disc.params, obs, clipped)
+        ref_state, ref_clipped = naive.bins_state(obs, [3, 1, 5], disc.low, disc.high)
+        assert state == ref_state
+        assert 0 <= state < disc.n_states == 15
+        expected_clipped += ref_clipped
+    assert np.array_equal(clipped, expected_clipped)
+    assert clipped.min() > 0
+
+
+def test_argmax_breaks_ties_uniformly_and_only_draws_on_ties():
+    q = np.array([[1.0, 3.0, 3.0, 0.0, 3.0], [0.0, 2.0, 1.0, 1.0, 1.0]])
+    rng = np.random.default_rng(1)
+    picks = [argmax_random_tie(q, 0, rng) for _ in range(3000)]
+    counts = np.bincount(picks, minlength=5)
+    assert counts[0] == counts[3] == 0
+    assert all(900 < c < 1100 for c in counts[[1, 2, 4]])
+    state = rng.bit_generator.state
+    assert argmax_random_tie(q, 1, rng) == 1
+    assert rng.bit_generator.state == state  # no tie, no draw
+
+
+@pytest.mark.parametrize("kind", list(ScheduleKind))
+def test_schedules_match_the_reference(kind):
+    schedule = Schedule(kind=kind, end=0.05, duration=0.4)
+    packed = schedule.pack(0.8)
+    for progress in np.linspace(0, 1, 23):
+        assert schedule_value(packed, progress) == pytest.approx(
+            naive.schedule(kind.value, 0.8, 0.05, 0.4, progress), rel=1e-12)
+    assert schedule_value(packed, 1.0) == pytest.approx(0.8 if kind == "constant" else 0.05)
