@@ -54,6 +54,7 @@ def _flat_hparams(parts: Parts) -> dict:
     flat = {"seed": parts.seed, "episodes": parts.runner.episodes}
     for group in ("env", "discretizer", "agent"):
         node = OmegaConf.to_container(parts.config[group], resolve=True)
+        flat[group] = node.pop("_target_").rsplit(".", 1)[-1]  # the class: CartPole, QLearning...
         stack = [(group, node)]
         while stack:
             prefix, value = stack.pop()
