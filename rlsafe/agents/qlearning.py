@@ -22,8 +22,10 @@ from rlsafe.schedules import Schedule, ScheduleKind, schedule_value
 class QLearningConfig:
     """Hyperparameters of :class:`QLearning`."""
 
-    alpha: float = 0.1  #: learning rate at the start of training, in (0, 1]
-    alpha_schedule: Schedule = field(default_factory=Schedule)  #: how alpha moves
+    alpha: float = 0.5  #: learning rate at the start of training, in (0, 1]
+    alpha_schedule: Schedule = field(
+        default_factory=lambda: Schedule(kind=ScheduleKind.exponential, end=0.01, duration=1.0)
+    )  #: how alpha moves
     epsilon: float = 1.0  #: exploration rate at the start of training, in [0, 1]
     epsilon_schedule: Schedule = field(
         default_factory=lambda: Schedule(kind=ScheduleKind.linear, end=0.01, duration=0.5)
