@@ -25,7 +25,8 @@ from rlsafe.schedules import Schedule, ScheduleKind, schedule_value
 ])
 def test_compiled_q_learning_matches_the_naive_reference(overrides):
     episodes = 300
-    session = session_for(*overrides, f"runner.episodes={episodes}", "seed=11")
+    session = session_for(*overrides, "agent.alpha_schedule.kind=constant",  # as the reference's
+                          f"runner.episodes={episodes}", "seed=11")
     session.train(episodes)
     config = session.agent.config
     env = session.env
