@@ -1,0 +1,88 @@
+"""The default configs learn: CartPole is solved, and the toy-text envs end with an optimal policy.
+
+These train with the real default configs (``python -m rlsafe.run env=<name>`` without overrides),
+so they guard the tuned defaults as much as the code. Each takes well under a second.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from omegaconf import OmegaConf
+
+from conftest import compose_config, session_for
+from rlsafe import dp
+from rlsafe.agents.qlearning import QLearningConfig
+from rlsafe.config import build
+
+SEEDS = range(5)
+
+
+def _first_solving_evaluation(session, runner, threshold):
+    """Train in chunks of ``runner.eval_every`` with an evaluation after each, as the runner does.
+
+    Returns (episode of the first evaluation averaging >= threshold or None, the evaluations)."""
+    solved_at, means = None, []
+    while session.episode < runner.episodes:
+        session.train(min(runner.eval_every, runner.episodes - session.episode))
+        mean = float(np.mean(session.evaluate(runner.eval_episodes).returns))
+        means.append(mean)
+        if solved_at is None and mean >= threshold:
+            solved_at = session.episode
+    return solved_at, means
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_cartpole_default_is_solved_within_its_budget(seed):
+    """The greedy policy averages >= 475 (CartPole-v1's threshold) over 100 evaluation episodes.
+
+    Measured for seeds 0..49: every seed first reaches it by episode 500 of the 1000, and every
+    final evaluation is >= 486, so the run's summary says solved.
+    """
+    parts = build(compose_config("env=cartpole", f"seed={seed}"))
+    runner, threshold = parts.runner, parts.env.reward_threshold
+    assert threshold == 475.0 and runner.eval_episodes == 100
+    session = session_for("env=cartpole", f"seed={seed}")
+    solved_at, means = _first_solving_evaluation(session, runner, threshold)
+    assert solved_at is not None, f"never reached {threshold}: evaluations {means}"
+    assert means[-1] >= threshold, f"the final policy fell back: evaluations {means}"
+
+
+def _optimal_start_value(model, gamma):
+    """The exact optimum from the start distribution: the value of the optimal (greedy) policy."""
+    v_star, q_star = dp.value_iteration(model, gamma)
+    exact = dp.start_value(model, dp.policy_evaluation(model, dp.greedy_policy(q_star), gamma))
+    assert exact == pytest.approx(dp.start_value(model, v_star), rel=1e-9)
+    return exact
+
+
+@pytest.mark.parametrize("name", ["frozenlake", "taxi", "cliffwalking"])
+def test_toy_text_default_ends_with_an_optimal_policy(name):
+    """The final greedy policy's exact discounted value from the start equals the optimum.
+
+    Values, not actions, are compared, so ties among optimal actions do not matter. Both values
+    come from solving the same kind of linear system, so an optimal policy agrees to rounding
+    (about 1e-15 here); relative 1e-9 leaves room for that and fails any policy that loses more.
+    Measured for seeds 0..49: every final policy is optimal (Taxi from about 15000 episodes of
+    its 20000, FrozenLake from fewer than 5000 of its 20000).
+    """
+    parts = build(compose_config(f"env={name}"))
+    model, gamma = parts.env.params, parts.agent.config.gamma
+    optimum = _optimal_start_value(model, gamma)
+    for seed in SEEDS:
+        session = session_for(f"env={name}", f"seed={seed}")
+        session.train(session.total_episodes)
+        policy = dp.greedy_policy(session.q)
+        learned = dp.start_value(model, dp.policy_evaluation(model, policy, gamma))
+        assert learned == pytest.approx(optimum, rel=1e-9), (
+            f"seed {seed}: the greedy policy's value {learned} is below the optimum {optimum}"
+        )
+
+
+def test_agent_yaml_and_dataclass_defaults_agree():
+    """configs/agent/qlearning.yaml and QLearningConfig give the same defaults (no drift)."""
+    yaml = OmegaConf.to_container(compose_config().agent, resolve=True)
+    yaml.pop("_target_")
+    assert yaml == dataclasses.asdict(QLearningConfig())
