@@ -19,10 +19,29 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Optional
 
+from pathlib import Path
+
+from hydra import compose as hydra_compose
+from hydra import initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
 from hydra.experimental.callback import Callback
 from hydra.utils import get_class
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
+
+
+#: The config groups: configs/ at the top of the repository (an editable install uses it in place).
+CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
+
+
+def compose(*overrides: str) -> DictConfig:
+    """The config ``python -m rlsafe.run <overrides>`` would use, without Hydra's own node.
+
+    For notebooks, scripts and tests: ``build(compose("env=taxi", "seed=3"))``.
+    """
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        return hydra_compose(config_name="config", overrides=list(overrides))
 
 
 class ConfigError(ValueError):

@@ -14,7 +14,6 @@ The value is computed once per episode, inside the compiled loop.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from enum import Enum
 
@@ -69,4 +68,4 @@ def schedule_value(packed, progress):
         return start
     if kind == 1:
         return start + (end - start) * frac
-    return start * math.exp(math.log(end / start) * frac)
+    return start * (end / start) ** frac

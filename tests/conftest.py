@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-from hydra import compose, initialize_config_dir
-from hydra.core.global_hydra import GlobalHydra
-
+from rlsafe.config import CONFIG_DIR as CONFIGS
 from rlsafe.config import build
+from rlsafe.config import compose as compose_config
 from rlsafe.session import Session
 
-CONFIGS = Path(__file__).resolve().parents[1] / "configs"
-
-
-def compose_config(*overrides: str):
-    """The config ``python -m rlsafe.run <overrides>`` would use (without the hydra node)."""
-    GlobalHydra.instance().clear()
-    with initialize_config_dir(config_dir=str(CONFIGS), version_base="1.3"):
-        return compose(config_name="config", overrides=list(overrides))
+__all__ = ["compose_config", "config_names", "session_for"]
 
 
 def session_for(*overrides: str) -> Session:
@@ -30,8 +19,3 @@ def session_for(*overrides: str) -> Session:
 def config_names(group: str) -> list[str]:
     """Every option of a config group, found by globbing, so a new YAML is tested automatically."""
     return sorted(p.stem for p in (CONFIGS / group).glob("*.yaml"))
-
-
-@pytest.fixture
-def compose_cfg():
-    return compose_config

@@ -42,12 +42,12 @@ def bins_state(obs, bins, low, high) -> tuple[int, list[bool]]:
     return state, clipped
 
 
-def q_learning(gym_env, n_states, n_actions, episodes, env_seed, rng, alpha, epsilon_at, gamma,
+def q_learning(gym_env, n_states, n_actions, episodes, env_seed, rng, alpha_at, epsilon_at, gamma,
                state_of=int):
-    """Watkins' Q-learning on a gymnasium env; ``epsilon_at(episode)`` gives epsilon."""
+    """Watkins' Q-learning on a gymnasium env; ``alpha_at(episode)``, ``epsilon_at(episode)``."""
     q = np.zeros((n_states, n_actions))
     for episode in range(episodes):
-        eps = epsilon_at(episode)
+        eps, alpha = epsilon_at(episode), alpha_at(episode)
         obs, _ = gym_env.reset(seed=env_seed if episode == 0 else None)
         s = state_of(obs)
         a = epsilon_greedy(q[s], eps, rng)

@@ -19,14 +19,15 @@ from rlsafe.schedules import Schedule, ScheduleKind, schedule_value
     ["env=taxi", "agent.alpha=0.5", "agent.epsilon_schedule.kind=exponential",
      "agent.epsilon_schedule.end=0.05"],
     # every episode truncated after 3 steps: truncation must still bootstrap
-    ["env=taxi", "env.max_episode_steps=3", "agent.alpha=0.5"],
-    ["env=cliffwalking", "agent.alpha=0.5", "agent.gamma=1.0", "agent.epsilon=0.1",
+    ["env=taxi", "env.max_episode_steps=3", "agent.alpha=0.5",
+     "agent.alpha_schedule.kind=linear", "agent.alpha_schedule.end=0.05"],
+    ["env=cliffwalking", "agent.alpha=0.5", "agent.alpha_schedule.kind=constant",
+     "agent.gamma=1.0", "agent.epsilon=0.1",
      "agent.epsilon_schedule.kind=constant"],
 ])
 def test_compiled_q_learning_matches_the_naive_reference(overrides):
     episodes = 300
-    session = session_for(*overrides, "agent.alpha_schedule.kind=constant",  # as the reference's
-                          f"runner.episodes={episodes}", "seed=11")
+    session = session_for(*overrides, f"runner.episodes={episodes}", "seed=11")
     session.train(episodes)
     config = session.agent.config
     env = session.env
@@ -34,7 +35,9 @@ def test_compiled_q_learning_matches_the_naive_reference(overrides):
         env.make_gym(), session.discretizer.n_states, env.n_actions, episodes,
         env_seed=session.streams.env_seed,
         rng=Streams.from_seed(11).agent,  # a fresh copy of the session's agent stream
-        alpha=config.alpha,
+        alpha_at=lambda e: naive.schedule(
+            config.alpha_schedule.kind.value, config.alpha, config.alpha_schedule.end,
+            config.alpha_schedule.duration, e / episodes),
         epsilon_at=lambda e: naive.schedule(
             config.epsilon_schedule.kind.value, config.epsilon, config.epsilon_schedule.end,
             config.epsilon_schedule.duration, e / episodes),

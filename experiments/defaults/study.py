@@ -1,6 +1,6 @@
 """How well do the default configs learn? Per seed figures for every compiled env, in-process.
 
-    python scripts/check_defaults.py [--seeds 5] [--envs cartpole,frozenlake,...] [overrides ...]
+    python experiments/defaults/study.py [--seeds 5] [--envs cartpole,frozenlake,...] [overrides ...]
 
 Each seed trains as ``python -m rlsafe.run env=<name> seed=<seed> [overrides]`` would: chunks of
 ``runner.eval_every`` episodes, an evaluation of ``runner.eval_episodes`` greedy episodes after
@@ -14,18 +14,14 @@ script is for retuning them.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from conftest import compose_config  # noqa: E402
-
-from rlsafe import dp  # noqa: E402
-from rlsafe.config import build  # noqa: E402
-from rlsafe.session import Session  # noqa: E402
+from rlsafe import dp
+from rlsafe.config import build
+from rlsafe.config import compose as compose_config
+from rlsafe.session import Session
 
 ENVS = "cartpole,frozenlake,taxi,frozenlake8x8,cliffwalking"
 
