@@ -28,10 +28,20 @@ from types import ModuleType
 
 import numba
 import numpy as np
+from numba.np.random.generator_core import next_uint32  # how numba's own Generator methods draw
 
 #: Options for every kernel: no fastmath (compiled envs must match gymnasium bit for bit) and no
 #: GIL, so that independent seeds can run side by side in threads.
 JIT_OPTIONS = {"nogil": True, "fastmath": False}
+
+#: Options for the loops of :mod:`rlsafe.loop`: cached, and without numba's reference-counted
+#: runtime (``_nrt=False``). A loop neither allocates nor returns arrays, and its kernels are inlined
+#: into it, so all reference counting there is overhead: a locked increment and decrement of the
+#: array's count each time a kernel's argument names an array, which numba's pruning pass could not
+#: remove from branchy kernels such as ``learn`` (about 10% of CartPole's time). The price is that
+#: a kernel must not allocate (no ``np.empty``, no ``rng.integers``, no slice assignment that might
+#: copy): numba then refuses to compile the loop with "NRT required but not enabled".
+LOOP_OPTIONS = {**JIT_OPTIONS, "cache": True, "_nrt": False}
 
 #: Decorator for component kernels. ``inline="always"`` makes numba paste a kernel's body into each
 #: jitted caller (at the level of numba's own IR, before LLVM sees it). A call between separately
@@ -66,12 +76,31 @@ def row_argmax(table, s):
 
 
 @jit
+def random_index(rng, n):
+    """``rng.integers(0, n)`` for ``2 <= n <= 2**32``: the same value from the same draws.
+
+    numpy (and numba's copy of it) draws a bounded integer below 2**32 with Lemire's method on
+    32-bit draws, which this repeats. ``rng.integers`` itself allocates a one-element array, which
+    the loops, compiled without numba's runtime, cannot do (see :data:`LOOP_OPTIONS`).
+    """
+    n64 = np.uint64(n)
+    m = np.uint64(next_uint32(rng.bit_generator)) * n64  # the high 32 bits are the candidate
+    low = m & np.uint64(0xFFFFFFFF)
+    if low < n64:  # maybe in the biased zone: reject below (2**32 - n) % n
+        threshold = (np.uint64(0x100000000) - n64) % n64
+        while low < threshold:
+            m = np.uint64(next_uint32(rng.bit_generator)) * n64
+            low = m & np.uint64(0xFFFFFFFF)
+    return np.int64(m >> np.uint64(32))
+
+
+@jit
 def break_tie(table, s, best, count, index, rng):
     """``index`` if it is the only maximum of row ``s``, else one of the ``count`` maxima equal to
     ``best``, uniformly, drawing one integer from ``rng`` (only then)."""
     if count == 1:
         return index
-    k = rng.integers(0, count)
+    k = random_index(rng, count)
     for i in range(table.shape[1]):
         if table[s, i] == best:
             if k == 0:

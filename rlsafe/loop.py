@@ -16,14 +16,15 @@ The names in the bindings block are the component kernels. Their contracts (shap
   transition and choose the next action; bootstraps unless ``terminated``.
 * ``agent_greedy(tables, s, rng) -> a``: the greedy action, ties broken with ``rng``.
 
-Kernels never log and never touch Python objects; the loops return to Python after a chunk.
+Kernels never log, never touch Python objects and never allocate (the loops are compiled without
+numba's runtime, see :data:`rlsafe.jit.LOOP_OPTIONS`); the loops return to Python after a chunk.
 """
 
 import math
 
 import numba
 
-from rlsafe.jit import JIT_OPTIONS
+from rlsafe.jit import LOOP_OPTIONS
 
 # --- bindings: replaced by rlsafe.jit.specialize ---
 env_reset = None
@@ -35,7 +36,7 @@ agent_learn = None
 agent_greedy = None
 # --- end of bindings ---
 
-cached = numba.njit(cache=True, **JIT_OPTIONS)
+cached = numba.njit(**LOOP_OPTIONS)
 
 #: ``train`` status codes.
 OK = 0
@@ -66,7 +67,8 @@ def train(
     n_aux = aux.shape[0]
     for e in range(ep_return.shape[0]):
         agent_schedule(agent_params, (first_episode + e) / total_episodes, hp)
-        ep_hp[e, :] = hp
+        for k in range(hp.shape[0]):  # not ep_hp[e, :] = hp, which may copy (see LOOP_OPTIONS)
+            ep_hp[e, k] = hp[k]
         env_reset(env_params, env_state, env_rng, obs)
         counts[1] += 1
         s = discretize(disc_params, obs, clipped)
