@@ -31,8 +31,13 @@ import numpy as np
 from numba.np.random.generator_core import next_uint32  # how numba's own Generator methods draw
 
 #: Options for every kernel: no fastmath (compiled envs must match gymnasium bit for bit) and no
-#: GIL, so that independent seeds can run side by side in threads.
-JIT_OPTIONS = {"nogil": True, "fastmath": False}
+#: GIL, so that independent seeds can run side by side in threads. ``error_model="numpy"``: a float
+#: division by zero gives inf or nan (which the loop's TD check reports) instead of raising, so a
+#: division is one instruction instead of a test, a branch and an exception path. Without those
+#: branches LLVM also turns CartPole's ``cos(theta)`` and ``sin(theta)`` into one ``sincos`` call,
+#: which glibc computes with the same code as ``cos`` and ``sin``, bit for bit (the parity tests
+#: compare the fused loop with gymnasium on every run).
+JIT_OPTIONS = {"nogil": True, "fastmath": False, "error_model": "numpy"}
 
 #: Options for the loops of :mod:`rlsafe.loop`: cached, and without numba's reference-counted
 #: runtime (``_nrt=False``). A loop neither allocates nor returns arrays, and its kernels are inlined
