@@ -40,9 +40,9 @@ from numba.np.random.generator_core import next_uint32  # how numba's own Genera
 JIT_OPTIONS = {"nogil": True, "fastmath": False, "error_model": "numpy"}
 
 #: Options for the loops of :mod:`rlsafe.loop`: cached, and without numba's reference-counted
-#: runtime (``_nrt=False``). A loop neither allocates nor returns arrays, and its kernels are inlined
-#: into it, so all reference counting there is overhead: a locked increment and decrement of the
-#: array's count each time a kernel's argument names an array, which numba's pruning pass could not
+#: runtime (``_nrt=False``). A loop neither allocates nor returns arrays, and its kernels are
+#: inlined into it, so all reference counting there is overhead: a locked increment and decrement
+#: of an array's count each time a kernel's argument names it, which numba's pruning pass could not
 #: remove from branchy kernels such as ``learn`` (about 10% of CartPole's time). The price is that
 #: a kernel must not allocate (no ``np.empty``, no ``rng.integers``, no slice assignment that might
 #: copy): numba then refuses to compile the loop with "NRT required but not enabled".
