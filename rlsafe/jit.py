@@ -137,8 +137,14 @@ def cache_dir() -> Path:
 
 @functools.cache
 def _source_fingerprint() -> str:
-    """Hash of rlsafe's own source and the numba/numpy versions: any change gives new modules."""
-    digest = hashlib.sha256(f"{numba.__version__} {np.__version__} {sys.version}".encode())
+    """Hash of rlsafe's own source, the numba/numpy versions and numba's code-generation settings.
+
+    Any change gives new modules. numba keys its own cache on none of the ``NUMBA_*`` settings
+    (a loop once compiled with ``NUMBA_ENABLE_PROFILING=1`` would otherwise be reused, slow).
+    """
+    settings = sorted((k, v) for k, v in os.environ.items()
+                      if k.startswith("NUMBA_") and k != "NUMBA_CACHE_DIR")
+    digest = hashlib.sha256(f"{numba.__version__} {np.__version__} {sys.version} {settings}".encode())
     package = Path(__file__).resolve().parent
     for path in sorted(package.rglob("*.py")):
         digest.update(str(path.relative_to(package)).encode())

@@ -9,7 +9,7 @@ import pytest
 import naive
 from conftest import session_for
 from rlsafe.discretizers.bins import Bins, BinsConfig
-from rlsafe.jit import argmax_random_tie
+from rlsafe.jit import argmax_random_tie, random_index
 from rlsafe.seeding import Streams
 from rlsafe.schedules import Schedule, ScheduleKind, schedule_value
 
@@ -86,3 +86,12 @@ def test_schedules_match_the_reference(kind):
         assert schedule_value(packed, progress) == pytest.approx(
             naive.schedule(kind.value, 0.8, 0.05, 0.4, progress), rel=1e-12)
     assert schedule_value(packed, 1.0) == pytest.approx(0.8 if kind == "constant" else 0.05)
+
+
+@pytest.mark.parametrize("n", [2, 3, 5, 6, 7, 1000, 2**31 + 1, 2**32])
+def test_random_index_draws_what_generator_integers_draws(n):
+    """The loops' allocation-free ``rng.integers(0, n)``: same values, same stream position."""
+    ours, theirs = np.random.default_rng(n), np.random.default_rng(n)
+    drawn = [random_index(ours, n) for _ in range(500)]
+    assert drawn == [int(theirs.integers(0, n)) for _ in range(500)]
+    assert ours.random() == theirs.random()
