@@ -12,8 +12,10 @@ The names in the bindings block are the component kernels. Their contracts (shap
   for each dimension ``d`` that lay outside its range.
 * ``agent_schedule(agent_params, progress, hp)``: writes this episode's hyperparameters ``hp``.
 * ``agent_begin(tables, s, hp, rng) -> a``: first action of an episode.
-* ``agent_learn(tables, s, a, r, s2, terminated, hp, rng) -> (a2, td_error)``: learn from one
-  transition and choose the next action; bootstraps unless ``terminated``.
+* ``agent_learn(tables, s, a, r, aux, s2, terminated, truncated, hp, rng) -> (a2, td_error)``:
+  learn from one transition (``aux``: the env's per-step signals, e.g. a cost) and choose the next
+  action; bootstrap unless ``terminated``. ``terminated or truncated`` ends the episode, so an
+  agent with pending updates (n-step returns, traces) settles them then; ``a2`` is then unused.
 * ``agent_greedy(tables, s, rng) -> a``: the greedy action, ties broken with ``rng``.
 
 Kernels never log, never touch Python objects and never allocate (the loops are compiled without
@@ -85,7 +87,9 @@ def train(
             counts[1] += 1
             s2 = discretize(disc_params, obs, clipped)
             visits[s, a] += 1
-            a2, td = agent_learn(tables, s, a, reward, s2, terminated, hp, agent_rng)
+            truncated = not terminated and t >= max_steps
+            a2, td = agent_learn(tables, s, a, reward, aux, s2, terminated, truncated, hp,
+                                 agent_rng)
             if not math.isfinite(td):
                 ep_length[e] = t
                 return e, NONFINITE_TD
@@ -95,7 +99,7 @@ def train(
             total += reward
             for k in range(n_aux):
                 ep_aux[e, k] += aux[k]
-            if terminated or t >= max_steps:
+            if terminated or truncated:
                 break
             s = s2
             a = a2
@@ -160,8 +164,8 @@ def begin(tables, s, hp, rng):
 
 
 @cached
-def learn(tables, s, a, r, s2, terminated, hp, rng):
-    return agent_learn(tables, s, a, r, s2, terminated, hp, rng)
+def learn(tables, s, a, r, aux, s2, terminated, truncated, hp, rng):
+    return agent_learn(tables, s, a, r, aux, s2, terminated, truncated, hp, rng)
 
 
 @cached

@@ -91,7 +91,8 @@ class Session:
         obs = np.zeros(self.discretizer.obs_dim)  # (D,)
         s = loops.observe(self.discretizer.params, obs, self.clipped.copy())
         a = loops.begin(scratch, s, hp, rng)
-        loops.learn(scratch, s, a, 0.0, s, False, hp, rng)
+        aux = np.zeros(len(self.env.aux_names))  # (n_aux,)
+        loops.learn(scratch, s, a, 0.0, aux, s, False, False, hp, rng)
         loops.greedy(scratch, s, rng)
 
     def train(self, n: int) -> Chunk:

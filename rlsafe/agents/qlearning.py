@@ -86,9 +86,10 @@ def begin(q, s, hp, rng):
 
 
 @jit
-def learn(q, s, a, r, s2, terminated, hp, rng):
+def learn(q, s, a, r, aux, s2, terminated, truncated, hp, rng):
     """One Q-learning update of ``q`` (float64 (S, A), modified); returns (next action, TD error).
 
+    ``aux`` and ``truncated`` play no part: a truncated step bootstraps like any other.
     One pass over ``q[s2]`` serves both the target's max and the next greedy action (redone only
     when ``s2 == s``, the one case where the update changed that row).
     """

@@ -61,15 +61,17 @@ def train_python(session, out) -> tuple[int, int]:
             _check(as_obs(observation, obs), env.config.id, episode, t)
             s2 = loops.observe(disc.params, obs, session.clipped)
             session.visits[s, a] += 1
-            a2, td = loops.learn(tables, s, a, float(reward), s2, bool(terminated), hp, rng)
+            for k, name in enumerate(env.aux_names):
+                aux[k] = float(info.get(name, 0.0))
+            a2, td = loops.learn(tables, s, a, float(reward), aux, s2, bool(terminated),
+                                 bool(truncated), hp, rng)
             if not np.isfinite(td):
                 out.lengths[e] = t
                 return e, 1
             session.td_stats += (td, td * td, 0.0)
             session.td_stats[2] = max(session.td_stats[2], abs(td))
             total += float(reward)
-            for k, name in enumerate(env.aux_names):
-                out.aux[e, k] += float(info.get(name, 0.0))
+            out.aux[e] += aux
             if terminated or truncated:
                 break
             s, a = s2, a2
