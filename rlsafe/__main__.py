@@ -1,3 +1,3 @@
-from rlsafe.run import main
+from rlsafe.run import cli
 
-main()
+cli()

@@ -157,6 +157,52 @@ def build(cfg: DictConfig) -> Parts:
     return Parts(cfg, seed, runner, logger, env, discretizer, agent)
 
 
+GROUPS = ("env", "agent", "discretizer")
+
+
+def check_names(args: list[str]) -> None:
+    """Catch a misspelled group option or key on the command line, with "did you mean".
+
+    Hydra reports these too, but without suggestions; anything this cannot parse or judge is left
+    to Hydra. Raises ConfigError.
+    """
+    try:
+        from hydra.core.override_parser.overrides_parser import OverridesParser
+
+        overrides = OverridesParser.create().parse_overrides(
+            [a for a in args if "=" in a and not a.startswith("-")])
+    except Exception:  # Hydra will report what it cannot parse
+        return
+    choices = []
+    for o in overrides:
+        group = o.key_or_group
+        if group not in GROUPS or o.is_sweep_override() or o.is_delete():
+            continue
+        options = sorted(p.stem for p in (CONFIG_DIR / group).glob("*.yaml"))
+        value = o.value()
+        if isinstance(value, str) and value not in options:
+            close = difflib.get_close_matches(value, options, n=1)
+            hint = f" Did you mean {group}={close[0]}?" if close else ""
+            raise ConfigError(f"{group}={value} is not an option of {group}: the options are "
+                              f"{', '.join(options)}.{hint}")
+        choices.append(o.input_line)
+    try:
+        cfg = compose(*choices)
+    except Exception:
+        return
+    for o in overrides:
+        key = o.key_or_group
+        if "." not in key or o.is_add() or o.is_delete() or key.startswith("hydra."):
+            continue
+        parent, _, name = key.rpartition(".")
+        node = OmegaConf.select(cfg, parent)
+        if isinstance(node, DictConfig) and name not in node.keys():  # "in" skips ??? values
+            keys = [k for k in node if not str(k).startswith("_")]
+            close = difflib.get_close_matches(name, keys, n=1)
+            hint = f" Did you mean {parent}.{close[0]}?" if close else ""
+            raise ConfigError(f"{key} is not a setting: {parent} has {', '.join(keys)}.{hint}")
+
+
 class ValidateConfig(Callback):
     """Hydra callback: check the composed config before Hydra creates the run directory.
 

@@ -14,7 +14,9 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from rlsafe.config import build
+import sys
+
+from rlsafe.config import ConfigError, build, check_names
 from rlsafe.runner import run
 
 
@@ -29,5 +31,15 @@ def main(cfg: DictConfig) -> float:
     return train(cfg, HydraConfig.get().runtime.output_dir)
 
 
-if __name__ == "__main__":
+def cli() -> None:
+    """The command: names checked first (for "did you mean"), then Hydra."""
+    try:
+        check_names(sys.argv[1:])
+    except ConfigError as err:
+        print(f"rlsafe: config error: {err}", file=sys.stderr)
+        raise SystemExit(2) from None
     main()
+
+
+if __name__ == "__main__":
+    cli()
