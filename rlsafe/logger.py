@@ -15,6 +15,15 @@ training and evaluation curves share one x axis. Tags:
 ``perf/env_steps``                    env steps so far
 ``eval/return_mean``, ``_std``        greedy policy's return over the evaluation episodes
 ``eval/length_mean``                  greedy policy's mean episode length
+``eval/optimality``                   exact, envs with a model (rlsafe.exact): (V - V_random) /
+                                      (V* - V_random) of the greedy policy (uniform over ties),
+                                      discounted values with the agent's gamma, infinite horizon,
+                                      from the start distribution: 1 optimal, 0 random
+``eval/optimal_action_fraction``      exact: fraction of the decision states (reachable from the
+                                      start, non-terminal) where every greedy action is optimal
+``eval/exact_value``                  exact: the greedy policy's V above (what the agent learns)
+``eval/exact_return``                 exact: its expected undiscounted return under the time
+                                      limit (what ``eval/return_mean`` estimates)
 ``hparams/<metric>``                  final metrics, tied to the run's hyperparameters
 ``config`` (text)                     the resolved config
 ====================================  =====================================================
@@ -71,6 +80,15 @@ class TensorBoard:
             self.writer.add_scalar("eval/return_mean", float(np.mean(evaluation.returns)), episode)
             self.writer.add_scalar("eval/return_std", float(np.std(evaluation.returns)), episode)
             self.writer.add_scalar("eval/length_mean", float(np.mean(evaluation.lengths)), episode)
+
+    def exact(self, episode: int, metrics: dict | None) -> None:
+        """Exact evaluation metrics (:class:`rlsafe.exact.ExactEvaluator`); None values skipped."""
+        if self.writer and metrics:
+            for key, tag in (("optimality", "eval/optimality"),
+                             ("optimal_action_fraction", "eval/optimal_action_fraction"),
+                             ("value", "eval/exact_value"), ("return", "eval/exact_return")):
+                if metrics[key] is not None:
+                    self.writer.add_scalar(tag, metrics[key], episode)
 
     def hparams(self, hparams: dict, metrics: dict, episode: int) -> None:
         """The run's hyperparameters and final metrics, for TensorBoard's HParams view."""

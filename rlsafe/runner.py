@@ -21,6 +21,7 @@ from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
 from rlsafe.config import Parts
+from rlsafe.exact import ExactEvaluator
 from rlsafe.logger import TensorBoard
 from rlsafe.session import Session
 
@@ -75,9 +76,10 @@ def run(parts: Parts, run_dir: str | Path) -> dict:
     env, runner = parts.env, parts.runner
     session = Session(env, parts.discretizer, parts.agent, parts.seed, runner.episodes)
     board = TensorBoard(run_dir, parts.logger.tensorboard, parts.logger.episode_scalars)
+    exact = ExactEvaluator.for_run(env, parts.agent)  # None without a tabular model
     config_yaml = OmegaConf.to_yaml(parts.config, resolve=True)
     board.text("config", "\n".join("    " + line for line in config_yaml.splitlines()))
-    evaluations = []  # (episode, mean, std)
+    evaluations = []  # (episode, mean, std, exact metrics or None)
     train_seconds = 0.0
     show = sys.stderr.isatty() if runner.progress is None else runner.progress
     name = f"{env.config.id} {type(parts.agent).__name__} seed={parts.seed}"
@@ -100,17 +102,21 @@ def run(parts: Parts, run_dir: str | Path) -> dict:
                 if session.episode % runner.eval_every == 0 or session.episode == runner.episodes:
                     result = session.evaluate(runner.eval_episodes)
                     board.evaluation(session.episode, result)
+                    metrics = exact(session.q) if exact else None
+                    board.exact(session.episode, metrics)
                     mean, std = float(np.mean(result.returns)), float(np.std(result.returns))
-                    evaluations.append((session.episode, mean, std))
+                    evaluations.append((session.episode, mean, std, metrics))
                     bar.set_postfix(train=f"{np.mean(chunk.returns):.3g}", eval=f"{mean:.3g}")
                     log.info("episode %d: eval return %.4g +- %.3g", session.episode, mean, std)
     except BaseException:
         board.close()
         raise
-    summary = _summary(parts, session, evaluations, train_seconds, run_dir, started)
-    board.hparams(_flat_hparams(parts),
-                  {k: summary[k] for k in ("eval_return_mean", "eval_return_std") if k in summary},
-                  session.episode)
+    summary = _summary(parts, session, evaluations, train_seconds, run_dir, started, exact)
+    final = {k: summary[k] for k in ("eval_return_mean", "eval_return_std")}
+    for k in ("eval_optimality", "eval_optimal_action_fraction"):
+        if summary.get(k) is not None:
+            final[k] = summary[k]
+    board.hparams(_flat_hparams(parts), final, session.episode)
     board.close()
     atomic_write(run_dir / "q_table.npz",
                  lambda f: np.savez(f, q=session.q, visits=session.visits))
@@ -121,16 +127,22 @@ def run(parts: Parts, run_dir: str | Path) -> dict:
     return summary
 
 
-def _summary(parts, session, evaluations, train_seconds, run_dir, started) -> dict:
+def _summary(parts, session, evaluations, train_seconds, run_dir, started, exact) -> dict:
     env = parts.env
-    _, mean, std = evaluations[-1]
+    _, mean, std, metrics = evaluations[-1]
     threshold = env.reward_threshold
-    solved_at = next((ep for ep, m, _ in evaluations if threshold is not None and m >= threshold),
-                     None)
+    solved_at = next(
+        (ep for ep, m, _, _ in evaluations if threshold is not None and m >= threshold), None)
     observations = max(int(session.counts[1]), 1)
     return {
         "eval_return_mean": mean,
         "eval_return_std": std,
+        # exact evaluation (rlsafe.exact), null where the env has no tabular model
+        "eval_optimality": metrics and metrics["optimality"],
+        "eval_optimal_action_fraction": metrics and metrics["optimal_action_fraction"],
+        "eval_exact_value": metrics and metrics["value"],
+        "eval_exact_return": metrics and metrics["return"],
+        "exact": exact.describe() if exact else None,
         "eval_episodes": parts.runner.eval_episodes,
         "solved": None if threshold is None else bool(mean >= threshold),
         "reward_threshold": threshold,
@@ -140,8 +152,9 @@ def _summary(parts, session, evaluations, train_seconds, run_dir, started) -> di
         "steps_per_second": int(session.counts[0]) / max(train_seconds, 1e-9),
         "wall_time_s": time.perf_counter() - started,
         "seed": parts.seed,
-        "evaluations": [{"episode": ep, "return_mean": m, "return_std": s}
-                        for ep, m, s in evaluations],
+        "evaluations": [{"episode": ep, "return_mean": m, "return_std": s,
+                         **({f"exact_{k}": v for k, v in x.items()} if x else {})}
+                        for ep, m, s, x in evaluations],
         "states_visited_fraction": float((session.visits.sum(1) > 0).mean()),
         "clipped_fraction": (session.clipped / observations).tolist(),
         "env": env.describe(),

@@ -86,3 +86,8 @@ class ToyText(Env):
             raise ValueError(f"{key}.id={config.id} has no model P: use env=gym for it")
         self.params = model_arrays(unwrapped)
         probe.close()
+
+    def model(self) -> tuple:
+        """The tabular model (the arrays of :func:`model_arrays`), for exact evaluation
+        (:mod:`rlsafe.exact`, :mod:`rlsafe.dp`). Envs without one have no ``model`` or return None."""
+        return self.params
