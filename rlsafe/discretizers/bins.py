@@ -77,8 +77,9 @@ class Bins:
         if not isinstance(space, gymnasium.spaces.Box) or len(space.shape) != 1:
             raise ValueError(
                 f"{key}=bins needs a 1-D Box observation space, but the env has {space}. "
-                + ("Use discretizer=identity for a Discrete space."
-                   if isinstance(space, gymnasium.spaces.Discrete) else "")
+                + ("Use discretizer=identity for a Discrete space (or a Tuple of them)."
+                   if isinstance(space, (gymnasium.spaces.Discrete, gymnasium.spaces.Tuple,
+                                         gymnasium.spaces.MultiDiscrete)) else "")
             )
         dims = space.shape[0]
         if isinstance(config.bins, bool):
