@@ -18,10 +18,15 @@ class EnvConfig:
     id: str = "CartPole-v1"  #: gymnasium id, e.g. CartPole-v1 or Acrobot-v1
     kwargs: Dict[str, Any] = field(default_factory=dict)  #: keyword arguments for gymnasium.make
     max_episode_steps: Optional[int] = None  #: time limit (truncation); null: the registered one
+    #: for a continuous (Box) action space: actions per dimension, the centres of that many equal
+    #: bins of each dimension's range (gymnasium's DiscretizeAction); null for a Discrete space
+    action_bins: Optional[int] = None
 
     def check(self, key: str) -> None:
         if self.max_episode_steps is not None and self.max_episode_steps < 1:
             raise ValueError(f"{key}.max_episode_steps={self.max_episode_steps} must be >= 1 or null")
+        if self.action_bins is not None and self.action_bins < 2:
+            raise ValueError(f"{key}.action_bins={self.action_bins} must be >= 2 or null")
 
 
 def gym_spec(env_id: str, key: str = "env.id") -> gymnasium.envs.registration.EnvSpec:
@@ -57,12 +62,26 @@ class Env:
                 f"{type(err).__name__}: {err}"
             ) from None
         self.observation_space = probe.observation_space
-        self.action_space = probe.action_space
+        self.action_space = probe.action_space  # Discrete(action_bins ** dims) if discretized
+        native = probe.env.action_space if self._discretized(probe) else probe.action_space
         probe.close()
+        if config.action_bins is not None and not self._continuous(native):
+            raise ValueError(
+                f"{key}.action_bins={config.action_bins} is for continuous (Box) action spaces, "
+                f"but {config.id} has {native}: remove it"
+            )
+        if config.action_bins is not None and self.compiled:
+            raise ValueError(f"{key}.action_bins: the compiled env for {config.id} cannot take it")
+        if self._continuous(native) and config.action_bins is None:
+            raise ValueError(
+                f"{key}.id={config.id} has the continuous action space {native}; tabular agents "
+                "need a Discrete one: set env.action_bins=N (e.g. env=gym env.id=Pendulum-v1 "
+                "env.action_bins=9) to act with the centres of N equal bins per dimension"
+            )
         if not isinstance(self.action_space, gymnasium.spaces.Discrete):
             raise ValueError(
                 f"{key}.id={config.id} has the action space {self.action_space}; tabular agents "
-                "need a Discrete one"
+                "need a Discrete one (or a bounded 1-D Box, with env.action_bins=N)"
             )
         self.n_actions = int(self.action_space.n)
         limit = config.max_episode_steps or self.spec.max_episode_steps
@@ -74,13 +93,32 @@ class Env:
     def compiled(self) -> bool:
         return self.kernels is not None
 
+    @staticmethod
+    def _discretized(env: gymnasium.Env) -> bool:
+        return isinstance(env, gymnasium.wrappers.DiscretizeAction)
+
+    @staticmethod
+    def _continuous(space: gymnasium.Space) -> bool:
+        return (isinstance(space, gymnasium.spaces.Box) and len(space.shape) == 1
+                and bool(np.isfinite(space.low).all() and np.isfinite(space.high).all()))
+
     def make_gym(self, **kwargs) -> gymnasium.Env:
-        """The gymnasium env this one is (or mirrors), with the same time limit."""
-        return gymnasium.make(
+        """The gymnasium env this one is (or mirrors), with the same time limit; a continuous
+        action space is discretized by gymnasium's ``DiscretizeAction`` into
+        ``action_bins ** dims`` actions."""
+        env = gymnasium.make(
             self.config.id,
             max_episode_steps=self.config.max_episode_steps,
             **{**dict(self.config.kwargs), **kwargs},
         )
+        if self.config.action_bins is not None and self._continuous(env.action_space):
+            env = gymnasium.wrappers.DiscretizeAction(env, bins=int(self.config.action_bins))
+        return env
+
+    def gym_state(self, gym_env: gymnasium.Env) -> np.ndarray:
+        """The internal state of ``gym_env`` (made by :meth:`make_gym`) laid out as this env's
+        compiled ``state``: the parity tests compare the two after every step."""
+        raise NotImplementedError(f"{type(self).__name__} has no compiled state to compare")
 
     def make_rng(self, seed: int) -> np.random.Generator:
         """The generator gymnasium's ``reset(seed=seed)`` gives the env: same stream, same draws."""
@@ -90,6 +128,7 @@ class Env:
         return np.zeros(getattr(self, "state_dim", 1))  # (state_dim,)
 
     def describe(self) -> dict:
-        return {"id": self.config.id, "kwargs": dict(self.config.kwargs),
+        extra = {} if self.config.action_bins is None else {"action_bins": self.config.action_bins}
+        return {"id": self.config.id, "kwargs": dict(self.config.kwargs), **extra,
                 "max_episode_steps": None if self.max_steps == sys.maxsize else self.max_steps,
                 "compiled": self.compiled, "reward_threshold": self.reward_threshold}

@@ -83,3 +83,8 @@ class CartPole(Env):
         if unknown:
             raise ValueError(f"{key}.kwargs: the compiled CartPole does not take {sorted(unknown)}")
         self.params = np.array([float(bool(config.kwargs.get("sutton_barto_reward", False)))])
+
+    @staticmethod
+    def gym_state(gym_env) -> np.ndarray:
+        """gymnasium's internal state (x, x_dot, theta, theta_dot), float64 (4,)."""
+        return np.asarray(gym_env.unwrapped.state, dtype=np.float64)

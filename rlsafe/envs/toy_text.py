@@ -91,3 +91,8 @@ class ToyText(Env):
         """The tabular model (the arrays of :func:`model_arrays`), for exact evaluation
         (:mod:`rlsafe.exact`, :mod:`rlsafe.dp`). Envs without one have no ``model`` or return None."""
         return self.params
+
+    @staticmethod
+    def gym_state(gym_env) -> np.ndarray:
+        """gymnasium's current state ``s``, float64 (1,)."""
+        return np.array([float(gym_env.unwrapped.s)])
