@@ -146,7 +146,8 @@ def build(cfg: DictConfig) -> Parts:
     except ValueError as err:  # a part's own check (spaces, ranges it alone can know)
         raise ConfigError(str(err)) from None
     n_states, n_actions = discretizer.n_states, env.n_actions
-    table_mb = (agent_cls.table_bytes(n_states, n_actions) + 8 * n_states * n_actions) / 2**20
+    table_mb = (agent_cls.table_bytes(n_states, n_actions, agent_config)
+                + 8 * n_states * n_actions) / 2**20
     if table_mb > runner.max_table_mb:
         raise ConfigError(
             f"the tables for {n_states:,} states x {n_actions} actions would take {table_mb:,.0f} "

@@ -85,7 +85,9 @@ class Session:
             self.train(0)
             self.evaluate(0)
             return
-        loops, scratch, rng = self.loops, self.tables.copy(), np.random.default_rng(0)
+        loops, rng = self.loops, np.random.default_rng(0)
+        scratch = (tuple(t.copy() for t in self.tables) if isinstance(self.tables, tuple)
+                   else self.tables.copy())  # an agent's tables: one array or a tuple of them
         hp = self.hp.copy()
         loops.schedule(self.agent.params, 0.0, hp)
         obs = np.zeros(self.discretizer.obs_dim)  # (D,)

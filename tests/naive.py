@@ -63,3 +63,215 @@ def q_learning(gym_env, n_states, n_actions, episodes, env_seed, rng, alpha_at, 
                 break
             s, a = s2, a2
     return q
+
+
+# --- exploration rules and the other agents (rlsafe/agents/*.py), one obvious class each ---
+
+
+def softmax(q_row, temperature, rng) -> int:
+    best = max(q_row)
+    weights = [math.exp((v - best) / temperature) for v in q_row]
+    total = 0.0
+    for w in weights:
+        total += w
+    u = rng.random() * total
+    cumulative, last = 0.0, 0
+    for a, w in enumerate(weights):
+        if w > 0.0:
+            last, cumulative = a, cumulative + w
+            if u < cumulative:
+                return a
+    return last
+
+
+def ucb_scores(q_row, n_row, c):
+    log_n = math.log(sum(n_row))
+    return [v + c * math.sqrt(log_n / n) for v, n in zip(q_row, n_row)]
+
+
+def ucb(q_row, n_row, c, rng) -> int:
+    untried = [a for a, n in enumerate(n_row) if n == 0]
+    if untried:
+        return untried[0] if len(untried) == 1 else untried[int(rng.integers(0, len(untried)))]
+    return greedy(ucb_scores(q_row, n_row, c), rng)
+
+
+def policy_probabilities(kind, q_row, n_row, x) -> list[float]:
+    """pi(a | s) of the behaviour policy, as a list."""
+    n = len(q_row)
+    if kind == "epsilon_greedy":
+        best = max(q_row)
+        ties = sum(v == best for v in q_row)
+        return [x / n + ((1.0 - x) / ties if v == best else 0.0) for v in q_row]
+    if kind == "softmax":
+        best = max(q_row)
+        weights = [math.exp((v - best) / x) for v in q_row]
+        total = 0.0
+        for w in weights:
+            total += w
+        return [w / total for w in weights]
+    untried = [a for a, k in enumerate(n_row) if k == 0]
+    if untried:
+        chosen = untried
+    else:
+        scores = ucb_scores(q_row, n_row, x)
+        chosen = [a for a, v in enumerate(scores) if v == max(scores)]
+    return [1.0 / len(chosen) if a in chosen else 0.0 for a in range(n)]
+
+
+class Agent:
+    """Q-table, UCB counts and the behaviour policy; subclasses define ``learn``."""
+
+    def __init__(self, n_states, n_actions, kind, rng, q_init=0.0):
+        self.q = np.full((n_states, n_actions), q_init)
+        self.counts = np.zeros((n_states, n_actions), dtype=np.int64)
+        self.kind, self.rng = kind, rng
+
+    def acting_values(self, s):
+        return list(self.q[s])
+
+    def choose(self, s, x):
+        row = self.acting_values(s)
+        if self.kind == "epsilon_greedy":
+            return epsilon_greedy(row, x, self.rng)
+        if self.kind == "softmax":
+            return softmax(row, x, self.rng)
+        return ucb(row, list(self.counts[s]), x, self.rng)
+
+    def expected(self, s, x):
+        row = self.acting_values(s)
+        value = 0.0
+        for p, v in zip(policy_probabilities(self.kind, row, list(self.counts[s]), x), row):
+            value += p * v
+        return value
+
+    def record(self, s, a):
+        if self.kind == "ucb":
+            self.counts[s, a] += 1
+
+    def begin(self, s, hp):
+        return self.choose(s, hp["x"])
+
+    def q_values(self):
+        return self.q
+
+
+class QLearning(Agent):
+    def learn(self, s, a, r, s2, terminated, truncated, hp):
+        self.record(s, a)
+        target = r if terminated else r + hp["gamma"] * max(self.q[s2])
+        self.q[s, a] += hp["alpha"] * (target - self.q[s, a])
+        return 0 if terminated else self.choose(s2, hp["x"])
+
+
+class Sarsa(Agent):
+    def learn(self, s, a, r, s2, terminated, truncated, hp):
+        self.record(s, a)
+        a2 = 0 if terminated else self.choose(s2, hp["x"])  # chosen before the update
+        target = r if terminated else r + hp["gamma"] * self.q[s2, a2]
+        self.q[s, a] += hp["alpha"] * (target - self.q[s, a])
+        return a2
+
+
+class ExpectedSarsa(Agent):
+    def learn(self, s, a, r, s2, terminated, truncated, hp):
+        self.record(s, a)
+        target = r if terminated else r + hp["gamma"] * self.expected(s2, hp["x"])
+        self.q[s, a] += hp["alpha"] * (target - self.q[s, a])
+        return 0 if terminated else self.choose(s2, hp["x"])
+
+
+class DoubleQLearning(Agent):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.qa, self.qb = self.q.copy(), self.q.copy()
+
+    def acting_values(self, s):
+        return [(x + y) * 0.5 for x, y in zip(self.qa[s], self.qb[s])]
+
+    def learn(self, s, a, r, s2, terminated, truncated, hp):
+        self.record(s, a)
+        upd, other = (self.qa, self.qb) if self.rng.random() < 0.5 else (self.qb, self.qa)
+        target = r
+        if not terminated:
+            target = r + hp["gamma"] * other[s2, greedy(list(upd[s2]), self.rng)]
+        upd[s, a] += hp["alpha"] * (target - upd[s, a])
+        return 0 if terminated else self.choose(s2, hp["x"])
+
+    def q_values(self):
+        return (self.qa + self.qb) * 0.5
+
+
+class SarsaLambda(Agent):
+    """Every entry of the table updated every step, as the book writes it."""
+
+    def __init__(self, *args, accumulating=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.e = np.zeros_like(self.q)
+        self.accumulating = accumulating
+
+    def begin(self, s, hp):
+        self.e[:] = 0.0
+        return self.choose(s, hp["x"])
+
+    def learn(self, s, a, r, s2, terminated, truncated, hp):
+        self.record(s, a)
+        a2 = 0 if terminated else self.choose(s2, hp["x"])
+        target = r if terminated else r + hp["gamma"] * self.q[s2, a2]
+        delta = target - self.q[s, a]
+        self.e[s, a] = self.e[s, a] + 1.0 if self.accumulating else 1.0
+        self.q += hp["alpha"] * delta * self.e
+        self.e *= hp["gamma"] * hp["lambda"]
+        return a2
+
+
+class NstepSarsa(Agent):
+    """A list of the pending (s, a, r); the oldest is updated once n rewards follow it."""
+
+    def __init__(self, *args, n=1, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.n, self.pending = n, []
+
+    def begin(self, s, hp):
+        self.pending = []
+        return self.choose(s, hp["x"])
+
+    def settle_oldest(self, s2, a2, bootstrap, hp):
+        g, discount = 0.0, 1.0
+        for _, _, r in self.pending:
+            g += discount * r
+            discount *= hp["gamma"]
+        if bootstrap:
+            g += discount * self.q[s2, a2]
+        s, a, _ = self.pending.pop(0)
+        self.q[s, a] += hp["alpha"] * (g - self.q[s, a])
+
+    def learn(self, s, a, r, s2, terminated, truncated, hp):
+        self.record(s, a)
+        self.pending.append((s, a, r))
+        a2 = 0 if terminated else self.choose(s2, hp["x"])
+        if not (terminated or truncated):
+            if len(self.pending) == self.n:
+                self.settle_oldest(s2, a2, True, hp)
+            return a2
+        while self.pending:
+            self.settle_oldest(s2, a2, not terminated, hp)
+        return a2
+
+
+def train(agent, gym_env, episodes, env_seed, hp_at, state_of=int):
+    """The training loop of rlsafe.loop.train, plainly: ``hp_at(episode)`` gives a dict with
+    alpha, x (the exploration parameter), gamma and lambda. Returns the agent's Q-values."""
+    for episode in range(episodes):
+        hp = hp_at(episode)
+        obs, _ = gym_env.reset(seed=env_seed if episode == 0 else None)
+        s = state_of(obs)
+        a = agent.begin(s, hp)
+        while True:
+            obs, r, terminated, truncated, _ = gym_env.step(a)
+            s2 = state_of(obs)
+            a2 = agent.learn(s, a, float(r), s2, terminated, truncated, hp)
+            if terminated or truncated:
+                break
+            s, a = s2, a2
+    return agent.q_values()

@@ -95,3 +95,106 @@ def test_random_index_draws_what_generator_integers_draws(n):
     drawn = [random_index(ours, n) for _ in range(500)]
     assert drawn == [int(theirs.integers(0, n)) for _ in range(500)]
     assert ours.random() == theirs.random()
+
+
+# --- every agent with every exploration rule, against tests/naive.py ---
+
+AGENTS = {
+    "qlearning": naive.QLearning,
+    "sarsa": naive.Sarsa,
+    "expected_sarsa": naive.ExpectedSarsa,
+    "double_qlearning": naive.DoubleQLearning,
+    "sarsa_lambda": naive.SarsaLambda,
+    "nstep_sarsa": naive.NstepSarsa,
+}
+EXPLORATIONS = ["epsilon_greedy", "softmax", "ucb"]
+ENVS = {
+    # short episodes that end terminated (holes, goal); a discount below 1
+    "frozenlake": ["env=frozenlake", "agent.gamma=0.95", "agent.alpha_schedule.kind=linear"],
+    # every episode truncated after 7 steps: truncation bootstraps, pending updates settle
+    "taxi": ["env=taxi", "env.max_episode_steps=7", "agent.temperature=5.0",
+             "agent.ucb_c=2.0", "agent.ucb_c_schedule.kind=linear", "agent.ucb_c_schedule.end=0.5"],
+}
+
+
+def _exploration_parameter(config):
+    kind = config.exploration.value
+    name = {"epsilon_greedy": "epsilon", "softmax": "temperature", "ucb": "ucb_c"}[kind]
+    return kind, getattr(config, name), getattr(config, f"{name}_schedule")
+
+
+def naive_q(session, agent, episodes, seed):
+    """The naive reference of ``session``'s agent, from a fresh copy of its agent stream."""
+    config, env = session.agent.config, session.env
+    kind, x0, x_schedule = _exploration_parameter(config)
+    extra = {}
+    if agent == "sarsa_lambda":
+        extra["accumulating"] = config.traces.value == "accumulating"
+    if agent == "nstep_sarsa":
+        extra["n"] = config.n
+    reference = AGENTS[agent](session.discretizer.n_states, env.n_actions, kind,
+                              Streams.from_seed(seed).agent, q_init=config.q_init, **extra)
+
+    def hp_at(e):
+        return {
+            "alpha": naive.schedule(config.alpha_schedule.kind.value, config.alpha,
+                                    config.alpha_schedule.end, config.alpha_schedule.duration,
+                                    e / episodes),
+            "x": naive.schedule(x_schedule.kind.value, x0, x_schedule.end, x_schedule.duration,
+                                e / episodes),
+            "gamma": config.gamma,
+            "lambda": getattr(config, "trace_decay", None),
+        }
+
+    return naive.train(reference, env.make_gym(), episodes, session.streams.env_seed, hp_at)
+
+
+@pytest.mark.parametrize("env", sorted(ENVS))
+@pytest.mark.parametrize("exploration", EXPLORATIONS)
+@pytest.mark.parametrize("agent", sorted(AGENTS))
+def test_agent_matches_the_naive_reference_compiled_and_python_stepped(agent, exploration, env):
+    """Same seed, bit-identical Q-values: the fused loop, the Python-stepped loop (the gymnasium
+    env stepped in Python, same kernels) and the naive Python agent."""
+    episodes, seed = (400 if env == "frozenlake" else 150), 5
+    overrides = [*ENVS[env], f"agent={agent}", f"agent.exploration={exploration}",
+                 f"runner.episodes={episodes}", f"seed={seed}"]
+    compiled = session_for(*overrides)
+    python = session_for(*overrides, "env._target_=rlsafe.envs.gym.Gym")
+    assert compiled.env.compiled and not python.env.compiled
+    compiled.train(episodes)
+    python.train(episodes)
+    reference = naive_q(compiled, agent, episodes, seed)
+    assert np.array_equal(compiled.q, reference)
+    assert np.array_equal(python.q, reference)
+    assert np.abs(reference).max() > 0  # it learned something
+
+
+@pytest.mark.parametrize("overrides", [
+    ["agent=sarsa_lambda", "agent.traces=accumulating", "agent.trace_decay=0.8"],
+    ["agent=sarsa_lambda", "agent.trace_decay=1.0", "agent.exploration=softmax"],
+    ["agent=nstep_sarsa", "agent.n=1"],
+    ["agent=nstep_sarsa", "agent.n=9", "agent.exploration=ucb"],
+    ["agent=expected_sarsa", "agent.q_init=1.0", "agent.exploration=softmax"],
+    ["agent=double_qlearning", "agent.q_init=0.5"],
+], ids=lambda o: " ".join(o))
+def test_agent_variants_match_the_naive_reference(overrides):
+    """Accumulating traces, lambda = 1, n = 1 and n > episode length, optimistic initial values."""
+    episodes, seed = 200, 8
+    session = session_for("env=frozenlake", *overrides, f"runner.episodes={episodes}",
+                          f"seed={seed}")
+    session.train(episodes)
+    agent = overrides[0].split("=")[1]
+    assert np.array_equal(session.q, naive_q(session, agent, episodes, seed))
+
+
+@pytest.mark.parametrize("special, general", [
+    (["agent=nstep_sarsa", "agent.n=1"], ["agent=sarsa"]),
+    (["agent=sarsa_lambda", "agent.trace_decay=0.0"], ["agent=sarsa"]),
+])
+def test_special_cases_reduce_to_sarsa(special, general):
+    """n-step SARSA with n = 1, and SARSA(0), are SARSA, draw for draw."""
+    common = ["env=taxi", "env.max_episode_steps=50", "runner.episodes=300", "seed=2"]
+    a, b = session_for(*common, *special), session_for(*common, *general)
+    ra, rb = a.train(300), b.train(300)
+    assert np.array_equal(ra.returns, rb.returns)
+    assert np.array_equal(a.q, b.q)

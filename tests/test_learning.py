@@ -10,11 +10,11 @@ import dataclasses
 
 import numpy as np
 import pytest
+from hydra.utils import get_class
 from omegaconf import OmegaConf
 
-from conftest import compose_config, session_for
+from conftest import compose_config, config_names, session_for
 from rlsafe import dp
-from rlsafe.agents.qlearning import QLearningConfig
 from rlsafe.config import build
 
 SEEDS = range(5)
@@ -81,8 +81,14 @@ def test_toy_text_default_ends_with_an_optimal_policy(name):
         )
 
 
-def test_agent_yaml_and_dataclass_defaults_agree():
-    """configs/agent/qlearning.yaml and QLearningConfig give the same defaults (no drift)."""
-    yaml = OmegaConf.to_container(compose_config().agent, resolve=True)
+@pytest.mark.parametrize("agent", config_names("agent"))
+def test_agent_yaml_and_dataclass_defaults_agree(agent):
+    """configs/agent/<name>.yaml and its class's Config give the same defaults (no drift), and
+    the name is the same from config group to module to class."""
+    node = compose_config(f"agent={agent}").agent
+    cls = get_class(node._target_)
+    assert node._target_.split(".")[-2] == agent
+    assert cls.__name__.lower() == agent.replace("_", "")
+    yaml = OmegaConf.to_container(node, resolve=True)
     yaml.pop("_target_")
-    assert yaml == dataclasses.asdict(QLearningConfig())
+    assert yaml == dataclasses.asdict(cls.Config())

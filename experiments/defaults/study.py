@@ -55,7 +55,7 @@ def optimal_eval(name: str, overrides: list[str], episodes: int = 10_000) -> flo
     """Mean evaluation return of an optimal policy (toy-text envs), over many episodes."""
     parts = build(compose_config(f"env={name}", *overrides))
     session = Session(parts.env, parts.discretizer, parts.agent, 12345, parts.runner.episodes)
-    session.tables[:] = dp.value_iteration(parts.env.params, parts.agent.config.gamma)[1]
+    session.q[:] = dp.value_iteration(parts.env.params, parts.agent.config.gamma)[1]
     return float(np.mean(session.evaluate(episodes).returns))
 
 

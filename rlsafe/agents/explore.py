@@ -1,0 +1,273 @@
+"""Exploration shared by every agent: epsilon-greedy, softmax (Boltzmann) and a UCB-style bonus.
+
+Every agent acts on one table of action values ``q`` (float64 (S, A), ``tables[0]``) and chooses
+with one of three rules (``agent.exploration``), each driven by one scheduled hyperparameter
+``x`` (``hp[1]``, logged as ``train/epsilon``, ``train/temperature`` or ``train/ucb_c``):
+
+* ``epsilon_greedy`` (``x = epsilon``): with probability epsilon a uniform action, else a greedy
+  one, ties broken uniformly (Sutton & Barto 2nd ed., 2.2 and 6.5).
+* ``softmax`` (``x = temperature`` T > 0): ``P(a) = exp(Q(s, a) / T) / sum_b exp(Q(s, b) / T)``,
+  the Boltzmann / Gibbs distribution (Sutton & Barto 2nd ed., 2.8 and 13.2; computed with the
+  row's maximum subtracted, which leaves it unchanged and cannot overflow).
+* ``ucb`` (``x = c``): untried actions of ``s`` first (uniformly among them), then
+  ``argmax_a Q(s, a) + c * sqrt(log N(s) / N(s, a))``, ties broken uniformly; ``N(s, a)`` counts
+  the transitions the agent learned from, ``N(s) = sum_a N(s, a)`` (UCB1, Auer, Cesa-Bianchi &
+  Fischer 2002, "Finite-time analysis of the multiarmed bandit problem", Machine Learning 47;
+  applied per state as in Sutton & Barto 2nd ed., 2.7). The counts live in ``tables[1]``.
+
+Optimistic initial values (``q_init`` > 0) work with all three (Sutton & Barto 2nd ed., 2.6).
+
+Tables layout every agent shares: ``tables[0]`` = q (S, A) float64, the values the policy acts on;
+``tables[1]`` = counts int64 (S, A) for ``ucb``, (0, A) otherwise; ``tables[2]`` = ``meta``, int64
+(4,): the exploration code, then per-episode counters an agent may use. Further arrays are the
+agent's own.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from enum import Enum
+
+import numpy as np
+
+from rlsafe.jit import argmax_random_tie, jit, random_index, row_argmax
+from rlsafe.schedules import Schedule, ScheduleKind
+
+
+class Exploration(str, Enum):
+    epsilon_greedy = "epsilon_greedy"
+    softmax = "softmax"
+    ucb = "ucb"
+
+
+EPSILON_GREEDY = 0
+SOFTMAX = 1
+UCB = 2
+CODES = {Exploration.epsilon_greedy: EPSILON_GREEDY, Exploration.softmax: SOFTMAX,
+         Exploration.ucb: UCB}  # fmt: skip
+#: the name each rule's hyperparameter is logged under (``train/<name>``)
+PARAMETER_NAMES = {Exploration.epsilon_greedy: "epsilon", Exploration.softmax: "temperature",
+                   Exploration.ucb: "ucb_c"}  # fmt: skip
+
+
+def in_range(key, value, low, high, low_open=False):
+    """Raise ``ValueError`` naming ``key`` unless ``value`` lies in [low, high] (or (low, high])."""
+    ok = (low < value if low_open else low <= value) and value <= high
+    if not ok:
+        interval = f"{'(' if low_open else '['}{low:g}, {high:g}]"
+        raise ValueError(f"{key}={value} is out of range: it must lie in {interval}")
+
+
+@dataclass
+class TDConfig:
+    """Settings every agent has: learning rate, exploration, discount, initial values.
+
+    An agent's own ``Config`` derives from this and sets its defaults.
+    """
+
+    alpha: float = 0.5  #: learning rate at the start of training, in (0, 1]
+    alpha_schedule: Schedule = field(
+        default_factory=lambda: Schedule(kind=ScheduleKind.exponential, end=0.01, duration=1.0)
+    )  #: how alpha moves
+    exploration: Exploration = Exploration.epsilon_greedy  #: epsilon_greedy, softmax or ucb
+    epsilon: float = 1.0  #: epsilon_greedy: exploration rate at the start, in [0, 1]
+    epsilon_schedule: Schedule = field(
+        default_factory=lambda: Schedule(kind=ScheduleKind.linear, end=0.01, duration=0.5)
+    )  #: how epsilon moves
+    temperature: float = 1.0  #: softmax: temperature at the start, > 0
+    temperature_schedule: Schedule = field(
+        default_factory=lambda: Schedule(kind=ScheduleKind.exponential, end=0.01, duration=0.5)
+    )  #: how the temperature moves (its end must stay > 0)
+    ucb_c: float = 1.0  #: ucb: bonus scale c at the start, >= 0
+    ucb_c_schedule: Schedule = field(default_factory=Schedule)  #: how c moves
+    gamma: float = 0.99  #: discount factor, in [0, 1]
+    q_init: float = 0.0  #: initial value of every Q(s, a); > 0 is optimistic
+
+    def check(self, key: str) -> None:
+        """Raise ``ValueError`` naming the key of the first bad value."""
+        in_range(f"{key}.alpha", self.alpha, 0.0, 1.0, low_open=True)
+        in_range(f"{key}.alpha_schedule.end", self.alpha_schedule.end, 0.0, 1.0)
+        in_range(f"{key}.epsilon", self.epsilon, 0.0, 1.0)
+        in_range(f"{key}.epsilon_schedule.end", self.epsilon_schedule.end, 0.0, 1.0)
+        in_range(f"{key}.temperature", self.temperature, 0.0, math.inf, low_open=True)
+        if self.temperature_schedule.kind != ScheduleKind.constant:
+            in_range(f"{key}.temperature_schedule.end", self.temperature_schedule.end, 0.0,
+                     math.inf, low_open=True)
+        in_range(f"{key}.ucb_c", self.ucb_c, 0.0, math.inf)
+        in_range(f"{key}.ucb_c_schedule.end", self.ucb_c_schedule.end, 0.0, math.inf)
+        in_range(f"{key}.gamma", self.gamma, 0.0, 1.0)
+        if not np.isfinite(self.q_init):
+            raise ValueError(f"{key}.q_init={self.q_init} must be a finite number")
+        self.alpha_schedule.check(f"{key}.alpha_schedule", self.alpha)
+        self.epsilon_schedule.check(f"{key}.epsilon_schedule", self.epsilon)
+        self.temperature_schedule.check(f"{key}.temperature_schedule", self.temperature)
+        self.ucb_c_schedule.check(f"{key}.ucb_c_schedule", self.ucb_c)
+
+    def exploration_schedule(self) -> np.ndarray:
+        """The packed schedule of the chosen rule's hyperparameter (``hp[1]``)."""
+        kind = Exploration(self.exploration)
+        if kind == Exploration.epsilon_greedy:
+            return self.epsilon_schedule.pack(self.epsilon)
+        if kind == Exploration.softmax:
+            return self.temperature_schedule.pack(self.temperature)
+        return self.ucb_c_schedule.pack(self.ucb_c)
+
+
+# ----------------------------------------------------------------------------------- kernels
+
+
+@jit
+def epsilon_greedy(q, s, epsilon, rng):
+    """With probability ``epsilon`` a uniform action, else greedy on ``q[s]`` (random ties).
+
+    One uniform ``u`` decides both: ``u < epsilon`` explores, and then ``u / epsilon`` is itself
+    uniform on [0, 1) and picks the action (one draw a step instead of two; the rounding bias is
+    below 2**-40 for any table that fits in memory). Ties draw one integer more.
+    """
+    u = rng.random()
+    if u < epsilon:
+        return min(int(u / epsilon * q.shape[1]), q.shape[1] - 1)
+    return argmax_random_tie(q, s, rng)
+
+
+@jit
+def softmax(q, s, temperature, rng):
+    """An action drawn with probability proportional to ``exp((q[s, a] - max q[s]) / T)``.
+
+    One uniform draw, scaled by the sum of the weights, then a walk over the cumulative weights
+    (recomputed, so nothing is stored). The last action of positive weight takes any rounding
+    remainder.
+    """
+    n = q.shape[1]
+    best, _, _ = row_argmax(q, s)
+    total = 0.0
+    for a in range(n):
+        total += math.exp((q[s, a] - best) / temperature)
+    u = rng.random() * total
+    last = 0
+    cumulative = 0.0
+    for a in range(n):
+        w = math.exp((q[s, a] - best) / temperature)
+        if w > 0.0:
+            last = a
+            cumulative += w
+            if u < cumulative:
+                return a
+    return last
+
+
+@jit
+def ucb_score(q, counts, s, a, c, log_n):
+    return q[s, a] + c * math.sqrt(log_n / counts[s, a])
+
+
+@jit
+def ucb(q, counts, s, c, rng):
+    """Untried actions of ``s`` first (uniformly), else the largest ``Q + c sqrt(log N(s) / N(s, a))``.
+
+    Draws one integer, and only when several actions tie.
+    """
+    n = q.shape[1]
+    untried = 0
+    total = 0
+    for a in range(n):
+        untried += counts[s, a] == 0
+        total += counts[s, a]
+    if untried > 0:
+        k = random_index(rng, untried) if untried > 1 else 0
+        for a in range(n):
+            if counts[s, a] == 0:
+                if k == 0:
+                    return a
+                k -= 1
+    log_n = math.log(total)
+    best = ucb_score(q, counts, s, 0, c, log_n)
+    index = 0
+    ties = 1
+    for a in range(1, n):
+        v = ucb_score(q, counts, s, a, c, log_n)
+        if v > best:
+            best, index, ties = v, a, 1
+        elif v == best:
+            ties += 1
+    if ties == 1:
+        return index
+    k = random_index(rng, ties)
+    for a in range(n):
+        if ucb_score(q, counts, s, a, c, log_n) == best:
+            if k == 0:
+                return a
+            k -= 1
+    return index  # unreachable
+
+
+@jit
+def choose(tables, s, x, rng):
+    """The behaviour policy's action in ``s``: the rule ``tables[2][0]`` with its parameter ``x``."""
+    kind = tables[2][0]
+    if kind == EPSILON_GREEDY:
+        return epsilon_greedy(tables[0], s, x, rng)
+    if kind == SOFTMAX:
+        return softmax(tables[0], s, x, rng)
+    return ucb(tables[0], tables[1], s, x, rng)
+
+
+@jit
+def record(tables, s, a):
+    """Count the transition from (s, a) for ``ucb`` (the other rules keep no counts)."""
+    if tables[2][0] == UCB:
+        tables[1][s, a] += 1
+
+
+@jit
+def expected_value(tables, s, x):
+    """``sum_a pi(a | s) Q(s, a)`` under the behaviour policy (without drawing anything).
+
+    Written as that sum, term by term in action order, so that a reference that builds the
+    probabilities and sums them the same way gets the same float.
+    """
+    q = tables[0]
+    n = q.shape[1]
+    kind = tables[2][0]
+    value = 0.0
+    if kind == EPSILON_GREEDY:
+        best, _, ties = row_argmax(q, s)
+        for a in range(n):
+            p = x / n + ((1.0 - x) / ties if q[s, a] == best else 0.0)
+            value += p * q[s, a]
+        return value
+    if kind == SOFTMAX:
+        best, _, _ = row_argmax(q, s)
+        total = 0.0
+        for a in range(n):
+            total += math.exp((q[s, a] - best) / x)
+        for a in range(n):
+            value += math.exp((q[s, a] - best) / x) / total * q[s, a]
+        return value
+    counts = tables[1]  # ucb: uniform over the untried actions, else over the best scores
+    untried = 0
+    total_n = 0
+    for a in range(n):
+        untried += counts[s, a] == 0
+        total_n += counts[s, a]
+    if untried > 0:
+        p = 1.0 / untried
+        for a in range(n):
+            if counts[s, a] == 0:
+                value += p * q[s, a]
+        return value
+    log_n = math.log(total_n)
+    best = ucb_score(q, counts, s, 0, x, log_n)
+    ties = 1
+    for a in range(1, n):
+        v = ucb_score(q, counts, s, a, x, log_n)
+        if v > best:
+            best, ties = v, 1
+        elif v == best:
+            ties += 1
+    p = 1.0 / ties
+    for a in range(n):
+        if ucb_score(q, counts, s, a, x, log_n) == best:
+            value += p * q[s, a]
+    return value

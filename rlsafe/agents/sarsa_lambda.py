@@ -1,0 +1,120 @@
+"""SARSA(lambda): SARSA with eligibility traces (the backward view).
+
+Update rule (Rummery & Niranjan 1994; Sutton & Barto 1st ed., 7.5, and 2nd ed., 12.7), per step:
+
+    A' ~ pi(. | S')                       (chosen before the update, as in SARSA)
+    delta = R + gamma * (1 - terminated) * Q(S', A') - Q(S, A)
+    e(S, A) <- e(S, A) + 1     (accumulating traces)   or   e(S, A) <- 1     (replacing traces,
+                                                             Singh & Sutton 1996, Machine Learning 22)
+    for every (s, a):  Q(s, a) <- Q(s, a) + alpha * delta * e(s, a);  e(s, a) <- gamma * lambda * e(s, a)
+
+Traces start at 0 each episode (``begin`` clears them). Nothing is pending at the end of an
+episode: every step's error has already been applied to all traced pairs, and a truncated step
+bootstraps from Q(S', A'). Only the pairs visited this episode have non-zero traces, so the
+kernel loops over a list of them instead of the whole table (the same arithmetic: the other
+entries would get ``alpha * delta * 0``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+import numpy as np
+
+from rlsafe.agents import td
+from rlsafe.agents.explore import TDConfig, choose, in_range, record
+from rlsafe.jit import jit
+
+
+class Traces(str, Enum):
+    replacing = "replacing"
+    accumulating = "accumulating"
+
+
+REPLACING = 0
+ACCUMULATING = 1
+
+
+@dataclass
+class SarsaLambdaConfig(TDConfig):
+    """Hyperparameters of :class:`SarsaLambda`."""
+
+    trace_decay: float = 0.9  #: lambda, in [0, 1]: 0 is one-step SARSA, 1 a Monte Carlo-like return
+    traces: Traces = Traces.replacing  #: replacing or accumulating
+
+    def check(self, key: str) -> None:
+        super().check(key)
+        in_range(f"{key}.trace_decay", self.trace_decay, 0.0, 1.0)
+
+
+@jit
+def begin(tables, s, hp, rng):
+    """Clear the traces of the previous episode, then choose the first action."""
+    meta, e, active, listed = tables[2], tables[3], tables[4], tables[5]
+    n_actions = e.shape[1]
+    for i in range(meta[1]):
+        si = active[i] // n_actions
+        ai = active[i] - si * n_actions
+        e[si, ai] = 0.0
+        listed[si, ai] = False
+    meta[1] = 0
+    return choose(tables, s, hp[1], rng)
+
+
+@jit
+def learn(tables, s, a, r, aux, s2, terminated, truncated, hp, rng):
+    """One SARSA(lambda) step over every traced pair; returns (next action, delta)."""
+    q, meta, e, active, listed = tables[0], tables[2], tables[3], tables[4], tables[5]
+    n_actions = q.shape[1]
+    record(tables, s, a)
+    a2 = 0
+    target = r
+    if not terminated:
+        a2 = choose(tables, s2, hp[1], rng)
+        target = r + hp[2] * q[s2, a2]
+    delta = target - q[s, a]
+    if not listed[s, a]:
+        listed[s, a] = True
+        active[meta[1]] = s * n_actions + a
+        meta[1] += 1
+    if meta[2] == ACCUMULATING:
+        e[s, a] += 1.0
+    else:
+        e[s, a] = 1.0
+    step = hp[0] * delta
+    decay = hp[2] * hp[3]
+    for i in range(meta[1]):
+        si = active[i] // n_actions
+        ai = active[i] - si * n_actions
+        q[si, ai] += step * e[si, ai]
+        e[si, ai] *= decay
+    return a2, delta
+
+
+class SarsaLambda(td.TDAgent):
+    """Tabular SARSA(lambda): ``tables`` = (q, counts, meta, traces e (S, A), list of the traced
+    pairs (S * A,) int64, which pairs are listed (S, A) bool); ``meta[1]`` = how many are listed,
+    ``meta[2]`` = 0 replacing, 1 accumulating."""
+
+    Config = SarsaLambdaConfig
+    extra_hparams = ("trace_decay",)
+    kernels = {"agent_schedule": td.schedule, "agent_begin": begin, "agent_learn": learn,
+               "agent_greedy": td.greedy}  # fmt: skip
+
+    def extra_params(self) -> list[float]:
+        return [self.config.trace_decay]
+
+    @classmethod
+    def extra_table_bytes(cls, n_states, n_actions, config) -> int:
+        return (8 + 8 + 1) * n_states * n_actions
+
+    def make_tables(self) -> tuple:
+        tables = super().make_tables()
+        tables[2][2] = ACCUMULATING if Traces(self.config.traces) == Traces.accumulating else REPLACING
+        return tables
+
+    def extra_tables(self) -> tuple:
+        shape = (self.n_states, self.n_actions)
+        return (np.zeros(shape), np.zeros(self.n_states * self.n_actions, dtype=np.int64),
+                np.zeros(shape, dtype=np.bool_))
