@@ -129,7 +129,8 @@ def _policy_chain(model, pi: np.ndarray):
     n_states = prob.shape[0]
     pi = np.asarray(pi, dtype=np.float64)
     if pi.shape != prob.shape[:2]:
-        raise ValueError(f"pi has shape {pi.shape}; it needs probabilities (S, A) = {prob.shape[:2]}")
+        raise ValueError(
+            f"pi has shape {pi.shape}; it needs probabilities (S, A) = {prob.shape[:2]}")
     r_pi = np.einsum("sa,sa->s", pi, _expected_reward(model))  # (S,)
     weight = pi[:, :, None] * prob * ~terminal  # (S, A, K)
     rows = np.broadcast_to(np.arange(n_states)[:, None, None], weight.shape)

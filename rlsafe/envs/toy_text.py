@@ -89,7 +89,7 @@ class ToyText(Env):
 
     def model(self) -> tuple:
         """The tabular model (the arrays of :func:`model_arrays`), for exact evaluation
-        (:mod:`rlsafe.exact`, :mod:`rlsafe.dp`). Envs without one have no ``model`` or return None."""
+        (:mod:`rlsafe.exact`, :mod:`rlsafe.dp`). Envs without one lack ``model`` or return None."""
         return self.params
 
     @staticmethod
