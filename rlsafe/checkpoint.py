@@ -10,13 +10,17 @@ two, and a damaged one names its file and falls back to the one before.
 from __future__ import annotations
 
 import json
+import logging
 import re
+import sys
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from rlsafe.files import atomic_write
+
+log = logging.getLogger(__name__)
 
 FORMAT = 1
 _NAME = re.compile(r"^ckpt_(\d+)\.npz$")
@@ -122,3 +126,19 @@ def checkpoints(directory: Path) -> list[Path]:
     found = [(int(m.group(1)), p) for p in Path(directory).glob("ckpt_*.npz")
              if (m := _NAME.match(p.name))]
     return [p for _, p in sorted(found, reverse=True)]
+
+
+def latest(run_dir: Path) -> tuple[dict, dict, Path] | None:
+    """(arrays, meta, path) of the newest readable checkpoint of a run, or None if it has none.
+
+    A damaged checkpoint is reported (naming the file) and the one before it is used.
+    """
+    for path in checkpoints(Path(run_dir) / "checkpoints"):
+        try:
+            arrays, meta = load(path)
+        except CheckpointError as err:
+            log.warning("%s; using the checkpoint before it", err)
+            print(f"rlsafe: {err}; using the checkpoint before it", file=sys.stderr, flush=True)
+            continue
+        return arrays, meta, path
+    return None

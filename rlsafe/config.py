@@ -30,6 +30,10 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 
+# ``${rlsafe_resumed:${resume},<if resuming>,<otherwise>}`` in configs/config.yaml: where a run goes
+OmegaConf.register_new_resolver(
+    "rlsafe_resumed", lambda resume, yes, no: no if resume is None else yes, replace=True)
+
 #: The config groups: configs/ at the top of the repository (an editable install uses it in place).
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
 
@@ -56,11 +60,13 @@ class RunnerConfig:
     chunk_episodes: int = 100  #: episodes per call into the compiled loop, and per log line
     eval_every: int = 100  #: episodes between evaluations of the greedy policy (and at the end)
     eval_episodes: int = 100  #: episodes per evaluation, on a separately seeded env
+    checkpoint_every: int = 1000  #: episodes between checkpoints (one is also written at the end)
     progress: Optional[bool] = None  #: progress bar; null: on when stderr is a terminal
     max_table_mb: float = 4096.0  #: refuse tables larger than this (MiB) before allocating them
 
     def check(self, key: str) -> None:
-        for name in ("episodes", "chunk_episodes", "eval_every", "eval_episodes"):
+        for name in ("episodes", "chunk_episodes", "eval_every", "eval_episodes",
+                     "checkpoint_every"):
             value = getattr(self, name)
             if value < 1:
                 raise ValueError(f"{key}.{name}={value} must be >= 1")
@@ -221,7 +227,31 @@ class ValidateConfig(Callback):
     def _check(config: DictConfig) -> None:
         task = OmegaConf.masked_copy(config, [k for k in config if k != "hydra"])
         try:
-            build(task)
+            if task.get("resume"):
+                resumable(task.resume)
+            else:
+                build(task)
+                run_dir = Path(str(config.hydra.run.dir))
+                if (run_dir / "summary.json").exists():
+                    raise ConfigError(
+                        f"{run_dir} already holds a finished run: choose another hydra.run.dir, "
+                        "or delete it"
+                    )
         except ConfigError as err:
             print(f"rlsafe: config error: {err}", file=sys.stderr, flush=True)
             raise SystemExit(2) from None
+
+
+def resumable(run_dir) -> tuple:
+    """(parts, checkpoint) to continue ``run_dir`` with; ConfigError if it cannot be resumed."""
+    from rlsafe import checkpoint
+
+    run_dir = Path(str(run_dir))
+    if not run_dir.is_dir():
+        raise ConfigError(f"resume={run_dir}: no such run directory")
+    if (run_dir / "summary.json").exists():
+        raise ConfigError(f"resume={run_dir}: that run is finished (it has summary.json)")
+    found = checkpoint.latest(run_dir)
+    if found is None:
+        raise ConfigError(f"resume={run_dir}: no readable checkpoint in {run_dir / 'checkpoints'}")
+    return build(OmegaConf.create(found[1]["config"])), found

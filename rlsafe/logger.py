@@ -42,9 +42,27 @@ from tensorboardX.summary import hparams as hparams_summary
 class TensorBoard:
     """Writes a run's TensorBoard events; every method does nothing when disabled."""
 
-    def __init__(self, run_dir: str, enabled: bool = True, episode_scalars: bool = True):
-        self.writer = SummaryWriter(logdir=str(run_dir), flush_secs=10) if enabled else None
+    def __init__(self, run_dir: str, enabled: bool = True, episode_scalars: bool = True,
+                 episode: int = 0, purge_step: int | None = None):
+        """``purge_step``: on resume, TensorBoard drops earlier events at this step and later."""
+        self.run_dir = str(run_dir)
         self.episode_scalars = episode_scalars
+        self.writer = self._open(episode, purge_step) if enabled else None
+
+    def _open(self, episode: int, purge_step: int | None = None) -> SummaryWriter:
+        # One events file per segment between checkpoints, named in order (zero-padded episode).
+        return SummaryWriter(logdir=self.run_dir, flush_secs=10, purge_step=purge_step,
+                             filename_suffix=f".{episode:010d}")
+
+    def sync(self, episode: int) -> None:
+        """Put everything logged so far on disk, before a checkpoint that covers it is written.
+
+        tensorboardX's ``flush()`` does not wait for the events still queued for its writer
+        thread; ``close()`` does, so the segment is closed and a new one opened.
+        """
+        if self.writer:
+            self.writer.close()
+            self.writer = self._open(episode)
 
     def text(self, tag: str, markdown: str) -> None:
         if self.writer:

@@ -10,25 +10,52 @@ Examples::
 
 from __future__ import annotations
 
+import json
+import logging
+import sys
+from pathlib import Path
+
 import hydra
 from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig
+from hydra.types import RunMode
+from omegaconf import DictConfig, OmegaConf
 
-import sys
-
-from rlsafe.config import ConfigError, build, check_names
+from rlsafe import checkpoint
+from rlsafe.config import ConfigError, build, check_names, resumable
 from rlsafe.runner import run
 
+log = logging.getLogger(__name__)
 
-def train(cfg: DictConfig, run_dir: str) -> float:
-    """Check ``cfg``, train, write ``run_dir``; return the final mean evaluation return."""
-    return run(build(cfg), run_dir)["eval_return_mean"]
+
+def train(cfg: DictConfig, run_dir: str, sweep_job: bool = False) -> float:
+    """Check ``cfg``, train, write ``run_dir``; return the final mean evaluation return.
+
+    ``resume=<dir>`` continues that run from its last good checkpoint. A sweep job whose directory
+    already holds a finished run returns its result without training, and one that holds
+    checkpoints continues from the last, so re-running a killed sweep finishes it.
+    """
+    if cfg.get("resume"):
+        parts, found = resumable(cfg.resume)
+        return run(parts, cfg.resume, resume=found)["eval_return_mean"]
+    found = None
+    if sweep_job:
+        finished = Path(run_dir) / "summary.json"
+        if finished.exists():
+            log.info("%s is finished: skipping it", run_dir)
+            return json.loads(finished.read_text())["eval_return_mean"]
+        found = checkpoint.latest(Path(run_dir))
+        if found and found[1]["config"] != OmegaConf.to_container(cfg, resolve=True):
+            raise ConfigError(f"{run_dir} holds checkpoints of another config: use another "
+                              "hydra.sweep.dir, or delete it")
+    return run(build(cfg), run_dir, resume=found)["eval_return_mean"]
 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="config")
 def main(cfg: DictConfig) -> float:
     """Hydra's task function: returns the final evaluation return, for sweepers to optimize."""
-    return train(cfg, HydraConfig.get().runtime.output_dir)
+    hydra_cfg = HydraConfig.get()
+    return train(cfg, hydra_cfg.runtime.output_dir,
+                 sweep_job=hydra_cfg.mode == RunMode.MULTIRUN)
 
 
 def cli() -> None:

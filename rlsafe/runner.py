@@ -3,15 +3,21 @@
 No RL maths here: :class:`rlsafe.session.Session` trains and evaluates; this module decides when,
 shows progress, logs, and writes the run directory. A run directory is finished when it holds
 ``summary.json``, which is written last (and atomically, like ``q_table.npz``).
+
+Every ``runner.checkpoint_every`` episodes and at the end it writes ``checkpoints/ckpt_<episode>.npz``
+(:mod:`rlsafe.checkpoint`), keeping the last two. SIGINT (Ctrl-C) and SIGTERM stop the run at the
+end of the current chunk: it writes a checkpoint, closes TensorBoard, says how to resume and exits
+with 130 or 143. A resumed run restores the checkpoint and tells TensorBoard to drop whatever the
+interrupted process logged after it (``purge_step``), so the curves continue without gaps or
+repeated steps.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
+import signal
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -20,8 +26,10 @@ from omegaconf import OmegaConf
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
+from rlsafe import checkpoint
 from rlsafe.config import Parts
 from rlsafe.exact import ExactEvaluator
+from rlsafe.files import atomic_write
 from rlsafe.logger import TensorBoard
 from rlsafe.session import Session
 
@@ -32,22 +40,44 @@ class TrainingDiverged(RuntimeError):
     """A TD error became NaN or infinite: the Q-values are diverging."""
 
 
-def atomic_write(path: Path, write) -> None:
-    """Call ``write(file)`` on a temporary file beside ``path``, fsync it, then rename it over."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual mode
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+class _StopOnSignal:
+    """While active, SIGINT and SIGTERM only set ``signum``; the loop stops at a chunk's end."""
+
+    def __init__(self):
+        self.signum = None
+        self._previous = {}
+
+    def __enter__(self):
+        try:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._previous[sig] = signal.signal(sig, self._handle)
+        except ValueError:  # not the main thread: leave signals alone
+            self._previous = {}
+        return self
+
+    def _handle(self, signum, frame):
+        if self.signum is not None:  # a second Ctrl-C: stop now
+            raise KeyboardInterrupt
+        self.signum = signum
+
+    def __exit__(self, *exc):
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+        return False
+
+
+def _write_checkpoint(run_dir: Path, session, parts: Parts, evaluations, train_seconds) -> Path:
+    directory = run_dir / "checkpoints"
+    directory.mkdir(exist_ok=True)
+    path = directory / f"ckpt_{session.episode}.npz"
+    checkpoint.save(path, session, {
+        "config": OmegaConf.to_container(parts.config, resolve=True),
+        "evaluations": evaluations,
+        "train_seconds": train_seconds,
+    })
+    for old in checkpoint.checkpoints(directory)[2:]:  # keep this one and the one before
+        old.unlink(missing_ok=True)
+    return path
 
 
 def _flat_hparams(parts: Parts) -> dict:
@@ -68,28 +98,40 @@ def _flat_hparams(parts: Parts) -> dict:
     return flat
 
 
-def run(parts: Parts, run_dir: str | Path) -> dict:
-    """Train, evaluate and log as ``parts`` says; write the run directory; return the summary."""
+def run(parts: Parts, run_dir: str | Path, resume: tuple[dict, dict, Path] | None = None) -> dict:
+    """Train, evaluate and log as ``parts`` says; write the run directory; return the summary.
+
+    ``resume``: a checkpoint of this run (see :func:`rlsafe.checkpoint.latest`) to continue from.
+    """
     started = time.perf_counter()
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     env, runner = parts.env, parts.runner
     session = Session(env, parts.discretizer, parts.agent, parts.seed, runner.episodes)
-    board = TensorBoard(run_dir, parts.logger.tensorboard, parts.logger.episode_scalars)
-    exact = ExactEvaluator.for_run(env, parts.agent)  # None without a tabular model
-    config_yaml = OmegaConf.to_yaml(parts.config, resolve=True)
-    board.text("config", "\n".join("    " + line for line in config_yaml.splitlines()))
     evaluations = []  # (episode, mean, std, exact metrics or None)
     train_seconds = 0.0
+    if resume:
+        arrays, meta, path = resume
+        checkpoint.restore_session(session, arrays, meta, str(path))
+        evaluations = [tuple(e) for e in meta["evaluations"]]
+        train_seconds = float(meta["train_seconds"])
+        log.info("resuming %s from episode %d (%s)", run_dir, session.episode, path.name)
+    board = TensorBoard(run_dir, parts.logger.tensorboard, parts.logger.episode_scalars,
+                        session.episode, purge_step=session.episode + 1 if resume else None)
+    exact = ExactEvaluator.for_run(env, parts.agent)  # None without a tabular model
+    if not resume:
+        config_yaml = OmegaConf.to_yaml(parts.config, resolve=True)
+        board.text("config", "\n".join("    " + line for line in config_yaml.splitlines()))
     show = sys.stderr.isatty() if runner.progress is None else runner.progress
     name = f"{env.config.id} {type(parts.agent).__name__} seed={parts.seed}"
     try:
-        with logging_redirect_tqdm(), tqdm(total=runner.episodes, desc=name, unit="ep",
-                                           disable=not show, dynamic_ncols=True) as bar:
+        with logging_redirect_tqdm(), _StopOnSignal() as stop, tqdm(
+                total=runner.episodes, initial=session.episode, desc=name, unit="ep",
+                disable=not show, dynamic_ncols=True) as bar:
             while session.episode < runner.episodes:
-                next_eval = (session.episode // runner.eval_every + 1) * runner.eval_every
                 n = min(runner.chunk_episodes, runner.episodes - session.episode,
-                        next_eval - session.episode)
+                        runner.eval_every - session.episode % runner.eval_every,
+                        runner.checkpoint_every - session.episode % runner.checkpoint_every)
                 chunk = session.train(n)
                 train_seconds += chunk.seconds
                 board.chunk(chunk, parts.agent.hparam_names, session)
@@ -108,6 +150,18 @@ def run(parts: Parts, run_dir: str | Path) -> dict:
                     evaluations.append((session.episode, mean, std, metrics))
                     bar.set_postfix(train=f"{np.mean(chunk.returns):.3g}", eval=f"{mean:.3g}")
                     log.info("episode %d: eval return %.4g +- %.3g", session.episode, mean, std)
+                if stop.signum is not None or (session.episode % runner.checkpoint_every == 0
+                                               and session.episode < runner.episodes):
+                    board.sync(session.episode)  # what the checkpoint covers is on disk first
+                    _write_checkpoint(run_dir, session, parts, evaluations, train_seconds)
+                if stop.signum is not None:
+                    signame = signal.Signals(stop.signum).name
+                    bar.close()
+                    print(f"rlsafe: {signame} at episode {session.episode}: checkpoint written. "
+                          f"Resume with: python -m rlsafe.run resume={run_dir}",
+                          file=sys.stderr, flush=True)
+                    board.close()
+                    raise SystemExit(128 + stop.signum)
     except BaseException:
         board.close()
         raise
@@ -118,6 +172,7 @@ def run(parts: Parts, run_dir: str | Path) -> dict:
             final[k] = summary[k]
     board.hparams(_flat_hparams(parts), final, session.episode)
     board.close()
+    _write_checkpoint(run_dir, session, parts, evaluations, train_seconds)
     atomic_write(run_dir / "q_table.npz",
                  lambda f: np.savez(f, q=session.q, visits=session.visits))
     summary["wall_time_s"] = time.perf_counter() - started

@@ -87,7 +87,8 @@ def test_tensorboard_curves(cli_run):
     plugin = acc.PluginTagToContent("hparams")
     assert "_hparams_/experiment" in plugin and "_hparams_/session_start_info" in plugin
     assert "hparams/eval_return_mean" in tags
-    assert [p.name for p in run_dir.iterdir() if p.is_dir()] == [".hydra"]  # no extra sub-run
+    subdirs = sorted(p.name for p in run_dir.iterdir() if p.is_dir())
+    assert subdirs == [".hydra", "checkpoints"]  # in particular no hparams sub-run
 
 
 def _train(tmp_path, name, *overrides):

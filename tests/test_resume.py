@@ -1,0 +1,123 @@
+"""A run killed or interrupted in the middle and resumed ends exactly as if left alone.
+
+Real processes, real signals: SIGKILL (nothing can be saved: the last periodic checkpoint is used),
+SIGINT (Ctrl-C: a checkpoint is written on the way out), and a damaged newest checkpoint (the one
+before it is used). The env is stepped in Python (env=gym) so that a run lasts long enough to be
+killed, which also covers restoring gymnasium's own generator.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+CONFIG = ["env=frozenlake", "env._target_=rlsafe.envs.gym.Gym", "runner.episodes=3000",
+          "runner.eval_every=250", "runner.eval_episodes=20", "runner.checkpoint_every=100",
+          "seed=7"]
+SAME = ("eval_return_mean", "eval_return_std", "evaluations", "episodes", "env_steps",
+        "episodes_to_solve", "eval_optimality", "states_visited_fraction", "clipped_fraction")
+
+
+def _command(*args):
+    return [sys.executable, "-m", "rlsafe.run", *args]
+
+
+def _finish(args, timeout=300):
+    proc = subprocess.run(_command(*args), capture_output=True, text=True, timeout=timeout)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc
+
+
+def _start_and_stop(run_dir: Path, sig: int, after_episode: int) -> subprocess.Popen:
+    """Start a run and send ``sig`` once a checkpoint at or past ``after_episode`` exists."""
+    proc = subprocess.Popen(_command(*CONFIG, f"hydra.run.dir={run_dir}"),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and proc.poll() is None:
+        done = [int(p.stem.split("_")[1]) for p in (run_dir / "checkpoints").glob("ckpt_*.npz")]
+        if done and max(done) >= after_episode:
+            os.kill(proc.pid, sig)
+            break
+        time.sleep(0.005)
+    proc.wait(timeout=240)
+    assert not (run_dir / "summary.json").exists(), "the run ended before it could be stopped"
+    return proc
+
+
+def _curves(run_dir: Path) -> dict:
+    acc = EventAccumulator(str(run_dir), size_guidance={"scalars": 0})
+    acc.Reload()
+    return {tag: [(e.step, e.value) for e in acc.Scalars(tag)]
+            for tag in acc.Tags()["scalars"] if not tag.startswith("perf/")}
+
+
+def _result(run_dir: Path):
+    summary = json.loads((run_dir / "summary.json").read_text())
+    with np.load(run_dir / "q_table.npz") as saved:
+        return {k: summary[k] for k in SAME}, saved["q"], _curves(run_dir)
+
+
+@pytest.fixture(scope="module")
+def straight(tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp("straight") / "run"
+    _finish([*CONFIG, f"hydra.run.dir={run_dir}"])
+    return _result(run_dir)
+
+
+def _assert_same(run_dir, straight):
+    summary, q, curves = _result(run_dir)
+    assert np.array_equal(q, straight[1])
+    assert summary == straight[0]
+    for tag, points in straight[2].items():  # no gap, no restart at 0, no step twice
+        assert curves[tag] == points, tag
+    steps = [s for s, _ in curves["train/episode_return"]]
+    assert steps == list(range(1, 3001))
+
+
+def test_sigkill_then_resume_is_bit_identical(tmp_path, straight):
+    run_dir = tmp_path / "run"
+    proc = _start_and_stop(run_dir, signal.SIGKILL, after_episode=300)
+    assert proc.returncode == -signal.SIGKILL
+    _finish([f"resume={run_dir}"])
+    _assert_same(run_dir, straight)
+
+
+def test_ctrl_c_checkpoints_says_how_to_resume_and_exits_nonzero(tmp_path, straight):
+    run_dir = tmp_path / "run"
+    proc = _start_and_stop(run_dir, signal.SIGINT, after_episode=200)
+    stderr = proc.stderr.read()
+    assert proc.returncode == 128 + signal.SIGINT
+    assert f"resume={run_dir}" in stderr and "SIGINT" in stderr
+    _finish([f"resume={run_dir}"])
+    _assert_same(run_dir, straight)
+
+
+def test_damaged_newest_checkpoint_falls_back_to_the_one_before(tmp_path, straight):
+    run_dir = tmp_path / "run"
+    _start_and_stop(run_dir, signal.SIGKILL, after_episode=300)
+    newest = max((run_dir / "checkpoints").glob("ckpt_*.npz"),
+                 key=lambda p: int(p.stem.split("_")[1]))
+    newest.write_bytes(newest.read_bytes()[:100])  # truncated
+    proc = _finish([f"resume={run_dir}"])
+    assert newest.name in proc.stderr and "damaged" in proc.stderr
+    _assert_same(run_dir, straight)
+
+
+def test_resume_refuses_what_it_cannot_continue(tmp_path):
+    missing = subprocess.run(_command(f"resume={tmp_path / 'nope'}"), capture_output=True,
+                             text=True, timeout=120)
+    assert missing.returncode == 2 and "no such run directory" in missing.stderr
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    none = subprocess.run(_command(f"resume={empty}"), capture_output=True, text=True,
+                          timeout=120)
+    assert none.returncode == 2 and "no readable checkpoint" in none.stderr
