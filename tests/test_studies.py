@@ -1,0 +1,45 @@
+"""The study scripts of experiments/ run end to end on a tiny budget and write their files."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+STUDIES = Path(__file__).resolve().parents[1] / "experiments"
+
+
+def _study(name: str):
+    spec = importlib.util.spec_from_file_location(f"study_{name}", STUDIES / name / "study.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.slow  # one multirun of 6 short jobs: about 5 s on an idle machine
+def test_cliff_walking_study_writes_its_figure_and_table(tmp_path):
+    pytest.importorskip("matplotlib")
+    study = _study("cliff_walking")
+    study.main(["--seeds", "2", "--episodes", "10", "--last", "5", "--out", str(tmp_path / "sweep"),
+                "--results", str(tmp_path / "results")])
+    figure = tmp_path / "results" / "figure.png"
+    assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    table = (tmp_path / "results" / "results.md").read_text()
+    for name in ("Q-learning", "SARSA", "Expected SARSA"):
+        assert f"| {name} |" in table
+    assert "2 seeds per agent, 10 episodes each" in table
+    assert len(list((tmp_path / "sweep").glob("*/summary.json"))) == 6
+
+
+def test_the_greedy_path_along_the_cliff_is_drawn():
+    study = _study("cliff_walking")
+    import numpy as np
+
+    q = np.zeros((48, 4))
+    q[36, 0] = 1.0  # up from the start, then right along the cliff, then down into the goal
+    q[24:35, 1] = 1.0
+    q[35, 2] = 1.0
+    path = study.greedy_path(q)
+    assert len(path) - 1 == 13 and path[-1] == study.GOAL
+    assert study.draw(path).splitlines()[2] == "*" * 12
