@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import os
 import sys
 from dataclasses import dataclass
 from typing import Any, Optional
@@ -218,28 +219,50 @@ class ValidateConfig(Callback):
     """
 
     def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
-        self._check(config)
+        self._check(config, Path(str(config.hydra.run.dir)), sweep=False)
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        self._check(config)  # the shared part; each job's own values are checked in the job
+        # the shared part; each job's own values are checked in the job
+        self._check(config, Path(str(config.hydra.sweep.dir)), sweep=True)
 
     @staticmethod
-    def _check(config: DictConfig) -> None:
+    def _check(config: DictConfig, out_dir: Path, sweep: bool) -> None:
         task = OmegaConf.masked_copy(config, [k for k in config if k != "hydra"])
         try:
             if task.get("resume"):
-                resumable(task.resume)
-            else:
-                build(task)
-                run_dir = Path(str(config.hydra.run.dir))
-                if (run_dir / "summary.json").exists():
+                if sweep:
                     raise ConfigError(
-                        f"{run_dir} already holds a finished run: choose another hydra.run.dir, "
-                        "or delete it"
+                        "resume=<dir> continues one run; to finish a sweep, run the same sweep "
+                        "command again with the same hydra.sweep.dir"
                     )
+                others = [o for o in config.hydra.overrides.task if not o.startswith("resume=")]
+                if others:
+                    raise ConfigError(
+                        f"resume=<dir> continues a run with the config it was started with; "
+                        f"drop the other overrides: {' '.join(others)}"
+                    )
+                resumable(task.resume)
+                return
+            build(task)
+            writable(out_dir, "hydra.sweep.dir" if sweep else "hydra.run.dir")
+            if not sweep and (out_dir / "summary.json").exists():
+                raise ConfigError(f"{out_dir} already holds a finished run: choose another "
+                                  "hydra.run.dir, or delete it")
         except ConfigError as err:
             print(f"rlsafe: config error: {err}", file=sys.stderr, flush=True)
             raise SystemExit(2) from None
+
+
+def writable(path: Path, key: str) -> None:
+    """ConfigError unless ``path`` is, or can be made, a writable directory."""
+    existing = path.absolute()
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ConfigError(f"cannot create {path}: {existing} is not a directory; choose another "
+                          f"{key}")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ConfigError(f"cannot write {path}: {existing} is not writable; choose another {key}")
 
 
 def resumable(run_dir) -> tuple:

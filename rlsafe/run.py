@@ -22,9 +22,13 @@ from omegaconf import DictConfig, OmegaConf
 
 from rlsafe import checkpoint
 from rlsafe.config import ConfigError, build, check_names, resumable
-from rlsafe.runner import run
+from rlsafe.envs.gym import NonFiniteObservation
+from rlsafe.runner import TrainingDiverged, run
 
 log = logging.getLogger(__name__)
+
+#: What ends a run with a message and no traceback: the message says what happened and what to do.
+STOPS = (ConfigError, TrainingDiverged, NonFiniteObservation, checkpoint.CheckpointError)
 
 
 def train(cfg: DictConfig, run_dir: str, sweep_job: bool = False) -> float:
@@ -54,8 +58,14 @@ def train(cfg: DictConfig, run_dir: str, sweep_job: bool = False) -> float:
 def main(cfg: DictConfig) -> float:
     """Hydra's task function: returns the final evaluation return, for sweepers to optimize."""
     hydra_cfg = HydraConfig.get()
-    return train(cfg, hydra_cfg.runtime.output_dir,
-                 sweep_job=hydra_cfg.mode == RunMode.MULTIRUN)
+    sweep_job = hydra_cfg.mode == RunMode.MULTIRUN
+    try:
+        return train(cfg, hydra_cfg.runtime.output_dir, sweep_job=sweep_job)
+    except STOPS as err:
+        if sweep_job:  # Hydra records the failed job and reports it
+            raise
+        print(f"rlsafe: {type(err).__name__}: {err}", file=sys.stderr, flush=True)
+        raise SystemExit(2 if isinstance(err, ConfigError) else 1) from None
 
 
 def cli() -> None:

@@ -136,9 +136,12 @@ def run(parts: Parts, run_dir: str | Path, resume: tuple[dict, dict, Path] | Non
                 train_seconds += chunk.seconds
                 board.chunk(chunk, parts.agent.hparam_names, session)
                 if chunk.diverged:
+                    kept = checkpoint.checkpoints(run_dir / "checkpoints")
                     raise TrainingDiverged(
                         f"a TD error became NaN or infinite in episode {session.episode}: the "
-                        "Q-values diverged. Lower agent.alpha, or scale the rewards down."
+                        "Q-values diverged. Lower agent.alpha, or scale the rewards down. "
+                        + (f"The last good checkpoint is kept: {kept[0]}." if kept else
+                           "No checkpoint was written before it.")
                     )
                 bar.update(len(chunk.returns))
                 if session.episode % runner.eval_every == 0 or session.episode == runner.episodes:

@@ -120,7 +120,8 @@ class Session:
         chunk.seconds = time.perf_counter() - start
         chunk.steps = int(self.counts[0]) - steps_before
         chunk.td_stats = self.td_stats.copy()
-        chunk.diverged = status != 0
+        # a TD error that was not finite, or an update that overflowed on the chunk's last step
+        chunk.diverged = status != 0 or not np.isfinite(self.q).all()
         chunk.truncate(done)
         self.episode += done
         return chunk

@@ -121,3 +121,24 @@ def test_resume_refuses_what_it_cannot_continue(tmp_path):
     none = subprocess.run(_command(f"resume={empty}"), capture_output=True, text=True,
                           timeout=120)
     assert none.returncode == 2 and "no readable checkpoint" in none.stderr
+
+
+def test_rerunning_a_killed_sweep_skips_finished_jobs_and_resumes_the_rest(tmp_path, straight):
+    sweep = tmp_path / "sweep"
+    args = ["-m", *[a for a in CONFIG if not a.startswith("seed=")], "seed=8,7",
+            f"hydra.sweep.dir={sweep}"]
+    proc = subprocess.Popen(_command(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and proc.poll() is None:
+        if list((sweep / "1" / "checkpoints").glob("ckpt_*.npz")):
+            os.kill(proc.pid, signal.SIGKILL)
+            break
+        time.sleep(0.005)
+    proc.wait(timeout=240)
+    assert (sweep / "0" / "summary.json").exists() and not (sweep / "1" / "summary.json").exists()
+    first_job = (sweep / "0" / "summary.json").read_bytes()
+    rerun = _finish(args)
+    assert "is finished: skipping it" in rerun.stdout + rerun.stderr
+    assert (sweep / "0" / "summary.json").read_bytes() == first_job  # not trained again
+    _assert_same(sweep / "1", straight)  # job 1 is seed 7, the straight run's seed

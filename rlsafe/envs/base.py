@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import importlib
 import sys
 from dataclasses import dataclass, field
 from typing import Any, Dict, Optional
@@ -30,7 +31,16 @@ class EnvConfig:
 
 
 def gym_spec(env_id: str, key: str = "env.id") -> gymnasium.envs.registration.EnvSpec:
-    """gymnasium's spec for ``env_id``, or a ValueError with the closest registered ids."""
+    """gymnasium's spec for ``env_id``, or a ValueError with the closest registered ids.
+
+    ``module:EnvId`` imports ``module`` first (it registers the env), as ``gymnasium.make`` does.
+    """
+    if ":" in env_id:
+        module, env_id = env_id.split(":", 1)
+        try:
+            importlib.import_module(module)
+        except ImportError as err:
+            raise ValueError(f"{key}={module}:{env_id}: cannot import {module!r} ({err})") from None
     try:
         return gymnasium.spec(env_id)
     except gymnasium.error.Error:

@@ -68,7 +68,8 @@ def train_python(session, out) -> tuple[int, int]:
             if not np.isfinite(td):
                 out.lengths[e] = t
                 return e, 1
-            session.td_stats += (td, td * td, 0.0)
+            with np.errstate(over="ignore"):  # huge but finite TD errors may sum to inf
+                session.td_stats += (td, td * td, 0.0)
             session.td_stats[2] = max(session.td_stats[2], abs(td))
             total += float(reward)
             out.aux[e] += aux
