@@ -136,7 +136,10 @@ def draw(path: list[int] | None) -> str:
 
 
 def figure(runs, window: int, path: Path) -> None:
-    import matplotlib
+    try:
+        import matplotlib
+    except ImportError:
+        raise SystemExit('the figure needs matplotlib: pip install -e ".[plot]"') from None
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
