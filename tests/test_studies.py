@@ -43,3 +43,13 @@ def test_the_greedy_path_along_the_cliff_is_drawn():
     path = study.greedy_path(q)
     assert len(path) - 1 == 13 and path[-1] == study.GOAL
     assert study.draw(path).splitlines()[2] == "*" * 12
+
+
+def test_missing_plot_extra_is_named(monkeypatch):
+    """Without matplotlib the figure step says which pip extra brings it."""
+    import sys
+
+    study = _study("cliff_walking")
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if not installed
+    with pytest.raises(SystemExit, match=r'pip install -e "\.\[plot\]"'):
+        study.figure({}, 10, Path("unused.png"))
