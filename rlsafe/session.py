@@ -135,7 +135,7 @@ class Session:
                 self.env.params, self.eval_env_state, self.eval_env_rng,
                 self.discretizer.params,
                 self.tables, self.streams.eval_agent,
-                self.env.max_steps,
+                self.env.eval_max_steps,
                 np.zeros(self.discretizer.obs_dim), np.zeros(n_aux),
                 np.zeros(self.discretizer.obs_dim, dtype=np.int64),
                 result.returns, result.lengths, result.aux,

@@ -198,3 +198,16 @@ def test_special_cases_reduce_to_sarsa(special, general):
     ra, rb = a.train(300), b.train(300)
     assert np.array_equal(ra.returns, rb.returns)
     assert np.array_equal(a.q, b.q)
+
+
+@pytest.mark.parametrize("target", ["rlsafe.envs.toy_text.ToyText", "rlsafe.envs.gym.Gym"])
+def test_evaluation_of_a_looping_policy_ends_without_a_time_limit(target):
+    """CliffWalking has no time limit: a greedy policy that walks into a wall forever must still
+    finish its evaluation episodes (truncated at rlsafe.envs.base.EVAL_MAX_STEPS)."""
+    from rlsafe.envs.base import EVAL_MAX_STEPS
+
+    session = session_for("env=cliffwalking", f"env._target_={target}")
+    session.tables[0][:, 3] = 1.0  # Q: always LEFT, and from the start that is the wall
+    result = session.evaluate(2)
+    assert result.lengths.tolist() == [EVAL_MAX_STEPS, EVAL_MAX_STEPS]
+    assert result.returns.tolist() == [-float(EVAL_MAX_STEPS)] * 2

@@ -30,6 +30,10 @@ class EnvConfig:
             raise ValueError(f"{key}.action_bins={self.action_bins} must be >= 2 or null")
 
 
+#: The step at which an evaluation episode is truncated when the env has no time limit.
+EVAL_MAX_STEPS = 100_000
+
+
 def gym_spec(env_id: str, key: str = "env.id") -> gymnasium.envs.registration.EnvSpec:
     """gymnasium's spec for ``env_id``, or a ValueError with the closest registered ids.
 
@@ -97,6 +101,9 @@ class Env:
         limit = config.max_episode_steps or self.spec.max_episode_steps
         #: steps after which an episode is truncated; sys.maxsize where there is no limit
         self.max_steps = int(limit) if limit else sys.maxsize
+        #: evaluation episodes end here even without a time limit: a greedy policy that walks in
+        #: circles (CliffWalking has no limit) would otherwise never finish its evaluation
+        self.eval_max_steps = min(self.max_steps, EVAL_MAX_STEPS)
         self.reward_threshold = self.spec.reward_threshold
 
     @property

@@ -98,7 +98,7 @@ def evaluate_python(session, out) -> None:
             total += float(reward)
             for k, name in enumerate(env.aux_names):
                 out.aux[e, k] += float(info.get(name, 0.0))
-            if terminated or truncated:
+            if terminated or truncated or t >= env.eval_max_steps:
                 break
             s = loops.observe(disc.params, _eval_obs(observation, obs, env, e), clipped)
         out.returns[e], out.lengths[e] = total, t
