@@ -43,69 +43,13 @@ import numba  # noqa: E402
 import numpy as np  # noqa: E402
 
 from rlsafe.config import build, compose  # noqa: E402
-from rlsafe.schedules import ScheduleKind  # noqa: E402
+from bench_envs import plain_q_learning, rlsafe_run  # noqa: E402  (the shared loops)
 from rlsafe.session import Session  # noqa: E402
 
 OVERRIDES = ("agent=qlearning", "env=cartpole")
 TARGET_STEPS_PER_S = 20e6
 TARGET_RATIO = 500.0
 TARGET_PROCESS_S = 3.0
-
-
-def schedule(kind: str, start: float, end: float, duration: float, progress: float) -> float:
-    """The value of a schedule at ``progress`` in [0, 1] (the formula of rlsafe.schedules)."""
-    frac = min(progress / duration, 1.0)
-    if kind == "constant":
-        return start
-    if kind == "linear":
-        return start + (end - start) * frac
-    return start * (end / start) ** frac
-
-
-def plain_q_learning(parts, max_steps: int) -> tuple[float, int, int]:
-    """Tutorial-style Q-learning for at least ``max_steps`` steps (whole episodes).
-
-    Returns (steps/s, steps, episodes)."""
-    disc, agent = parts.discretizer, parts.agent.config
-    env = gymnasium.make("CartPole-v1")
-    edges = [np.linspace(lo, hi, n + 1)[1:-1] for n, lo, hi in zip(disc.bins, disc.low, disc.high)]
-    n_actions = env.action_space.n
-    q = np.full((*disc.bins, n_actions), agent.q_init)
-    rng = np.random.default_rng(parts.seed)
-    total_episodes = parts.runner.episodes
-    steps = episodes = 0
-    start = time.perf_counter()
-    obs, _ = env.reset(seed=parts.seed)
-    while steps < max_steps:
-        progress = episodes / total_episodes
-        epsilon = schedule(ScheduleKind(agent.epsilon_schedule.kind).value, agent.epsilon,
-                           agent.epsilon_schedule.end, agent.epsilon_schedule.duration, progress)
-        alpha = schedule(ScheduleKind(agent.alpha_schedule.kind).value, agent.alpha,
-                         agent.alpha_schedule.end, agent.alpha_schedule.duration, progress)
-        state = tuple(int(np.digitize(x, e)) for x, e in zip(obs, edges))
-        done = False
-        while not done:
-            if rng.random() < epsilon:
-                action = int(rng.integers(n_actions))
-            else:
-                action = int(np.argmax(q[state]))
-            obs, reward, terminated, truncated, _ = env.step(action)
-            next_state = tuple(int(np.digitize(x, e)) for x, e in zip(obs, edges))
-            target = reward if terminated else reward + agent.gamma * np.max(q[next_state])
-            q[state + (action,)] += alpha * (target - q[state + (action,)])
-            state = next_state
-            steps += 1
-            done = terminated or truncated
-        episodes += 1
-        obs, _ = env.reset()
-    return steps / (time.perf_counter() - start), steps, episodes
-
-
-def rlsafe_run(parts, episodes: int) -> tuple[float, int]:
-    """``episodes`` episodes of a fresh Session (loops already compiled): (steps/s, steps)."""
-    session = Session(parts.env, parts.discretizer, parts.agent, parts.seed, parts.runner.episodes)
-    chunk = session.train(episodes)
-    return chunk.steps / chunk.seconds, chunk.steps
 
 
 def process_times(warm_runs: int) -> tuple[float, list[float], str]:
