@@ -14,18 +14,25 @@ Draws per step: the coin, a tie-break only on ties, then the next action.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from rlsafe.agents import td
 from rlsafe.agents.explore import TDConfig, choose, record
 from rlsafe.jit import argmax_random_tie, jit
+from rlsafe.schedules import Schedule, ScheduleKind
 
 
 @dataclass
 class DoubleQLearningConfig(TDConfig):
-    """Hyperparameters of :class:`DoubleQLearning` (all of :class:`TDConfig`, with its defaults)."""
+    """Hyperparameters of :class:`DoubleQLearning`: :class:`TDConfig`'s, with epsilon decaying over
+    0.7 of training instead of 0.5 (each table learns from half the steps; with 0.5 one seed of
+    50 ended at 69% of the optimum on FrozenLake)."""
+
+    epsilon_schedule: Schedule = field(
+        default_factory=lambda: Schedule(kind=ScheduleKind.linear, end=0.01, duration=0.7)
+    )  #: how epsilon moves
 
 
 @jit

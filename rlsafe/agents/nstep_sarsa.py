@@ -29,7 +29,7 @@ from rlsafe.jit import jit
 class NstepSarsaConfig(TDConfig):
     """Hyperparameters of :class:`NstepSarsa`."""
 
-    n: int = 4  #: steps of real reward before bootstrapping, >= 1
+    n: int = 3  #: steps of real reward before bootstrapping, >= 1
 
     def check(self, key: str) -> None:
         super().check(key)

@@ -40,7 +40,7 @@ ACCUMULATING = 1
 class SarsaLambdaConfig(TDConfig):
     """Hyperparameters of :class:`SarsaLambda`."""
 
-    trace_decay: float = 0.9  #: lambda, in [0, 1]: 0 is one-step SARSA, 1 a Monte Carlo-like return
+    trace_decay: float = 0.8  #: lambda, in [0, 1]: 0 is one-step SARSA, 1 a Monte Carlo-like return
     traces: Traces = Traces.replacing  #: replacing or accumulating
 
     def check(self, key: str) -> None:
