@@ -2,7 +2,8 @@
 
 A checkpoint holds the agent's tables, the visit and clip counters, the compiled envs' internal
 states, the state of every random generator (as JSON text: PCG64 states are 128-bit integers),
-the episode counters and the config it was made with. It is written atomically (temporary file,
+the episode counters and the config it was made with. A ``seeds=N`` job's checkpoint holds every
+seed's session in the one file (:func:`save_many`, :func:`split`). It is written atomically (temporary file,
 flush, fsync, rename), so a crash leaves the previous checkpoint whole; the runner keeps the last
 two, and a damaged one names its file and falls back to the one before.
 """
@@ -105,6 +106,30 @@ def save(path: Path, session, extra: dict) -> None:
     meta.update(extra)
     text = np.array(json.dumps(meta))  # a unicode array: no pickle needed to read it back
     atomic_write(path, lambda f: np.savez(f, _meta=text, **arrays))
+
+
+def save_many(path: Path, sessions: list, extra: dict) -> None:
+    """One checkpoint of several sessions (a seeds=N job), written atomically.
+
+    ``sessions``: ``(session, own)`` pairs, ``own`` joining that session's meta. Session ``i``'s
+    arrays are named ``s<i>.<name>``; its meta is ``meta["sessions"][i]``; ``extra`` is shared.
+    """
+    arrays, metas = {}, []
+    for i, (session, own) in enumerate(sessions):
+        own_arrays, meta = session_state(session)
+        arrays.update({f"s{i}.{name}": a for name, a in own_arrays.items()})
+        metas.append({**meta, **own})
+    meta = {"format": FORMAT, **extra, "sessions": metas}
+    text = np.array(json.dumps(meta))
+    atomic_write(path, lambda f: np.savez(f, _meta=text, **arrays))
+
+
+def split(arrays: dict, meta: dict) -> list[tuple[dict, dict]]:
+    """``(arrays, meta)`` per session of a checkpoint: one for :func:`save`, N for :func:`save_many`."""
+    if "sessions" not in meta:
+        return [(arrays, meta)]
+    return [({name[len(f"s{i}."):]: a for name, a in arrays.items() if name.startswith(f"s{i}.")},
+             own) for i, own in enumerate(meta["sessions"])]
 
 
 def load(path: Path) -> tuple[dict, dict]:

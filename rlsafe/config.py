@@ -64,6 +64,8 @@ class RunnerConfig:
     checkpoint_every: int = 1000  #: episodes between checkpoints (one is also written at the end)
     progress: Optional[bool] = None  #: progress bar; null: on when stderr is a terminal
     max_table_mb: float = 4096.0  #: refuse tables larger than this (MiB) before allocating them
+    threads: Optional[int] = None  #: threads training the seeds of a job; null: one per core
+    objective: str = "iqm"  #: a seeds=N job's value: iqm or mean of the final evaluation returns
 
     def check(self, key: str) -> None:
         for name in ("episodes", "chunk_episodes", "eval_every", "eval_episodes",
@@ -71,6 +73,15 @@ class RunnerConfig:
             value = getattr(self, name)
             if value < 1:
                 raise ValueError(f"{key}.{name}={value} must be >= 1")
+        if self.threads is not None and self.threads < 1:
+            raise ValueError(f"{key}.threads={self.threads} must be >= 1 (or null: one per core)")
+        if self.objective not in OBJECTIVES:
+            raise ValueError(f"{key}.objective={self.objective!r} must be one of "
+                             f"{', '.join(OBJECTIVES)}")
+
+
+#: What a seeds=N job returns to a sweeper, from its seeds' final evaluation returns.
+OBJECTIVES = ("iqm", "mean")
 
 
 @dataclass
@@ -92,6 +103,7 @@ class Parts:
     env: Any
     discretizer: Any
     agent: Any
+    seeds: int = 1  #: independent runs with seeds seed, seed+1, ..., seed+seeds-1
 
 
 def _typed(node: Any, schema: type, key: str) -> Any:
@@ -138,6 +150,9 @@ def build(cfg: DictConfig) -> Parts:
     seed = cfg.get("seed", 0)
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise ConfigError(f"seed={seed!r} must be a whole number >= 0")
+    seeds = cfg.get("seeds", 1)
+    if not isinstance(seeds, int) or isinstance(seeds, bool) or seeds < 1:
+        raise ConfigError(f"seeds={seeds!r} must be a whole number >= 1 (the runs in this job)")
     runner = _typed(cfg.get("runner", {}), RunnerConfig, "runner")
     logger = _typed(cfg.get("logger", {}), LoggerConfig, "logger")
     try:
@@ -162,7 +177,7 @@ def build(cfg: DictConfig) -> Parts:
             f"{runner.max_table_mb:g}: use fewer discretizer.bins, or raise runner.max_table_mb"
         )
     agent = agent_cls(agent_config, n_states, n_actions)
-    return Parts(cfg, seed, runner, logger, env, discretizer, agent)
+    return Parts(cfg, seed, runner, logger, env, discretizer, agent, seeds)
 
 
 GROUPS = ("env", "agent", "discretizer")

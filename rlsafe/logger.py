@@ -28,6 +28,10 @@ training and evaluation curves share one x axis. Tags:
 ``config`` (text)                     the resolved config
 ====================================  =====================================================
 
+A ``seeds=N`` job has one such run per seed (``seed_<s>/``, without hparams) and an aggregate run
+(``aggregate/``: ``eval/return_mean``, ``_ci_low``, ``_ci_high``, ``_iqm``, ``eval/solved_fraction``
+and the hparams of the job), written with :meth:`TensorBoard.scalars`.
+
 tensorboardX's ``add_hparams`` writes to a new sub-run; here the hparams summaries go to the
 run's own event file, so TensorBoard's HParams view and the scalars show one run per job.
 """
@@ -98,6 +102,12 @@ class TensorBoard:
             self.writer.add_scalar("eval/return_mean", float(np.mean(evaluation.returns)), episode)
             self.writer.add_scalar("eval/return_std", float(np.std(evaluation.returns)), episode)
             self.writer.add_scalar("eval/length_mean", float(np.mean(evaluation.lengths)), episode)
+
+    def scalars(self, episode: int, values: dict) -> None:
+        """Named scalars at one step (a seeds=N job's aggregate run)."""
+        if self.writer:
+            for tag, value in values.items():
+                self.writer.add_scalar(tag, value, episode)
 
     def exact(self, episode: int, metrics: dict | None) -> None:
         """Exact evaluation metrics (:class:`rlsafe.exact.ExactEvaluator`); None values skipped."""

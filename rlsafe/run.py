@@ -23,7 +23,7 @@ from omegaconf import DictConfig, OmegaConf
 from rlsafe import checkpoint
 from rlsafe.config import ConfigError, build, check_names, resumable
 from rlsafe.envs.gym import NonFiniteObservation
-from rlsafe.runner import TrainingDiverged, run
+from rlsafe.runner import TrainingDiverged, job_value, run
 
 log = logging.getLogger(__name__)
 
@@ -34,29 +34,32 @@ STOPS = (ConfigError, TrainingDiverged, NonFiniteObservation, checkpoint.Checkpo
 def train(cfg: DictConfig, run_dir: str, sweep_job: bool = False) -> float:
     """Check ``cfg``, train, write ``run_dir``; return the final mean evaluation return.
 
+    A ``seeds=N`` job returns its seeds' final returns aggregated (``runner.objective``: IQM or mean).
+
     ``resume=<dir>`` continues that run from its last good checkpoint. A sweep job whose directory
     already holds a finished run returns its result without training, and one that holds
     checkpoints continues from the last, so re-running a killed sweep finishes it.
     """
     if cfg.get("resume"):
         parts, found = resumable(cfg.resume)
-        return run(parts, cfg.resume, resume=found)["eval_return_mean"]
+        return job_value(run(parts, cfg.resume, resume=found))
     found = None
     if sweep_job:
         finished = Path(run_dir) / "summary.json"
         if finished.exists():
             log.info("%s is finished: skipping it", run_dir)
-            return json.loads(finished.read_text())["eval_return_mean"]
+            return job_value(json.loads(finished.read_text()))
         found = checkpoint.latest(Path(run_dir))
         if found and found[1]["config"] != OmegaConf.to_container(cfg, resolve=True):
             raise ConfigError(f"{run_dir} holds checkpoints of another config: use another "
                               "hydra.sweep.dir, or delete it")
-    return run(build(cfg), run_dir, resume=found)["eval_return_mean"]
+    return job_value(run(build(cfg), run_dir, resume=found))
 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="config")
 def main(cfg: DictConfig) -> float:
-    """Hydra's task function: returns the final evaluation return, for sweepers to optimize."""
+    """Hydra's task function: returns the final evaluation return (aggregated over ``seeds``), for
+    sweepers to optimize."""
     hydra_cfg = HydraConfig.get()
     sweep_job = hydra_cfg.mode == RunMode.MULTIRUN
     try:

@@ -16,9 +16,13 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +36,7 @@ from rlsafe.exact import ExactEvaluator
 from rlsafe.files import atomic_write
 from rlsafe.logger import TensorBoard
 from rlsafe.session import Session
+from rlsafe.stats import aggregate
 
 log = logging.getLogger(__name__)
 
@@ -66,15 +71,30 @@ class _StopOnSignal:
         return False
 
 
-def _write_checkpoint(run_dir: Path, session, parts: Parts, evaluations, train_seconds) -> Path:
+@dataclass
+class _Seed:
+    """One seed of a job: its session, its TensorBoard run, and what the runner has measured."""
+
+    seed: int
+    session: Session
+    board: TensorBoard | None = None
+    evaluations: list = field(default_factory=list)  # (episode, mean, std, exact metrics or None)
+    train_seconds: float = 0.0
+
+    def state(self) -> dict:
+        """What a checkpoint keeps besides the session."""
+        return {"evaluations": self.evaluations, "train_seconds": self.train_seconds}
+
+
+def _write_checkpoint(run_dir: Path, runs: list[_Seed], parts: Parts, extra: dict) -> Path:
     directory = run_dir / "checkpoints"
     directory.mkdir(exist_ok=True)
-    path = directory / f"ckpt_{session.episode}.npz"
-    checkpoint.save(path, session, {
-        "config": OmegaConf.to_container(parts.config, resolve=True),
-        "evaluations": evaluations,
-        "train_seconds": train_seconds,
-    })
+    path = directory / f"ckpt_{runs[0].session.episode}.npz"
+    shared = {"config": OmegaConf.to_container(parts.config, resolve=True), **extra}
+    if len(runs) == 1:  # the format of a single run
+        checkpoint.save(path, runs[0].session, {**shared, **runs[0].state()})
+    else:
+        checkpoint.save_many(path, [(r.session, r.state()) for r in runs], shared)
     for old in checkpoint.checkpoints(directory)[2:]:  # keep this one and the one before
         old.unlink(missing_ok=True)
     return path
@@ -83,6 +103,8 @@ def _write_checkpoint(run_dir: Path, session, parts: Parts, evaluations, train_s
 def _flat_hparams(parts: Parts) -> dict:
     """Scalar hyperparameters for TensorBoard's HParams view (lists become strings)."""
     flat = {"seed": parts.seed, "episodes": parts.runner.episodes}
+    if parts.seeds > 1:
+        flat["seeds"] = parts.seeds
     for group in ("env", "discretizer", "agent"):
         node = OmegaConf.to_container(parts.config[group], resolve=True)
         flat[group] = node.pop("_target_").rsplit(".", 1)[-1]  # the class: CartPole, QLearning...
@@ -102,82 +124,135 @@ def run(parts: Parts, run_dir: str | Path, resume: tuple[dict, dict, Path] | Non
     """Train, evaluate and log as ``parts`` says; write the run directory; return the summary.
 
     ``resume``: a checkpoint of this run (see :func:`rlsafe.checkpoint.latest`) to continue from.
+    With ``seeds=N > 1`` the seeds train side by side, each chunk and evaluation in a thread per
+    seed (the compiled loops release the GIL); everything else happens here, in this thread.
     """
     started = time.perf_counter()
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     env, runner = parts.env, parts.runner
-    session = Session(env, parts.discretizer, parts.agent, parts.seed, runner.episodes)
-    evaluations = []  # (episode, mean, std, exact metrics or None)
-    train_seconds = 0.0
+    many = parts.seeds > 1
+    runs = [_Seed(seed, Session(env, parts.discretizer, parts.agent, seed, runner.episodes))
+            for seed in range(parts.seed, parts.seed + parts.seeds)]
+    parallel_seconds = 0.0  # wall time of the job's training chunks (all seeds together)
     if resume:
         arrays, meta, path = resume
-        checkpoint.restore_session(session, arrays, meta, str(path))
-        evaluations = [tuple(e) for e in meta["evaluations"]]
-        train_seconds = float(meta["train_seconds"])
-        log.info("resuming %s from episode %d (%s)", run_dir, session.episode, path.name)
-    board = TensorBoard(run_dir, parts.logger.tensorboard, parts.logger.episode_scalars,
-                        session.episode, purge_step=session.episode + 1 if resume else None)
+        states = checkpoint.split(arrays, meta)
+        if len(states) != len(runs):
+            raise checkpoint.CheckpointError(f"{path}: it holds {len(states)} seeds, the config "
+                                             f"has seeds={len(runs)}")
+        for r, (own_arrays, own) in zip(runs, states):
+            checkpoint.restore_session(r.session, own_arrays, own, str(path))
+            r.evaluations = [tuple(e) for e in own["evaluations"]]
+            r.train_seconds = float(own["train_seconds"])
+        parallel_seconds = float(meta.get("parallel_seconds", runs[0].train_seconds))
+        log.info("resuming %s from episode %d (%s)", run_dir, runs[0].session.episode, path.name)
+    episode = runs[0].session.episode
+    purge = episode + 1 if resume else None
+    for r in runs:  # a single run's events in the run directory, else one sub-run per seed
+        r.board = TensorBoard(run_dir / f"seed_{r.seed}" if many else run_dir,
+                              parts.logger.tensorboard, parts.logger.episode_scalars, episode,
+                              purge_step=purge)
+    overall = (TensorBoard(run_dir / "aggregate", parts.logger.tensorboard, False, episode,
+                           purge_step=purge) if many else None)
+    boards = [r.board for r in runs] + ([overall] if overall else [])
     exact = ExactEvaluator.for_run(env, parts.agent)  # None without a tabular model
     if not resume:
         config_yaml = OmegaConf.to_yaml(parts.config, resolve=True)
-        board.text("config", "\n".join("    " + line for line in config_yaml.splitlines()))
+        for board in boards:
+            board.text("config", "\n".join("    " + line for line in config_yaml.splitlines()))
     show = sys.stderr.isatty() if runner.progress is None else runner.progress
-    name = f"{env.config.id} {type(parts.agent).__name__} seed={parts.seed}"
+    seeds = f"seed={parts.seed}" if not many else f"seeds={parts.seed}..{runs[-1].seed}"
+    name = f"{env.config.id} {type(parts.agent).__name__} {seeds}"
+    workers = min(parts.seeds, runner.threads or os.cpu_count() or 1)
     try:
         with logging_redirect_tqdm(), _StopOnSignal() as stop, tqdm(
-                total=runner.episodes, initial=session.episode, desc=name, unit="ep",
-                disable=not show, dynamic_ncols=True) as bar:
-            while session.episode < runner.episodes:
-                n = min(runner.chunk_episodes, runner.episodes - session.episode,
-                        runner.eval_every - session.episode % runner.eval_every,
-                        runner.checkpoint_every - session.episode % runner.checkpoint_every)
-                chunk = session.train(n)
-                train_seconds += chunk.seconds
-                board.chunk(chunk, parts.agent.hparam_names, session)
-                if chunk.diverged:
-                    kept = checkpoint.checkpoints(run_dir / "checkpoints")
-                    raise TrainingDiverged(
-                        f"a TD error became NaN or infinite in episode {session.episode}: the "
-                        "Q-values diverged. Lower agent.alpha, or scale the rewards down. "
-                        + (f"The last good checkpoint is kept: {kept[0]}." if kept else
-                           "No checkpoint was written before it.")
-                    )
-                bar.update(len(chunk.returns))
-                if session.episode % runner.eval_every == 0 or session.episode == runner.episodes:
-                    result = session.evaluate(runner.eval_episodes)
-                    board.evaluation(session.episode, result)
-                    metrics = exact(session.q) if exact else None
-                    board.exact(session.episode, metrics)
-                    mean, std = float(np.mean(result.returns)), float(np.std(result.returns))
-                    evaluations.append((session.episode, mean, std, metrics))
-                    bar.set_postfix(train=f"{np.mean(chunk.returns):.3g}", eval=f"{mean:.3g}")
-                    log.info("episode %d: eval return %.4g +- %.3g", session.episode, mean, std)
-                if stop.signum is not None or (session.episode % runner.checkpoint_every == 0
-                                               and session.episode < runner.episodes):
-                    board.sync(session.episode)  # what the checkpoint covers is on disk first
-                    _write_checkpoint(run_dir, session, parts, evaluations, train_seconds)
+                total=runner.episodes, initial=episode, desc=name, unit="ep",
+                disable=not show, dynamic_ncols=True) as bar, (
+                ThreadPoolExecutor(workers, "rlsafe-seed") if workers > 1 else nullcontext()
+        ) as pool:
+            each = (lambda work: list(pool.map(work, runs))) if pool else (
+                lambda work: [work(r) for r in runs])
+            while runs[0].session.episode < runner.episodes:
+                episode = runs[0].session.episode
+                n = min(runner.chunk_episodes, runner.episodes - episode,
+                        runner.eval_every - episode % runner.eval_every,
+                        runner.checkpoint_every - episode % runner.checkpoint_every)
+                chunk_started = time.perf_counter()
+                chunks = each(lambda r: r.session.train(n))
+                parallel_seconds += time.perf_counter() - chunk_started
+                for r, chunk in zip(runs, chunks):
+                    r.train_seconds += chunk.seconds
+                    r.board.chunk(chunk, parts.agent.hparam_names, r.session)
+                for r, chunk in zip(runs, chunks):
+                    if chunk.diverged:
+                        kept = checkpoint.checkpoints(run_dir / "checkpoints")
+                        raise TrainingDiverged(
+                            f"a TD error became NaN or infinite in episode {r.session.episode}"
+                            + (f" of seed {r.seed}" if many else "") + ": the Q-values "
+                            "diverged. Lower agent.alpha, or scale the rewards down. "
+                            + (f"The last good checkpoint is kept: {kept[0]}." if kept else
+                               "No checkpoint was written before it.")
+                        )
+                episode = runs[0].session.episode
+                bar.update(len(chunks[0].returns))
+                if episode % runner.eval_every == 0 or episode == runner.episodes:
+                    results = each(lambda r: r.session.evaluate(runner.eval_episodes))
+                    for r, result in zip(runs, results):
+                        r.board.evaluation(episode, result)
+                        metrics = exact(r.session.q) if exact else None
+                        r.board.exact(episode, metrics)
+                        r.evaluations.append((episode, float(np.mean(result.returns)),
+                                              float(np.std(result.returns)), metrics))
+                    if overall:
+                        overall.scalars(episode, _aggregate_point(runs, env.reward_threshold))
+                    mean = np.mean([r.evaluations[-1][1] for r in runs])
+                    bar.set_postfix(train=f"{np.mean([c.returns.mean() for c in chunks]):.3g}",
+                                    eval=f"{mean:.3g}")
+                    if many:
+                        log.info("episode %d: eval return %.4g (mean of %d seeds)", episode,
+                                 mean, len(runs))
+                    else:
+                        log.info("episode %d: eval return %.4g +- %.3g", episode, mean,
+                                 runs[0].evaluations[-1][2])
+                if stop.signum is not None or (episode % runner.checkpoint_every == 0
+                                               and episode < runner.episodes):
+                    for board in boards:  # what the checkpoint covers is on disk first
+                        board.sync(episode)
+                    _write_checkpoint(run_dir, runs, parts, _shared(many, parallel_seconds))
                 if stop.signum is not None:
                     signame = signal.Signals(stop.signum).name
                     bar.close()
-                    print(f"rlsafe: {signame} at episode {session.episode}: checkpoint written. "
+                    print(f"rlsafe: {signame} at episode {episode}: checkpoint written. "
                           f"Resume with: python -m rlsafe.run resume={run_dir}",
                           file=sys.stderr, flush=True)
-                    board.close()
+                    for board in boards:
+                        board.close()
                     raise SystemExit(128 + stop.signum)
     except BaseException:
-        board.close()
+        for board in boards:
+            board.close()
         raise
-    summary = _summary(parts, session, evaluations, train_seconds, run_dir, started, exact)
-    final = {k: summary[k] for k in ("eval_return_mean", "eval_return_std")}
-    for k in ("eval_optimality", "eval_optimal_action_fraction"):
-        if summary.get(k) is not None:
-            final[k] = summary[k]
-    board.hparams(_flat_hparams(parts), final, session.episode)
-    board.close()
-    _write_checkpoint(run_dir, session, parts, evaluations, train_seconds)
-    atomic_write(run_dir / "q_table.npz",
-                 lambda f: np.savez(f, q=session.q, visits=session.visits))
+    summaries = [_summary(parts, r, run_dir, started, exact) for r in runs]
+    if not many:
+        summary = summaries[0]
+        final = {k: summary[k] for k in ("eval_return_mean", "eval_return_std")}
+        for k in ("eval_optimality", "eval_optimal_action_fraction"):
+            if summary.get(k) is not None:
+                final[k] = summary[k]
+        runs[0].board.hparams(_flat_hparams(parts), final, runs[0].session.episode)
+    else:
+        summary = _job_summary(parts, runs, summaries, parallel_seconds, workers, run_dir)
+        final = {k: v for k, v in summary["aggregate"].items()
+                 if k.startswith(("eval_", "solved_")) and isinstance(v, float)}
+        overall.hparams(_flat_hparams(parts), final, runs[0].session.episode)
+    for board in boards:
+        board.close()
+    _write_checkpoint(run_dir, runs, parts, _shared(many, parallel_seconds))
+    q = np.stack([r.session.q for r in runs]) if many else runs[0].session.q
+    visits = np.stack([r.session.visits for r in runs]) if many else runs[0].session.visits
+    extra = {"seeds": np.array([r.seed for r in runs], dtype=np.int64)} if many else {}
+    atomic_write(run_dir / "q_table.npz", lambda f: np.savez(f, q=q, visits=visits, **extra))
     summary["wall_time_s"] = time.perf_counter() - started
     atomic_write(run_dir / "summary.json",
                  lambda f: f.write(json.dumps(summary, indent=2).encode()))
@@ -185,8 +260,70 @@ def run(parts: Parts, run_dir: str | Path, resume: tuple[dict, dict, Path] | Non
     return summary
 
 
-def _summary(parts, session, evaluations, train_seconds, run_dir, started, exact) -> dict:
-    env = parts.env
+def _shared(many: bool, parallel_seconds: float) -> dict:
+    """What a checkpoint keeps for the whole job (a single run's format is left as it was)."""
+    return {"parallel_seconds": parallel_seconds} if many else {}
+
+
+def _aggregate_point(runs: list[_Seed], threshold) -> dict:
+    """The aggregate run's scalars at an evaluation: the seeds' latest evaluation, aggregated."""
+    returns = [r.evaluations[-1][1] for r in runs]
+    point = {f"eval/return_{k}": v for k, v in aggregate(returns).items()}
+    if threshold is not None:
+        point["eval/solved_fraction"] = float(np.mean([m >= threshold for m in returns]))
+    optimality = [r.evaluations[-1][3] and r.evaluations[-1][3]["optimality"] for r in runs]
+    if all(x is not None for x in optimality):
+        point.update({f"eval/optimality_{k}": v for k, v in aggregate(optimality).items()})
+    return point
+
+
+def job_value(summary: dict) -> float:
+    """What a job returns to a sweeper: the final evaluation return, aggregated over its seeds."""
+    if "aggregate" in summary:
+        return summary["aggregate"]["value"]
+    return summary["eval_return_mean"]
+
+
+def _job_summary(parts, runs, summaries, parallel_seconds, workers, run_dir) -> dict:
+    """A seeds=N job's summary: the aggregate, then every seed's own summary."""
+    threshold = parts.env.reward_threshold
+    finals = [s["eval_return_mean"] for s in summaries]
+    stats = aggregate(finals)
+    agg = {
+        "objective": parts.runner.objective,
+        "value": stats[parts.runner.objective],
+        **{f"eval_return_{k}": v for k, v in stats.items()},
+        "solved_fraction": (None if threshold is None
+                            else float(np.mean([bool(s["solved"]) for s in summaries]))),
+    }
+    optimality = [s["eval_optimality"] for s in summaries]
+    if all(x is not None for x in optimality):
+        agg.update({f"eval_optimality_{k}": v for k, v in aggregate(optimality).items()})
+    agg["evaluations"] = [
+        {"episode": ep, **{f"return_{k}": v for k, v in aggregate(
+            [r.evaluations[i][1] for r in runs]).items()}}
+        for i, (ep, *_) in enumerate(runs[0].evaluations)]
+    env_steps = sum(s["env_steps"] for s in summaries)
+    return {
+        "seeds": [r.seed for r in runs],
+        "aggregate": agg,
+        "episodes": runs[0].session.episode,
+        "env_steps": env_steps,
+        "steps_per_second": env_steps / max(parallel_seconds, 1e-9),
+        "threads": workers,
+        "wall_time_s": None,
+        "env": parts.env.describe(),
+        "discretizer": parts.discretizer.describe(),
+        "agent": type(parts.agent).__name__,
+        "reward_threshold": threshold,
+        "run_dir": str(run_dir),
+        "runs": summaries,
+    }
+
+
+def _summary(parts, run: _Seed, run_dir, started, exact) -> dict:
+    env, session, evaluations = parts.env, run.session, run.evaluations
+    train_seconds = run.train_seconds
     _, mean, std, metrics = evaluations[-1]
     threshold = env.reward_threshold
     solved_at = next(
@@ -209,7 +346,7 @@ def _summary(parts, session, evaluations, train_seconds, run_dir, started, exact
         "env_steps": int(session.counts[0]),
         "steps_per_second": int(session.counts[0]) / max(train_seconds, 1e-9),
         "wall_time_s": time.perf_counter() - started,
-        "seed": parts.seed,
+        "seed": run.seed,
         "evaluations": [{"episode": ep, "return_mean": m, "return_std": s,
                          **({f"exact_{k}": v for k, v in x.items()} if x else {})}
                         for ep, m, s, x in evaluations],
@@ -223,6 +360,18 @@ def _summary(parts, session, evaluations, train_seconds, run_dir, started, exact
 
 
 def _one_line(summary: dict) -> str:
+    if "aggregate" in summary:
+        agg, seeds = summary["aggregate"], summary["seeds"]
+        solved = ("" if agg["solved_fraction"] is None else
+                  f", solved {round(agg['solved_fraction'] * len(seeds))}/{len(seeds)}")
+        return (
+            f"rlsafe: {summary['env']['id']} {summary['agent']} seeds={seeds[0]}..{seeds[-1]}: "
+            f"eval return IQM {agg['eval_return_iqm']:.4g}, mean {agg['eval_return_mean']:.4g} "
+            f"[95% CI {agg['eval_return_ci_low']:.4g}, {agg['eval_return_ci_high']:.4g}]{solved} | "
+            f"{summary['env_steps']:,} steps at {summary['steps_per_second']:,.0f} steps/s on "
+            f"{summary['threads']} threads | {summary['wall_time_s']:.2f} s | "
+            f"run dir: {summary['run_dir']}"
+        )
     solved = {None: "", True: " (solved)", False: " (not solved)"}[summary["solved"]]
     return (
         f"rlsafe: {summary['env']['id']} {summary['agent']} seed={summary['seed']}: eval return "

@@ -142,3 +142,45 @@ def test_rerunning_a_killed_sweep_skips_finished_jobs_and_resumes_the_rest(tmp_p
     assert "is finished: skipping it" in rerun.stdout + rerun.stderr
     assert (sweep / "0" / "summary.json").read_bytes() == first_job  # not trained again
     _assert_same(sweep / "1", straight)  # job 1 is seed 7, the straight run's seed
+
+
+def _job_result(run_dir: Path):
+    summary = json.loads((run_dir / "summary.json").read_text())
+    with np.load(run_dir / "q_table.npz") as saved:
+        q, seeds = saved["q"], saved["seeds"]
+    runs = [{k: run[k] for k in SAME} for run in summary["runs"]]
+    curves = {name: _curves(run_dir / name) for name in ("aggregate", "seed_7", "seed_8")}
+    return summary["aggregate"], runs, q, seeds, curves
+
+
+def test_seeds_job_sigkill_then_resume_is_bit_identical(tmp_path_factory, straight):
+    """A seeds=2 job: one checkpoint holds both seeds; the resumed job equals the straight one."""
+    job = [*CONFIG, "seeds=2", "runner.threads=2"]
+    straight_dir = tmp_path_factory.mktemp("straight_job") / "run"
+    _finish([*job, f"hydra.run.dir={straight_dir}"])
+    expected = _job_result(straight_dir)
+    run_dir = tmp_path_factory.mktemp("killed_job") / "run"
+    proc = subprocess.Popen(_command(*job, f"hydra.run.dir={run_dir}"),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and proc.poll() is None:
+        done = [int(p.stem.split("_")[1]) for p in (run_dir / "checkpoints").glob("ckpt_*.npz")]
+        if done and max(done) >= 300:
+            os.kill(proc.pid, signal.SIGKILL)
+            break
+        time.sleep(0.005)
+    proc.wait(timeout=240)
+    assert proc.returncode == -signal.SIGKILL
+    assert not (run_dir / "summary.json").exists(), "the job ended before it could be killed"
+    resumed = _finish([f"resume={run_dir}"])
+    assert "seeds=7..8" in resumed.stdout and "IQM" in resumed.stdout
+    aggregate, runs, q, seeds, curves = _job_result(run_dir)
+    assert seeds.tolist() == [7, 8] and np.array_equal(q, expected[2])
+    assert aggregate == expected[0] and runs == expected[1]
+    assert curves == expected[4]  # every seed's curves and the aggregate's: no gap, no repeat
+    assert [s for s, _ in curves["seed_8"]["train/episode_return"]] == list(range(1, 3001))
+    assert [s for s, _ in curves["aggregate"]["eval/return_iqm"]] == list(range(250, 3001, 250))
+    # seed 7 of the job is the single run of seed 7
+    assert np.array_equal(q[0], straight[1]) and runs[0] == straight[0]
+    assert curves["seed_7"] == {t: c for t, c in straight[2].items()  # hparams: the job's only
+                                if not t.startswith("hparams/")}
