@@ -168,12 +168,13 @@ def build(cfg: DictConfig) -> Parts:
     except ValueError as err:  # a part's own check (spaces, ranges it alone can know)
         raise ConfigError(str(err)) from None
     n_states, n_actions = discretizer.n_states, env.n_actions
-    table_mb = (agent_cls.table_bytes(n_states, n_actions, agent_config)
-                + 8 * n_states * n_actions) / 2**20
+    table_mb = seeds * (agent_cls.table_bytes(n_states, n_actions, agent_config)
+                        + 8 * n_states * n_actions) / 2**20
     if table_mb > runner.max_table_mb:
+        each = f" for each of seeds={seeds}" if seeds > 1 else ""
         raise ConfigError(
-            f"the tables for {n_states:,} states x {n_actions} actions would take {table_mb:,.0f} "
-            f"MiB (the agent's tables plus visit counts), over runner.max_table_mb="
+            f"the tables for {n_states:,} states x {n_actions} actions{each} would take "
+            f"{table_mb:,.0f} MiB (the agent's tables plus visit counts), over runner.max_table_mb="
             f"{runner.max_table_mb:g}: use fewer discretizer.bins, or raise runner.max_table_mb"
         )
     agent = agent_cls(agent_config, n_states, n_actions)

@@ -114,3 +114,11 @@ def test_bad_seeds_threads_objective_are_config_errors(bad):
 
     with pytest.raises(ConfigError, match=bad.split("=")[0]):
         build(compose_config(bad))
+
+
+def test_table_memory_check_counts_every_seed():
+    from rlsafe.config import ConfigError, build
+
+    build(compose_config("env=taxi", "runner.max_table_mb=0.1"))  # 500 x 6: 0.05 MiB, fits
+    with pytest.raises(ConfigError, match="seeds=4 would take"):
+        build(compose_config("env=taxi", "seeds=4", "runner.max_table_mb=0.1"))
