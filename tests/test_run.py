@@ -5,24 +5,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 from omegaconf import OmegaConf
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from conftest import compose_config
+from conftest import SMALL, compose_config, events
 from rlsafe.run import train
 
-SMALL = ["runner.episodes=200", "runner.eval_every=100", "runner.chunk_episodes=50",
-         "runner.eval_episodes=10"]
-
-
-def _events(run_dir: Path) -> EventAccumulator:
-    acc = EventAccumulator(str(run_dir), size_guidance={"scalars": 0, "tensors": 0})
-    acc.Reload()
-    return acc
 
 
 def _scalars(acc: EventAccumulator, tag: str) -> list[tuple[int, float]]:
@@ -65,7 +56,7 @@ def test_cli_writes_a_complete_run_directory(cli_run):
 
 def test_tensorboard_curves(cli_run):
     run_dir, _ = cli_run
-    acc = _events(run_dir)
+    acc = events(run_dir)
     tags = acc.Tags()["scalars"]
     returns = _scalars(acc, "train/episode_return")
     lengths = _scalars(acc, "train/episode_length")
@@ -96,7 +87,7 @@ def _train(tmp_path, name, *overrides):
     value = train(compose_config(*SMALL, *overrides), str(run_dir))
     with np.load(run_dir / "q_table.npz") as saved:
         q = saved["q"]
-    acc = _events(run_dir)
+    acc = events(run_dir)
     curves = {tag: [(e.step, e.value) for e in acc.Scalars(tag)]
               for tag in acc.Tags()["scalars"] if not tag.startswith("perf/")}
     return value, q, curves
@@ -132,7 +123,7 @@ def test_multirun_sweep_writes_one_run_per_job_with_hparams(tmp_path):
     alphas = []
     for job in ("0", "1"):
         assert (sweep / job / "summary.json").exists()
-        acc = _events(sweep / job)
+        acc = events(sweep / job)
         assert "_hparams_/experiment" in acc.PluginTagToContent("hparams")
         assert "hparams/eval_return_mean" in acc.Tags()["scalars"]
         alphas.append(OmegaConf.load(sweep / job / ".hydra" / "config.yaml").agent.alpha)

@@ -7,24 +7,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from conftest import compose_config
+from conftest import SMALL, compose_config, events
 from rlsafe.run import train
 from rlsafe.stats import aggregate, iqm, t_quantile
 
-SMALL = ["runner.episodes=200", "runner.eval_every=100", "runner.chunk_episodes=50",
-         "runner.eval_episodes=10"]
-
-
-def _events(run_dir: Path) -> EventAccumulator:
-    acc = EventAccumulator(str(run_dir), size_guidance={"scalars": 0, "tensors": 0})
-    acc.Reload()
-    return acc
 
 
 def _curves(run_dir: Path) -> dict:
-    acc = _events(run_dir)
+    acc = events(run_dir)
     return {tag: [(e.step, e.value) for e in acc.Scalars(tag)] for tag in acc.Tags()["scalars"]
             if not tag.startswith(("perf/", "hparams/"))}
 
@@ -78,7 +69,7 @@ def test_job_files_aggregate_run_and_hparams(tmp_path):
     subdirs = sorted(p.name for p in run_dir.iterdir() if p.is_dir())
     assert subdirs == ["aggregate", "checkpoints", "seed_0", "seed_1", "seed_2", "seed_3"]
     assert not list(run_dir.glob("events.out.tfevents.*"))
-    acc = _events(run_dir / "aggregate")
+    acc = events(run_dir / "aggregate")
     tags = acc.Tags()["scalars"]
     for tag in ("eval/return_mean", "eval/return_ci_low", "eval/return_ci_high",
                 "eval/return_iqm", "eval/solved_fraction", "eval/optimality_iqm",
@@ -87,7 +78,7 @@ def test_job_files_aggregate_run_and_hparams(tmp_path):
     low = [v for _, v in _curves(run_dir / "aggregate")["eval/return_ci_low"]]
     assert low == pytest.approx([e["return_ci_low"] for e in agg["evaluations"]])
     assert "_hparams_/experiment" in acc.PluginTagToContent("hparams")  # one HParams row per job
-    seed_run = _events(run_dir / "seed_2")
+    seed_run = events(run_dir / "seed_2")
     assert "eval/return_mean" in seed_run.Tags()["scalars"]
     assert "train/episode_return" in seed_run.Tags()["scalars"]
     with pytest.raises(KeyError):  # the HParams view shows the job, not each seed

@@ -64,9 +64,16 @@ class Env:
     kernels: dict | None = None
     #: names of the per-step signals ``env_step`` writes into ``aux`` (and gymnasium's ``info``)
     aux_names: tuple[str, ...] = ()
+    #: the ``env.kwargs`` a compiled model implements (None: any, they all go to gymnasium.make)
+    kwargs_allowed: frozenset[str] | None = None
 
     def __init__(self, config: EnvConfig, key: str = "env"):
         self.config = config
+        if self.kwargs_allowed is not None:
+            unknown = set(config.kwargs) - self.kwargs_allowed - {"render_mode"}
+            if unknown:
+                raise ValueError(f"{key}.kwargs: the compiled {type(self).__name__} does not take "
+                                 f"{sorted(unknown)}; env=gym steps gymnasium's own env with them")
         self.spec = gym_spec(config.id, f"{key}.id")
         try:
             probe = self.make_gym()
