@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import numpy as np
 from tensorboardX import SummaryWriter
+from tensorboardX.proto.summary_pb2 import Summary
 from tensorboardX.summary import hparams as hparams_summary
 
 
@@ -79,10 +80,13 @@ class TensorBoard:
             return
         first = chunk.first_episode + 1
         end = chunk.first_episode + chunk.returns.shape[0]
-        if self.episode_scalars:
+        if self.episode_scalars:  # one event per episode holding both points: half the cost
+            file_writer = w._get_file_writer()
             for i, (ret, length) in enumerate(zip(chunk.returns.tolist(), chunk.lengths.tolist())):
-                w.add_scalar("train/episode_return", ret, first + i)
-                w.add_scalar("train/episode_length", length, first + i)
+                file_writer.add_summary(Summary(value=[
+                    Summary.Value(tag="train/episode_return", simple_value=ret),
+                    Summary.Value(tag="train/episode_length", simple_value=length),
+                ]), first + i)
         for k, name in enumerate(hparam_names):
             w.add_scalar(f"train/{name}", chunk.hparams[-1, k], end)
         n = max(chunk.steps, 1)
