@@ -29,6 +29,7 @@ CASES = [
     (["runner.episods=3"], ["runner.episods", "Did you mean runner.episodes?"]),
     (["agent=qlerning"], ["agent=qlerning", "Did you mean agent=qlearning?"]),
     (["env=cartpol"], ["env=cartpol", "Did you mean env=cartpole?", "taxi"]),
+    (["discretizer=bin"], ["discretizer=bin", "Did you mean discretizer=bins?", "identity"]),
     (["env=taxi", "discretizer.bins=3"], ["discretizer.bins", "discretizer has"]),
     (["runner.episodes=0"], ["runner.episodes=0", ">= 1"]),
     (["env=frozenlake", "discretizer=bins"], ["Discrete", "discretizer=identity"]),
