@@ -85,7 +85,7 @@ def test_dynamic_programming_matches_known_facts():
     assert simple < optimum - 0.05
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("seed", [0, 1, 2, 3, 4])
 def test_q_learning_ends_within_0_01_of_the_optimal_expected_return(seed):
     session = session_for("env=blackjack", f"seed={seed}")
     session.train(session.total_episodes)
@@ -97,4 +97,5 @@ def test_q_learning_ends_within_0_01_of_the_optimal_expected_return(seed):
         return int(np.argmax(q[s]))  # ties: the first action (stick); ties are rare after training
 
     optimum, learned = start_value(None), start_value(greedy)
+    print(f"seed {seed}: optimum {optimum:.4f}, learned {learned:.4f}, gap {optimum - learned:.4f}")
     assert learned >= optimum - 0.01, (learned, optimum)

@@ -71,3 +71,11 @@ def test_good_overrides_are_typed():
     assert parts.agent.config.alpha == 0.5
     assert parts.discretizer.bins.tolist() == [3, 3, 3, 3]
     assert parts.discretizer.n_states == 81
+
+
+def test_an_env_yaml_tunes_the_agent_and_the_command_line_still_wins():
+    """configs/env/blackjack.yaml sets gamma 1: the env is merged after the agent's defaults."""
+    assert compose_config("env=blackjack").agent.gamma == 1.0
+    assert compose_config("env=blackjack", "agent=sarsa").agent.gamma == 1.0
+    assert compose_config("env=blackjack", "agent.gamma=0.9").agent.gamma == 0.9
+    assert compose_config("env=taxi").agent.gamma == 0.99

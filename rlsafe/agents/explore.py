@@ -163,17 +163,39 @@ def ucb_score(q, counts, s, a, c, log_n):
 
 
 @jit
+def ucb_counts(counts, s):
+    """(how many actions of ``s`` were never tried, N(s) = all tries of ``s``)."""
+    untried = 0
+    total = 0
+    for a in range(counts.shape[1]):
+        untried += counts[s, a] == 0
+        total += counts[s, a]
+    return untried, total
+
+
+@jit
+def ucb_best(q, counts, s, c, log_n):
+    """(best UCB score of ``s``, its first action, how many actions tie at it)."""
+    best = ucb_score(q, counts, s, 0, c, log_n)
+    index = 0
+    ties = 1
+    for a in range(1, q.shape[1]):
+        v = ucb_score(q, counts, s, a, c, log_n)
+        if v > best:
+            best, index, ties = v, a, 1
+        elif v == best:
+            ties += 1
+    return best, index, ties
+
+
+@jit
 def ucb(q, counts, s, c, rng):
     """Untried actions of ``s`` first (uniformly), else the largest ``Q + c sqrt(log N(s) / N(s, a))``.
 
     Draws one integer, and only when several actions tie.
     """
     n = q.shape[1]
-    untried = 0
-    total = 0
-    for a in range(n):
-        untried += counts[s, a] == 0
-        total += counts[s, a]
+    untried, total = ucb_counts(counts, s)
     if untried > 0:
         k = random_index(rng, untried) if untried > 1 else 0
         for a in range(n):
@@ -182,15 +204,7 @@ def ucb(q, counts, s, c, rng):
                     return a
                 k -= 1
     log_n = math.log(total)
-    best = ucb_score(q, counts, s, 0, c, log_n)
-    index = 0
-    ties = 1
-    for a in range(1, n):
-        v = ucb_score(q, counts, s, a, c, log_n)
-        if v > best:
-            best, index, ties = v, a, 1
-        elif v == best:
-            ties += 1
+    best, index, ties = ucb_best(q, counts, s, c, log_n)
     if ties == 1:
         return index
     k = random_index(rng, ties)
@@ -246,11 +260,7 @@ def expected_value(tables, s, x):
             value += math.exp((q[s, a] - best) / x) / total * q[s, a]
         return value
     counts = tables[1]  # ucb: uniform over the untried actions, else over the best scores
-    untried = 0
-    total_n = 0
-    for a in range(n):
-        untried += counts[s, a] == 0
-        total_n += counts[s, a]
+    untried, total_n = ucb_counts(counts, s)
     if untried > 0:
         p = 1.0 / untried
         for a in range(n):
@@ -258,14 +268,7 @@ def expected_value(tables, s, x):
                 value += p * q[s, a]
         return value
     log_n = math.log(total_n)
-    best = ucb_score(q, counts, s, 0, x, log_n)
-    ties = 1
-    for a in range(1, n):
-        v = ucb_score(q, counts, s, a, x, log_n)
-        if v > best:
-            best, ties = v, 1
-        elif v == best:
-            ties += 1
+    best, _, ties = ucb_best(q, counts, s, x, log_n)
     p = 1.0 / ties
     for a in range(n):
         if ucb_score(q, counts, s, a, x, log_n) == best:
