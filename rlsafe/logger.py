@@ -43,6 +43,8 @@ from tensorboardX import SummaryWriter
 from tensorboardX.proto.summary_pb2 import Summary
 from tensorboardX.summary import hparams as hparams_summary
 
+from rlsafe import safety
+
 
 class TensorBoard:
     """Writes a run's TensorBoard events; every method does nothing when disabled."""
@@ -73,8 +75,9 @@ class TensorBoard:
         if self.writer:
             self.writer.add_text(tag, markdown, 0)
 
-    def chunk(self, chunk, hparam_names, session) -> None:
-        """Scalars of one training chunk (a :class:`rlsafe.session.Chunk`)."""
+    def chunk(self, chunk, hparam_names, session, safety_totals: dict | None = None) -> None:
+        """Scalars of one training chunk (a :class:`rlsafe.session.Chunk`); ``safety_totals``:
+        the training totals so far (:func:`rlsafe.safety.add_totals`), for envs with signals."""
         w = self.writer
         if not w or chunk.returns.shape[0] == 0:
             return
@@ -100,12 +103,22 @@ class TensorBoard:
             w.add_scalar(f"train/clipped_fraction/{d}", clipped / observations, end)
         w.add_scalar("perf/steps_per_second", chunk.steps / max(chunk.seconds, 1e-9), end)
         w.add_scalar("perf/env_steps", int(session.counts[0]), end)
+        aux_names = session.env.aux_names
+        for name, value in safety.episode_metrics(aux_names, chunk.returns, chunk.lengths,
+                                                  chunk.aux).items():
+            w.add_scalar(f"train/safety/{name}", value, end)
+        for name, value in (safety_totals or {}).items():
+            if name not in ("episodes", "steps"):
+                w.add_scalar(f"train/safety/{name}_total", value, end)
 
-    def evaluation(self, episode: int, evaluation) -> None:
+    def evaluation(self, episode: int, evaluation, aux_names=()) -> None:
         if self.writer:
             self.writer.add_scalar("eval/return_mean", float(np.mean(evaluation.returns)), episode)
             self.writer.add_scalar("eval/return_std", float(np.std(evaluation.returns)), episode)
             self.writer.add_scalar("eval/length_mean", float(np.mean(evaluation.lengths)), episode)
+            for name, value in safety.episode_metrics(aux_names, evaluation.returns,
+                                                      evaluation.lengths, evaluation.aux).items():
+                self.writer.add_scalar(f"eval/safety/{name}", value, episode)
 
     def scalars(self, episode: int, values: dict) -> None:
         """Named scalars at one step (a seeds=N job's aggregate run)."""

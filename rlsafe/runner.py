@@ -30,7 +30,7 @@ from omegaconf import OmegaConf
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
-from rlsafe import checkpoint
+from rlsafe import checkpoint, safety
 from rlsafe.config import Parts
 from rlsafe.exact import ExactEvaluator
 from rlsafe.files import atomic_write
@@ -80,10 +80,13 @@ class _Seed:
     board: TensorBoard | None = None
     evaluations: list = field(default_factory=list)  # (episode, mean, std, exact metrics or None)
     train_seconds: float = 0.0
+    safety_totals: dict = field(default_factory=dict)  # training totals (rlsafe.safety.add_totals)
+    safety_eval: dict = field(default_factory=dict)  # the latest evaluation's safety metrics
 
     def state(self) -> dict:
         """What a checkpoint keeps besides the session."""
-        return {"evaluations": self.evaluations, "train_seconds": self.train_seconds}
+        return {"evaluations": self.evaluations, "train_seconds": self.train_seconds,
+                "safety_totals": self.safety_totals, "safety_eval": self.safety_eval}
 
 
 def _write_checkpoint(run_dir: Path, runs: list[_Seed], parts: Parts, extra: dict) -> Path:
@@ -145,6 +148,8 @@ def run(parts: Parts, run_dir: str | Path, resume: tuple[dict, dict, Path] | Non
             checkpoint.restore_session(r.session, own_arrays, own, str(path))
             r.evaluations = [tuple(e) for e in own["evaluations"]]
             r.train_seconds = float(own["train_seconds"])
+            r.safety_totals = dict(own.get("safety_totals", {}))
+            r.safety_eval = dict(own.get("safety_eval", {}))
         parallel_seconds = float(meta.get("parallel_seconds", runs[0].train_seconds))
         log.info("resuming %s from episode %d (%s)", run_dir, runs[0].session.episode, path.name)
     episode = runs[0].session.episode
@@ -183,7 +188,8 @@ def run(parts: Parts, run_dir: str | Path, resume: tuple[dict, dict, Path] | Non
                 parallel_seconds += time.perf_counter() - chunk_started
                 for r, chunk in zip(runs, chunks):
                     r.train_seconds += chunk.seconds
-                    r.board.chunk(chunk, parts.agent.hparam_names, r.session)
+                    safety.add_totals(r.safety_totals, env.aux_names, chunk.lengths, chunk.aux)
+                    r.board.chunk(chunk, parts.agent.hparam_names, r.session, r.safety_totals)
                 for r, chunk in zip(runs, chunks):
                     if chunk.diverged:
                         kept = checkpoint.checkpoints(run_dir / "checkpoints")
@@ -199,7 +205,9 @@ def run(parts: Parts, run_dir: str | Path, resume: tuple[dict, dict, Path] | Non
                 if episode % runner.eval_every == 0 or episode == runner.episodes:
                     results = each(lambda r: r.session.evaluate(runner.eval_episodes))
                     for r, result in zip(runs, results):
-                        r.board.evaluation(episode, result)
+                        r.board.evaluation(episode, result, env.aux_names)
+                        r.safety_eval = safety.episode_metrics(env.aux_names, result.returns,
+                                                               result.lengths, result.aux)
                         metrics = exact(r.session.q) if exact else None
                         r.board.exact(episode, metrics)
                         r.evaluations.append((episode, float(np.mean(result.returns)),
@@ -240,6 +248,8 @@ def run(parts: Parts, run_dir: str | Path, resume: tuple[dict, dict, Path] | Non
         for k in ("eval_optimality", "eval_optimal_action_fraction"):
             if summary.get(k) is not None:
                 final[k] = summary[k]
+        if summary["safety"]:  # performance, cost, ... in the HParams view too
+            final.update({f"eval_{k}": v for k, v in summary["safety"]["eval"].items()})
         runs[0].board.hparams(_flat_hparams(parts), final, runs[0].session.episode)
     else:
         summary = _job_summary(parts, runs, summaries, parallel_seconds, workers, run_dir)
@@ -350,6 +360,10 @@ def _summary(parts, run: _Seed, run_dir, started, exact) -> dict:
         "evaluations": [{"episode": ep, "return_mean": m, "return_std": s,
                          **({f"exact_{k}": v for k, v in x.items()} if x else {})}
                         for ep, m, s, x in evaluations],
+        # rlsafe.safety: the final evaluation's metrics and the training totals; null without
+        # safety signals
+        "safety": ({"eval": run.safety_eval, "train": run.safety_totals}
+                   if safety.has_metrics(env.aux_names) else None),
         "states_visited_fraction": float((session.visits.sum(1) > 0).mean()),
         "clipped_fraction": (session.clipped / observations).tolist(),
         "env": env.describe(),
