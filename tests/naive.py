@@ -173,6 +173,17 @@ class Sarsa(Agent):
         return a2
 
 
+class PessimisticQLearning(Agent):
+    """Gaskett 2003: the target mixes max and min of the next row with weight beta."""
+
+    def learn(self, s, a, r, s2, terminated, truncated, hp):
+        self.record(s, a)
+        row, beta = list(self.q[s2]), hp["beta"]
+        target = r if terminated else r + hp["gamma"] * ((1 - beta) * max(row) + beta * min(row))
+        self.q[s, a] += hp["alpha"] * (target - self.q[s, a])
+        return 0 if terminated else self.choose(s2, hp["x"])
+
+
 class ExpectedSarsa(Agent):
     def learn(self, s, a, r, s2, terminated, truncated, hp):
         self.record(s, a)

@@ -106,6 +106,7 @@ AGENTS = {
     "double_qlearning": naive.DoubleQLearning,
     "sarsa_lambda": naive.SarsaLambda,
     "nstep_sarsa": naive.NstepSarsa,
+    "pessimistic_qlearning": naive.PessimisticQLearning,
 }
 EXPLORATIONS = ["epsilon_greedy", "softmax", "ucb"]
 ENVS = {
@@ -144,6 +145,7 @@ def naive_q(session, agent, episodes, seed):
                                 e / episodes),
             "gamma": config.gamma,
             "lambda": getattr(config, "trace_decay", None),
+            "beta": getattr(config, "beta", None),
         }
 
     return naive.train(reference, env.make_gym(), episodes, session.streams.env_seed, hp_at)
@@ -176,6 +178,7 @@ def test_agent_matches_the_naive_reference_compiled_and_python_stepped(agent, ex
     ["agent=nstep_sarsa", "agent.n=9", "agent.exploration=ucb"],
     ["agent=expected_sarsa", "agent.q_init=1.0", "agent.exploration=softmax"],
     ["agent=double_qlearning", "agent.q_init=0.5"],
+    ["agent=pessimistic_qlearning", "agent.beta=1.0", "agent.q_init=0.5"],
 ], ids=lambda o: " ".join(o))
 def test_agent_variants_match_the_naive_reference(overrides):
     """Accumulating traces, lambda = 1, n = 1 and n > episode length, optimistic initial values."""
@@ -198,6 +201,19 @@ def test_special_cases_reduce_to_sarsa(special, general):
     ra, rb = a.train(300), b.train(300)
     assert np.array_equal(ra.returns, rb.returns)
     assert np.array_equal(a.q, b.q)
+
+
+@pytest.mark.parametrize("exploration", EXPLORATIONS)
+def test_pessimistic_qlearning_with_beta_0_is_qlearning(exploration):
+    """beta = 0: the target is Q-learning's max, so the runs agree draw for draw."""
+    common = ["env=taxi", "env.max_episode_steps=50", "runner.episodes=300", "seed=3",
+              f"agent.exploration={exploration}"]
+    a = session_for(*common, "agent=pessimistic_qlearning", "agent.beta=0.0")
+    b = session_for(*common, "agent=qlearning")
+    ra, rb = a.train(300), b.train(300)
+    assert np.array_equal(ra.returns, rb.returns)
+    assert np.array_equal(a.q, b.q)
+    assert np.abs(a.q).max() > 0
 
 
 @pytest.mark.parametrize("target", ["rlsafe.envs.toy_text.ToyText", "rlsafe.envs.gym.Gym"])
