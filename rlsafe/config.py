@@ -90,6 +90,8 @@ class LoggerConfig:
 
     tensorboard: bool = True  #: write TensorBoard events to the run directory
     episode_scalars: bool = True  #: one point per training episode (return, length)
+    diagnostics: bool = True  #: diag/* scalars and Q histogram at each evaluation
+    rare_visits: int = 10  #: a visited state with fewer visits counts as rare (diag/)
 
 
 @dataclass

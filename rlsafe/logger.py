@@ -25,6 +25,8 @@ training and evaluation curves share one x axis. Tags:
 ``eval/exact_return``                 exact: its expected undiscounted return under the time
                                       limit (what ``eval/return_mean`` estimates)
 ``hparams/<metric>``                  final metrics, tied to the run's hyperparameters
+``diag/q_values`` (histogram),        at each evaluation (``logger.diagnostics``, see
+``diag/*_fraction``, ``diag/q_max_abs`` rlsafe.diagnostics): visited, untried, rare, greedy changed
 ``config`` (text)                     the resolved config
 ====================================  =====================================================
 
@@ -125,6 +127,13 @@ class TensorBoard:
         if self.writer:
             for tag, value in values.items():
                 self.writer.add_scalar(tag, value, episode)
+
+    def diagnostics(self, episode: int, values: dict, q_values) -> None:
+        """:mod:`rlsafe.diagnostics` at one evaluation: scalars and the Q-value histogram."""
+        if self.writer:
+            self.scalars(episode, values)
+            if len(q_values):
+                self.writer.add_histogram("diag/q_values", q_values, episode)
 
     def exact(self, episode: int, metrics: dict | None) -> None:
         """Exact evaluation metrics (:class:`rlsafe.exact.ExactEvaluator`); None values skipped."""

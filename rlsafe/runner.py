@@ -32,6 +32,7 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 
 from rlsafe import checkpoint, safety
 from rlsafe.config import Parts
+from rlsafe.diagnostics import Diagnostics
 from rlsafe.exact import ExactEvaluator
 from rlsafe.files import atomic_write
 from rlsafe.logger import TensorBoard
@@ -82,6 +83,7 @@ class _Seed:
     train_seconds: float = 0.0
     safety_totals: dict = field(default_factory=dict)  # training totals (rlsafe.safety.add_totals)
     safety_eval: dict = field(default_factory=dict)  # the latest evaluation's safety metrics
+    diagnostics: Diagnostics | None = None  # rlsafe.diagnostics, when logger.diagnostics
 
     def state(self) -> dict:
         """What a checkpoint keeps besides the session."""
@@ -158,6 +160,8 @@ def run(parts: Parts, run_dir: str | Path, resume: tuple[dict, dict, Path] | Non
         r.board = TensorBoard(run_dir / f"seed_{r.seed}" if many else run_dir,
                               parts.logger.tensorboard, parts.logger.episode_scalars, episode,
                               purge_step=purge)
+        if parts.logger.diagnostics and parts.logger.tensorboard:
+            r.diagnostics = Diagnostics(parts.logger.rare_visits)
     overall = (TensorBoard(run_dir / "aggregate", parts.logger.tensorboard, False, episode,
                            purge_step=purge) if many else None)
     boards = [r.board for r in runs] + ([overall] if overall else [])
@@ -210,6 +214,9 @@ def run(parts: Parts, run_dir: str | Path, resume: tuple[dict, dict, Path] | Non
                                                                result.lengths, result.aux)
                         metrics = exact(r.session.q) if exact else None
                         r.board.exact(episode, metrics)
+                        if r.diagnostics:
+                            r.board.diagnostics(episode, *r.diagnostics(r.session.q,
+                                                                        r.session.visits))
                         r.evaluations.append((episode, float(np.mean(result.returns)),
                                               float(np.std(result.returns)), metrics))
                     if overall:
