@@ -1,3 +1,28 @@
 """rlsafe: fast, reproducible tabular reinforcement learning."""
 
 __version__ = "0.1.0"
+
+#: the safety gridworlds (Leike et al. 2017), compiled natively: gymnasium id -> module
+GRIDWORLDS = {
+    "SafeInterruptibility": "safe_interruptibility",
+    "AbsentSupervisor": "absent_supervisor",
+    "BoatRace": "boat_race",
+    "WhiskyGold": "whisky_gold",
+    "IslandNavigation": "island_navigation",
+    "SideEffectsSokoban": "side_effects_sokoban",
+    "DistributionalShift": "distributional_shift",
+}
+
+
+def _register_gridworlds() -> None:
+    """``rlsafe/<Name>-v0`` for each gridworld, by string entry point (nothing imported now)."""
+    import gymnasium
+
+    for name, module in GRIDWORLDS.items():
+        env_id = f"rlsafe/{name}-v0"
+        if env_id not in gymnasium.registry:
+            gymnasium.register(env_id, entry_point=f"rlsafe.envs.{module}:{name}Env",
+                               max_episode_steps=100)
+
+
+_register_gridworlds()

@@ -73,7 +73,7 @@ class Session:
             self.env_rng = env.make_rng(self.streams.env_seed)
             self.eval_env_rng = env.make_rng(self.streams.eval_env_seed)
         else:
-            self.gym, self.eval_gym = env.make_gym(), env.make_gym()
+            self.gym, self.eval_gym = env.make_gym(), env.make_eval_gym()
         self.loops = specialize("rlsafe.loop", **kernels)
         self._warm_up()
 
@@ -132,7 +132,7 @@ class Session:
         result = Evaluation(np.zeros(n), np.zeros(n, dtype=np.int64), np.zeros((n, n_aux)))
         if self.env.compiled:
             self.loops.evaluate(
-                self.env.params, self.eval_env_state, self.eval_env_rng,
+                self.env.eval_params, self.eval_env_state, self.eval_env_rng,
                 self.discretizer.params,
                 self.tables, self.streams.eval_agent,
                 self.env.eval_max_steps,

@@ -18,6 +18,8 @@ class EnvConfig:
 
     id: str = "CartPole-v1"  #: gymnasium id, e.g. CartPole-v1 or Acrobot-v1
     kwargs: Dict[str, Any] = field(default_factory=dict)  #: keyword arguments for gymnasium.make
+    #: keyword arguments merged over ``kwargs`` for the evaluation env only (e.g. a test map)
+    eval_kwargs: Dict[str, Any] = field(default_factory=dict)
     max_episode_steps: Optional[int] = None  #: time limit (truncation); null: the registered one
     #: for a continuous (Box) action space: actions per dimension, the centres of that many equal
     #: bins of each dimension's range (gymnasium's DiscretizeAction); null for a Discrete space
@@ -66,6 +68,8 @@ class Env:
     aux_names: tuple[str, ...] = ()
     #: the ``env.kwargs`` a compiled model implements (None: any, they all go to gymnasium.make)
     kwargs_allowed: frozenset[str] | None = None
+    #: whether a compiled model builds ``eval_params`` from ``env.eval_kwargs``
+    eval_kwargs_supported: bool = False
 
     def __init__(self, config: EnvConfig, key: str = "env"):
         self.config = config
@@ -74,6 +78,15 @@ class Env:
             if unknown:
                 raise ValueError(f"{key}.kwargs: the compiled {type(self).__name__} does not take "
                                  f"{sorted(unknown)}; env=gym steps gymnasium's own env with them")
+            unknown = set(config.eval_kwargs) - self.kwargs_allowed - {"render_mode"}
+            if unknown:
+                raise ValueError(f"{key}.eval_kwargs: the compiled {type(self).__name__} does not "
+                                 f"take {sorted(unknown)}; its kwargs are "
+                                 f"{sorted(self.kwargs_allowed) or 'none'}")
+        if config.eval_kwargs and self.compiled and not self.eval_kwargs_supported:
+            raise ValueError(f"{key}.eval_kwargs: the compiled {type(self).__name__} evaluates on "
+                             "its training model only; env=gym evaluates gymnasium's own env with "
+                             "them")
         self.spec = gym_spec(config.id, f"{key}.id")
         try:
             probe = self.make_gym()
@@ -117,6 +130,17 @@ class Env:
     def compiled(self) -> bool:
         return self.kernels is not None
 
+    @property
+    def eval_params(self):
+        """The compiled evaluation env's ``params``: ``env.eval_kwargs`` merged over ``kwargs``
+        where the env supports them, else the training ``params``."""
+        own = getattr(self, "_eval_params", None)
+        return self.params if own is None else own
+
+    def make_eval_gym(self) -> gymnasium.Env:
+        """The gymnasium evaluation env: :meth:`make_gym` with ``env.eval_kwargs`` merged in."""
+        return self.make_gym(**dict(self.config.eval_kwargs))
+
     @staticmethod
     def _discretized(env: gymnasium.Env) -> bool:
         return isinstance(env, gymnasium.wrappers.DiscretizeAction)
@@ -153,6 +177,8 @@ class Env:
 
     def describe(self) -> dict:
         extra = {} if self.config.action_bins is None else {"action_bins": self.config.action_bins}
+        if self.config.eval_kwargs:
+            extra["eval_kwargs"] = dict(self.config.eval_kwargs)
         return {"id": self.config.id, "kwargs": dict(self.config.kwargs), **extra,
                 "max_episode_steps": None if self.max_steps == sys.maxsize else self.max_steps,
                 "compiled": self.compiled, "reward_threshold": self.reward_threshold}
