@@ -64,7 +64,8 @@ class Env:
 
     Config = EnvConfig
     kernels: dict | None = None
-    #: names of the per-step signals ``env_step`` writes into ``aux`` (and gymnasium's ``info``)
+    #: names of the per-step signals ``env_step`` writes into ``aux`` (and gymnasium's ``info``);
+    #: without them, those a gymnasium env names in its own ``aux_names`` (the safety gridworlds)
     aux_names: tuple[str, ...] = ()
     #: the ``env.kwargs`` a compiled model implements (None: any, they all go to gymnasium.make)
     kwargs_allowed: frozenset[str] | None = None
@@ -96,6 +97,8 @@ class Env:
                 f"{type(err).__name__}: {err}"
             ) from None
         self.observation_space = probe.observation_space
+        if not self.aux_names:  # a gymnasium env may name the info signals it reports
+            self.aux_names = tuple(getattr(probe.unwrapped, "aux_names", ()))
         self.action_space = probe.action_space  # Discrete(action_bins ** dims) if discretized
         native = probe.env.action_space if self._discretized(probe) else probe.action_space
         probe.close()

@@ -284,6 +284,11 @@ class GridworldEnv(gymnasium.Env):
         self.action_space = gymnasium.spaces.Discrete(N_ACTIONS)
         self.state = None
 
+    @property
+    def aux_names(self) -> tuple[str, ...]:
+        """The signals in ``info`` that rlsafe's Python-stepped loop sums (``Env.aux_names``)."""
+        return self.rules.aux_names
+
     def _obs(self) -> int:
         return int(self.tables.obs_index[self.rules.visible(self.state)])
 
