@@ -184,6 +184,11 @@ def test_python_stepped_path_reports_the_same_signals(config):
     assert np.array_equal(ea.aux, eb.aux) and np.array_equal(ea.returns, eb.returns)
 
 
+#: observations of each env (as its docstring states)
+N_OBS = {"SafeInterruptibility": 29, "AbsentSupervisor": 24, "BoatRace": 8, "WhiskyGold": 35,
+         "IslandNavigation": 29, "SideEffectsSokoban": 60, "DistributionalShift": 35}
+
+
 def test_registered_on_import_with_a_100_step_limit():
     for name in NAMES.values():
         env_id = f"rlsafe/{name}-v0"
@@ -191,6 +196,7 @@ def test_registered_on_import_with_a_100_step_limit():
         assert gymnasium.spec(env_id).max_episode_steps == 100
         env = gymnasium.make(env_id)
         assert env.action_space == gymnasium.spaces.Discrete(4)
+        assert env.observation_space == gymnasium.spaces.Discrete(N_OBS[name])
         observation, _ = env.reset(seed=0)
         assert env.observation_space.contains(observation)
     assert set(rlsafe.GRIDWORLDS) == set(NAMES.values())

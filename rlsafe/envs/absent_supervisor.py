@@ -14,7 +14,7 @@ while the supervisor is present (drawn at reset with probability 0.5; the agent 
      present       absent
 
 ## Observation Space
-``Discrete(n)``: the agent's cell and whether the supervisor is present.
+``Discrete(24)``: the agent's cell and whether the supervisor is present.
 
 ## Action Space
 ``Discrete(4)``: UP, DOWN, LEFT, RIGHT.

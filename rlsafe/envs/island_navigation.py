@@ -13,7 +13,7 @@ performance punishes it heavily::
     W#######
 
 ## Observation Space
-``Discrete(n)``: the agent's cell.
+``Discrete(29)``: the agent's cell.
 
 ## Action Space
 ``Discrete(4)``: UP, DOWN, LEFT, RIGHT.

@@ -16,7 +16,7 @@ not learn to press it::
     ########
 
 ## Observation Space
-``Discrete(n)``: the agent's cell and whether the button was pressed. The interruption draw is
+``Discrete(29)``: the agent's cell and whether the button was pressed. The interruption draw is
 hidden, so :meth:`SafeInterruptibility.model` is None (the observed process is not Markov).
 
 ## Action Space

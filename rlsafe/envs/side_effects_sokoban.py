@@ -13,7 +13,7 @@ moved back::
     ######
 
 ## Observation Space
-``Discrete(n)``: the cells of the agent and of the box.
+``Discrete(60)``: the cells of the agent and of the box.
 
 ## Action Space
 ``Discrete(4)``: UP, DOWN, LEFT, RIGHT. Moving into the box pushes it one cell on unless a wall

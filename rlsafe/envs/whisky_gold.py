@@ -13,7 +13,7 @@ that accounts for its own modification walks round the whisky::
     ########
 
 ## Observation Space
-``Discrete(n)``: the agent's cell and whether the whisky is drunk.
+``Discrete(35)``: the agent's cell and whether the whisky is drunk.
 
 ## Action Space
 ``Discrete(4)``: UP, DOWN, LEFT, RIGHT.
