@@ -44,7 +44,7 @@ def session_state(session) -> tuple[dict, dict]:
     tables = session.tables if isinstance(session.tables, tuple) else (session.tables,)
     arrays = {f"table_{i}": t for i, t in enumerate(tables)}
     arrays.update(visits=session.visits, clipped=session.clipped, counts=session.counts,
-                  hp=session.hp)
+                  hp=session.hp, shield_counts=session.shield_counts)
     generators = {"agent": session.streams.agent, "eval_agent": session.streams.eval_agent}
     if session.env.compiled:
         arrays.update(env_state=session.env_state, eval_env_state=session.eval_env_state)
@@ -72,7 +72,7 @@ def restore_session(session, arrays: dict, meta: dict, source: str) -> None:
                               f"config's agent has {len(tables)}: it was made by another agent")
     targets = {f"table_{i}": t for i, t in enumerate(tables)}
     targets.update(visits=session.visits, clipped=session.clipped, counts=session.counts,
-                   hp=session.hp)
+                   hp=session.hp, shield_counts=session.shield_counts)
     if session.env.compiled:
         targets.update(env_state=session.env_state, eval_env_state=session.eval_env_state)
     for name, target in targets.items():

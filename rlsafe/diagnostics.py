@@ -20,9 +20,10 @@ import numpy as np
 class Diagnostics:
     """One seed's diagnostics; keeps the previous evaluation's greedy actions."""
 
-    def __init__(self, rare_visits: int = 10):
+    def __init__(self, rare_visits: int = 10, last_greedy=None):
         self.rare_visits = int(rare_visits)
-        self._last_greedy = None
+        #: int64 (S,): the greedy actions at the previous evaluation (kept in checkpoints)
+        self.last_greedy = None if last_greedy is None else np.asarray(last_greedy, np.int64)
 
     def __call__(self, q: np.ndarray, visits: np.ndarray) -> tuple[dict, np.ndarray]:
         """Scalars (tag -> float) and the Q-values for the histogram, from q and visits (S, A)."""
@@ -39,8 +40,8 @@ class Diagnostics:
         seen = q[visited]  # (V, A)
         if n_visited:
             scalars["diag/q_max_abs"] = float(np.abs(seen).max())
-        if self._last_greedy is not None and n_visited:
+        if self.last_greedy is not None and n_visited:
             scalars["diag/greedy_changed_fraction"] = float(
-                (greedy[visited] != self._last_greedy[visited]).mean())
-        self._last_greedy = greedy
+                (greedy[visited] != self.last_greedy[visited]).mean())
+        self.last_greedy = greedy
         return scalars, seen.ravel()

@@ -18,6 +18,15 @@ The names in the bindings block are the component kernels. Their contracts (shap
   agent with pending updates (n-step returns, traces) settles them then; ``a2`` is then unused.
 * ``agent_greedy(tables, s, rng) -> a``: the greedy action, ties broken with ``rng``.
 
+Safety mechanisms, set per run by ``ctrl`` (int64 (4,), :meth:`rlsafe.session.Session`):
+``ctrl[0]`` the ``aux`` slot of ``actual_action`` (the action the env executed, -1: none),
+``ctrl[1]`` the slot of ``exploration`` (a rate the env asks the agent to explore with, -1: none),
+``ctrl[2]`` 1 to learn about the proposed action instead of the executed one
+(``agent.update_on``), ``ctrl[3]`` 1 for the shield (``agent.shield``: actions ``unsafe`` (bool
+(S, A)) marks are replaced by :func:`act`, counted in ``shield_counts`` (int64: training,
+evaluation)). With every slot -1 and the flags 0 the loops draw and do exactly what they did
+without them.
+
 Kernels never log, never touch Python objects and never allocate (the loops are compiled without
 numba's runtime, see :data:`rlsafe.jit.LOOP_OPTIONS`); the loops return to Python after a chunk.
 """
@@ -26,7 +35,7 @@ import math
 
 import numba
 
-from rlsafe.jit import LOOP_OPTIONS
+from rlsafe.jit import LOOP_OPTIONS, random_index
 
 # --- bindings: replaced by rlsafe.jit.specialize ---
 env_reset = None
@@ -39,6 +48,30 @@ agent_greedy = None
 # --- end of bindings ---
 
 cached = numba.njit(**LOOP_OPTIONS)
+
+@cached
+def act(tables, s, a, rate, ctrl, unsafe, shield_counts, k, rng):
+    """The action taken for the agent's choice ``a`` in state ``s``.
+
+    With probability ``rate`` (the env's ``exploration`` request; no draw when it is 0) a
+    uniform action from ``rng`` instead; then, with the shield on, an unsafe action becomes the
+    safe action of highest ``tables[0][s]`` (the first of ties; the agent's own when every action
+    is unsafe), counted in ``shield_counts[k]``.
+    """
+    n_actions = unsafe.shape[1]
+    if rate > 0.0 and rng.random() < rate:
+        a = random_index(rng, n_actions)
+    if ctrl[3] == 1 and unsafe[s, a]:
+        q = tables[0]
+        best = -1
+        for b in range(n_actions):
+            if not unsafe[s, b] and (best < 0 or q[s, b] > q[s, best]):
+                best = b
+        if best >= 0:
+            a = best
+            shield_counts[k] += 1
+    return a
+
 
 #: ``train`` status codes.
 OK = 0
@@ -54,6 +87,7 @@ def train(
     obs, aux, hp,
     ep_return, ep_length, ep_terminated, ep_aux, ep_hp,
     visits, clipped, counts, td_stats,
+    ctrl, unsafe, shield_counts,
 ):  # fmt: skip
     """Train for ``ep_return.shape[0]`` episodes, numbered from ``first_episode``.
 
@@ -74,7 +108,8 @@ def train(
         env_reset(env_params, env_state, env_rng, obs)
         counts[1] += 1
         s = discretize(disc_params, obs, clipped)
-        a = agent_begin(tables, s, hp, agent_rng)
+        a = act(tables, s, agent_begin(tables, s, hp, agent_rng), 0.0, ctrl, unsafe,
+                shield_counts, 0, agent_rng)
         total = 0.0
         for k in range(n_aux):
             ep_aux[e, k] = 0.0
@@ -86,10 +121,11 @@ def train(
             counts[0] += 1
             counts[1] += 1
             s2 = discretize(disc_params, obs, clipped)
-            visits[s, a] += 1
+            executed = a if ctrl[0] < 0 else int(aux[ctrl[0]])
+            visits[s, executed] += 1
             truncated = not terminated and t >= max_steps
-            a2, td = agent_learn(tables, s, a, reward, aux, s2, terminated, truncated, hp,
-                                 agent_rng)
+            a2, td = agent_learn(tables, s, a if ctrl[2] == 1 else executed, reward, aux, s2,
+                                 terminated, truncated, hp, agent_rng)
             if not math.isfinite(td):
                 ep_length[e] = t
                 return e, NONFINITE_TD
@@ -101,8 +137,9 @@ def train(
                 ep_aux[e, k] += aux[k]
             if terminated or truncated:
                 break
+            rate = aux[ctrl[1]] if ctrl[1] >= 0 else 0.0
+            a = act(tables, s2, a2, rate, ctrl, unsafe, shield_counts, 0, agent_rng)
             s = s2
-            a = a2
         ep_return[e] = total
         ep_length[e] = t
         ep_terminated[e] = terminated
@@ -117,6 +154,7 @@ def evaluate(
     max_steps,
     obs, aux, clipped,
     ep_return, ep_length, ep_aux,
+    ctrl, unsafe, shield_counts,
 ):  # fmt: skip
     """Run ``ep_return.shape[0]`` episodes with the greedy policy; nothing is learned.
 
@@ -131,8 +169,10 @@ def evaluate(
         for k in range(n_aux):
             ep_aux[e, k] = 0.0
         t = 0
+        rate = 0.0
         while True:
-            a = agent_greedy(tables, s, rng)
+            a = act(tables, s, agent_greedy(tables, s, rng), rate, ctrl, unsafe, shield_counts, 1,
+                    rng)
             reward, terminated = env_step(env_params, env_state, a, env_rng, obs, aux)
             t += 1
             total += reward
@@ -140,6 +180,7 @@ def evaluate(
                 ep_aux[e, k] += aux[k]
             if terminated or t >= max_steps:
                 break
+            rate = aux[ctrl[1]] if ctrl[1] >= 0 else 0.0
             s = discretize(disc_params, obs, clipped)
         ep_return[e] = total
         ep_length[e] = t

@@ -88,7 +88,9 @@ class _Seed:
     def state(self) -> dict:
         """What a checkpoint keeps besides the session."""
         return {"evaluations": self.evaluations, "train_seconds": self.train_seconds,
-                "safety_totals": self.safety_totals, "safety_eval": self.safety_eval}
+                "safety_totals": self.safety_totals, "safety_eval": self.safety_eval,
+                "last_greedy": (None if self.diagnostics is None or self.diagnostics.last_greedy
+                                is None else self.diagnostics.last_greedy.tolist())}
 
 
 def _write_checkpoint(run_dir: Path, runs: list[_Seed], parts: Parts, extra: dict) -> Path:
@@ -152,6 +154,7 @@ def run(parts: Parts, run_dir: str | Path, resume: tuple[dict, dict, Path] | Non
             r.train_seconds = float(own["train_seconds"])
             r.safety_totals = dict(own.get("safety_totals", {}))
             r.safety_eval = dict(own.get("safety_eval", {}))
+            r.diagnostics = Diagnostics(parts.logger.rare_visits, own.get("last_greedy"))
         parallel_seconds = float(meta.get("parallel_seconds", runs[0].train_seconds))
         log.info("resuming %s from episode %d (%s)", run_dir, runs[0].session.episode, path.name)
     episode = runs[0].session.episode
@@ -160,7 +163,9 @@ def run(parts: Parts, run_dir: str | Path, resume: tuple[dict, dict, Path] | Non
         r.board = TensorBoard(run_dir / f"seed_{r.seed}" if many else run_dir,
                               parts.logger.tensorboard, parts.logger.episode_scalars, episode,
                               purge_step=purge)
-        if parts.logger.diagnostics and parts.logger.tensorboard:
+        if not (parts.logger.diagnostics and parts.logger.tensorboard):
+            r.diagnostics = None
+        elif r.diagnostics is None:  # a resumed run's came from its checkpoint
             r.diagnostics = Diagnostics(parts.logger.rare_visits)
     overall = (TensorBoard(run_dir / "aggregate", parts.logger.tensorboard, False, episode,
                            purge_step=purge) if many else None)

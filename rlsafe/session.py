@@ -32,6 +32,7 @@ class Chunk:
     steps: int = 0
     seconds: float = 0.0
     diverged: bool = False  # a TD error became NaN or infinite; the chunk stopped early
+    interventions: int = 0  # actions the shield replaced (agent.shield)
 
     @classmethod
     def empty(cls, first_episode: int, n: int, n_aux: int, n_hp: int) -> "Chunk":
@@ -48,6 +49,27 @@ class Evaluation:
     returns: np.ndarray  # (E,) float64
     lengths: np.ndarray  # (E,) int64
     aux: np.ndarray  # (E, n_aux) float64
+    interventions: int = 0  # actions the shield replaced (agent.shield)
+
+
+def safety_controls(env, agent, n_states: int) -> tuple[np.ndarray, np.ndarray]:
+    """``ctrl`` (int64 (4,)) and ``unsafe`` (bool (S, A)) of :mod:`rlsafe.loop` for this env and
+    agent: the slots of ``actual_action`` and ``exploration``, ``agent.update_on``, the shield."""
+    names = tuple(env.aux_names)
+    config = agent.config
+    shield = bool(getattr(config, "shield", False))
+    proposed = str(getattr(getattr(config, "update_on", "executed"), "value", "executed"))
+    ctrl = np.array([names.index("actual_action") if "actual_action" in names else -1,
+                     names.index("exploration") if "exploration" in names else -1,
+                     int(proposed == "proposed"), int(shield)], dtype=np.int64)
+    if shield:
+        unsafe = env.unsafe_actions("agent.shield")
+        if unsafe.shape != (n_states, env.n_actions):
+            raise ValueError(f"agent.shield=true: the model has {unsafe.shape[0]} states, the "
+                             f"discretizer {n_states}: the shield needs discretizer=identity")
+    else:
+        unsafe = np.zeros((1, env.n_actions), dtype=np.bool_)  # (1, A): never read
+    return ctrl, unsafe
 
 
 class Session:
@@ -66,6 +88,8 @@ class Session:
         self.clipped = np.zeros(discretizer.obs_dim, dtype=np.int64)  # (D,)
         self.counts = np.zeros(2, dtype=np.int64)  # env steps, observations
         self.td_stats = np.zeros(3)  # sum, sum of squares, max |td| (of the current chunk)
+        self.ctrl, self.unsafe = safety_controls(env, agent, n_states)  # see rlsafe.loop
+        self.shield_counts = np.zeros(2, dtype=np.int64)  # shield interventions: train, eval
         kernels = {"discretize": discretizer.kernel, **agent.kernels}
         if env.compiled:
             kernels.update(env.kernels)
@@ -96,11 +120,12 @@ class Session:
         aux = np.zeros(len(self.env.aux_names))  # (n_aux,)
         loops.learn(scratch, s, a, 0.0, aux, s, False, False, hp, rng)
         loops.greedy(scratch, s, rng)
+        loops.act(scratch, s, 0, 0.0, self.ctrl, self.unsafe, self.shield_counts.copy(), 0, rng)
 
     def train(self, n: int) -> Chunk:
         """Train ``n`` more episodes."""
         chunk = Chunk.empty(self.episode, n, len(self.env.aux_names), len(self.hp))
-        steps_before = int(self.counts[0])
+        steps_before, shielded = int(self.counts[0]), int(self.shield_counts[0])
         self.td_stats[:] = 0.0
         start = time.perf_counter()
         if self.env.compiled:
@@ -114,11 +139,13 @@ class Session:
                 obs, aux, self.hp,
                 chunk.returns, chunk.lengths, chunk.terminated, chunk.aux, chunk.hparams,
                 self.visits, self.clipped, self.counts, self.td_stats,
+                self.ctrl, self.unsafe, self.shield_counts,
             )  # fmt: skip
         else:
             done, status = python_loop.train_python(self, chunk)
         chunk.seconds = time.perf_counter() - start
         chunk.steps = int(self.counts[0]) - steps_before
+        chunk.interventions = int(self.shield_counts[0]) - shielded
         chunk.td_stats = self.td_stats.copy()
         # a TD error that was not finite, or an update that overflowed on the chunk's last step
         chunk.diverged = status != 0 or not np.isfinite(self.q).all()
@@ -130,6 +157,7 @@ class Session:
         """Run ``n`` episodes of the greedy policy on the evaluation env; learns nothing."""
         n_aux = len(self.env.aux_names)
         result = Evaluation(np.zeros(n), np.zeros(n, dtype=np.int64), np.zeros((n, n_aux)))
+        shielded = int(self.shield_counts[1])
         if self.env.compiled:
             self.loops.evaluate(
                 self.env.eval_params, self.eval_env_state, self.eval_env_rng,
@@ -139,10 +167,12 @@ class Session:
                 np.zeros(self.discretizer.obs_dim), np.zeros(n_aux),
                 np.zeros(self.discretizer.obs_dim, dtype=np.int64),
                 result.returns, result.lengths, result.aux,
+                self.ctrl, self.unsafe, self.shield_counts,
             )  # fmt: skip
         else:
             python_loop.evaluate_python(self, result)
         self.eval_episodes_done += n
+        result.interventions = int(self.shield_counts[1]) - shielded
         return result
 
     @property

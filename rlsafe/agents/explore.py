@@ -41,6 +41,13 @@ class Exploration(str, Enum):
     ucb = "ucb"
 
 
+class UpdateOn(str, Enum):
+    """Which action an agent learns about when the env executed another (``actual_action``)."""
+
+    executed = "executed"  # the one the env executed (interruptions are part of the world)
+    proposed = "proposed"  # the agent's own choice (the env's override is hidden from it)
+
+
 EPSILON_GREEDY = 0
 SOFTMAX = 1
 UCB = 2
@@ -83,6 +90,10 @@ class TDConfig:
     ucb_c_schedule: Schedule = field(default_factory=Schedule)  #: how c moves
     gamma: float = 0.99  #: discount factor, in [0, 1]
     q_init: float = 0.0  #: initial value of every Q(s, a); > 0 is optimistic
+    #: envs that override actions (``actual_action``): learn about the executed or the proposed one
+    update_on: UpdateOn = UpdateOn.executed
+    #: replace actions the env's model says may cost (``cost`` > 0) by the best safe one
+    shield: bool = False
 
     def check(self, key: str) -> None:
         """Raise ``ValueError`` naming the key of the first bad value."""

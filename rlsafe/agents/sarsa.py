@@ -9,11 +9,23 @@ INFENG/TR 166; Sutton & Barto 2nd ed., 6.4):
 As in the book, the next action is chosen *before* the update (it matters only when S' = S) and
 is the action taken next. A truncated step bootstraps from Q(S', A') like any other; a terminal
 one draws no next action.
+
+A' in the target is the action *executed* next. Where the env overrides actions
+(``actual_action``, e.g. an interruption) that is only known one step later, so each update waits
+in ``tables[3]`` (float64 (4,): pending, S, A, R) until the next call brings the executed A' as
+its ``a``; the episode's last step settles at once (terminated: no bootstrap; truncated: on the
+agent's own A'). Nothing else changes between the choice of A' and the deferred update, so where
+nothing overrides actions the Q-values are those of the immediate update, bit for bit; the TD
+error a call returns is then the previous step's (0 on an episode's first step, and the last
+step returns the sum of its two). Bootstrapping on the executed action is what makes SARSA learn
+to avoid interruptions (Orseau & Armstrong 2016); :mod:`rlsafe.agents.safe_sarsa` does not.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+import numpy as np
 
 from rlsafe.agents import td
 from rlsafe.agents.explore import TDConfig, choose, record
@@ -27,13 +39,22 @@ class SarsaConfig(TDConfig):
 
 @jit
 def learn(tables, s, a, r, aux, s2, terminated, truncated, hp, rng):
-    """One SARSA update of ``tables[0]``; returns (next action, TD error)."""
-    q = tables[0]
+    """Settle the pending SARSA update with the executed ``a``, then defer this step's; returns
+    (next action, TD error of the update made)."""
+    q, pending = tables[0], tables[3]
     record(tables, s, a)
+    td_error = 0.0
+    if pending[0] == 1.0:
+        td_error = td.update(q, int(pending[1]), int(pending[2]), pending[3] + hp[2] * q[s, a],
+                             hp[0])
+        pending[0] = 0.0
     if terminated:
-        return 0, td.update(q, s, a, r, hp[0])
+        return 0, td_error + td.update(q, s, a, r, hp[0])
     a2 = choose(tables, s2, hp[1], rng)
-    return a2, td.update(q, s, a, r + hp[2] * q[s2, a2], hp[0])
+    if truncated:
+        return a2, td_error + td.update(q, s, a, r + hp[2] * q[s2, a2], hp[0])
+    pending[0], pending[1], pending[2], pending[3] = 1.0, s, a, r
+    return a2, td_error
 
 
 class Sarsa(td.TDAgent):
@@ -42,3 +63,10 @@ class Sarsa(td.TDAgent):
     Config = SarsaConfig
     kernels = {"agent_schedule": td.schedule, "agent_begin": td.begin, "agent_learn": learn,
                "agent_greedy": td.greedy}  # fmt: skip
+
+    @classmethod
+    def extra_table_bytes(cls, n_states, n_actions, config) -> int:
+        return 8 * 4
+
+    def extra_tables(self) -> tuple:
+        return (np.zeros(4),)  # pending update: flag, S, A, R

@@ -171,6 +171,24 @@ class Env:
         compiled ``state``: the parity tests compare the two after every step."""
         raise NotImplementedError(f"{type(self).__name__} has no compiled state to compare")
 
+    def model_aux(self) -> np.ndarray | None:
+        """The per-step signals of the tabular model, float64 (S, A, K, n_aux) in ``aux_names``
+        order beside ``model()``'s arrays; None where there is none."""
+        return None
+
+    def unsafe_actions(self, key: str = "agent.shield") -> np.ndarray:
+        """bool (S, A): the (state, action) pairs the model says may cost (``cost`` > 0 in any
+        outcome of positive probability), for the shield; a ValueError naming ``key`` without."""
+        model = self.model() if hasattr(self, "model") else None
+        aux = self.model_aux()
+        if model is None or aux is None or "cost" not in self.aux_names:
+            raise ValueError(
+                f"{key}=true needs an env with a tabular model and a cost signal; {self.config.id} "
+                "has none. Envs that have both: env=island_navigation, distributional_shift, "
+                "side_effects_sokoban, absent_supervisor")
+        prob, cost = model[0], aux[..., self.aux_names.index("cost")]  # (S, A, K) each
+        return ((prob > 0) & (cost > 0)).any(axis=2)
+
     def make_rng(self, seed: int) -> np.random.Generator:
         """The generator gymnasium's ``reset(seed=seed)`` gives the env: same stream, same draws."""
         return gymnasium.utils.seeding.np_random(seed)[0]

@@ -355,6 +355,10 @@ class Gridworld(Env):
         observation hides part of the state (the model of the observations is then not Markov)."""
         return self.params[:6] if self.tables.observed else None
 
+    def model_aux(self) -> np.ndarray | None:
+        """The signals of every transition of :meth:`model`, float64 (S, A, K, n_aux)."""
+        return self.params[6] if self.tables.observed else None
+
     def layout(self) -> GridLayout:
         """The map, and the agent's cell of each observation."""
         rules, tables = self.rules_class(**{k: v for k, v in self.config.kwargs.items()

@@ -44,6 +44,7 @@ def train_python(session, out) -> tuple[int, int]:
     agent_params, tables, rng, hp = session.agent.params, session.tables, session.streams.agent, session.hp
     obs = np.zeros(disc.obs_dim)  # (D,)
     aux = np.zeros(len(env.aux_names))  # (n_aux,)
+    ctrl, unsafe, shield_counts = session.ctrl, session.unsafe, session.shield_counts
     for e in range(out.returns.shape[0]):
         episode = session.episode + e
         loops.schedule(agent_params, episode / session.total_episodes, hp)
@@ -52,7 +53,8 @@ def train_python(session, out) -> tuple[int, int]:
         _check(as_obs(observation, obs), env.config.id, episode, 0)
         session.counts[1] += 1
         s = loops.observe(disc.params, obs, session.clipped)
-        a = loops.begin(tables, s, hp, rng)
+        a = loops.act(tables, s, loops.begin(tables, s, hp, rng), 0.0, ctrl, unsafe, shield_counts,
+                      0, rng)
         total, t = 0.0, 0
         out.aux[e] = 0.0
         while True:
@@ -62,11 +64,12 @@ def train_python(session, out) -> tuple[int, int]:
             session.counts[1] += 1
             _check(as_obs(observation, obs), env.config.id, episode, t)
             s2 = loops.observe(disc.params, obs, session.clipped)
-            session.visits[s, a] += 1
             for k, name in enumerate(env.aux_names):
                 aux[k] = float(info.get(name, 0.0))
-            a2, td = loops.learn(tables, s, a, float(reward), aux, s2, bool(terminated),
-                                 bool(truncated), hp, rng)
+            executed = a if ctrl[0] < 0 else int(aux[ctrl[0]])
+            session.visits[s, executed] += 1
+            a2, td = loops.learn(tables, s, a if ctrl[2] == 1 else executed, float(reward), aux,
+                                 s2, bool(terminated), bool(truncated), hp, rng)
             if not np.isfinite(td):
                 out.lengths[e] = t
                 return e, 1
@@ -77,7 +80,8 @@ def train_python(session, out) -> tuple[int, int]:
             out.aux[e] += aux
             if terminated or truncated:
                 break
-            s, a = s2, a2
+            rate = aux[ctrl[1]] if ctrl[1] >= 0 else 0.0
+            s, a = s2, loops.act(tables, s2, a2, rate, ctrl, unsafe, shield_counts, 0, rng)
         out.returns[e], out.lengths[e], out.terminated[e] = total, t, terminated
     return out.returns.shape[0], 0
 
@@ -87,14 +91,17 @@ def evaluate_python(session, out) -> None:
     loops, env, disc = session.loops, session.env, session.discretizer
     obs = np.zeros(disc.obs_dim)  # (D,)
     clipped = np.zeros(disc.obs_dim, dtype=np.int64)  # (D,) not reported for evaluation
+    ctrl, unsafe, shield_counts = session.ctrl, session.unsafe, session.shield_counts
+    rng = session.streams.eval_agent
     for e in range(out.returns.shape[0]):
         first = session.eval_episodes_done == 0 and e == 0
         observation, _ = session.eval_gym.reset(seed=session.streams.eval_env_seed if first else None)
         s = loops.observe(disc.params, _eval_obs(observation, obs, env, e), clipped)
-        total, t = 0.0, 0
+        total, t, rate = 0.0, 0, 0.0
         out.aux[e] = 0.0
         while True:
-            a = loops.greedy(session.tables, s, session.streams.eval_agent)
+            a = loops.act(session.tables, s, loops.greedy(session.tables, s, rng), rate, ctrl,
+                          unsafe, shield_counts, 1, rng)
             observation, reward, terminated, truncated, info = session.eval_gym.step(int(a))
             t += 1
             total += float(reward)
@@ -102,6 +109,7 @@ def evaluate_python(session, out) -> None:
                 out.aux[e, k] += float(info.get(name, 0.0))
             if terminated or truncated or t >= env.eval_max_steps:
                 break
+            rate = float(info.get("exploration", 0.0)) if ctrl[1] >= 0 else 0.0
             s = loops.observe(disc.params, _eval_obs(observation, obs, env, e), clipped)
         out.returns[e], out.lengths[e] = total, t
 
