@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -57,6 +58,8 @@ def main(argv: list[str] | None = None) -> None:
     sweep = args.out.resolve()   # absolute: a launcher's workers resolve a relative one themselves
     common = ["env=cartpole", "agent=qlearning", f"seeds={args.seeds}",
               f"runner.episodes={args.episodes}", "logger.tensorboard=false"]
+    for part in ("search", "check", "default"):   # this study's own outputs of an earlier run
+        shutil.rmtree(sweep / part, ignore_errors=True)
     start = time.perf_counter()
     _run(["-m", "hydra/sweeper=optuna", f"hydra.sweeper.n_trials={args.trials}",
           "hydra.sweeper.direction=maximize", "hydra.sweeper.sampler.seed=0",
