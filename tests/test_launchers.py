@@ -1,10 +1,13 @@
 """Cluster launchers (the `cluster` extra): each sweep job gives what the basic launcher gives.
 
-SLURM: submitit's local executor (`hydra/launcher=submitit_local`), not a real slurmctld/slurmd:
-the session that wrote this test had no time left inside its time-box to install and configure
-Debian's slurm-wlm (and munge), so a real single-node SLURM was not attempted. The local
-executor runs the same submitit job pickling, submission and result collection as the SLURM one;
-only the scheduler differs.
+SLURM: a real single-node cluster. The `slurm` fixture writes a slurm.conf in a temp dir
+(`AuthType=auth/none`, `CredType=cred/none`, so no munge; controller and node on 127.0.0.1,
+free ports chosen at start, no accounting), starts Debian's slurmctld and slurmd (package
+slurm-wlm, installed by .ci/run) in the foreground as children of the test, and stops them at the
+end; `hydra/launcher=submitit_slurm` then submits through sbatch. Skipped, with the reason,
+where the slurm binaries are absent or the daemons are not run as root (slurmd must be root to
+start jobs). submitit's local executor (`hydra/launcher=submitit_local`) is tested too: it is what
+a laptop without SLURM uses.
 
 Ray: `hydra/launcher=ray` starts a local Ray on 127.0.0.1 only (`node_ip_address`, no
 dashboard, no usage stats), so no traffic leaves loopback.
@@ -14,8 +17,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import socket
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -63,3 +69,87 @@ def test_ray_launcher_on_loopback_gives_the_basic_launchers_results(tmp_path):
         "+hydra.launcher.ray.init._node_ip_address=127.0.0.1",
         "+hydra.launcher.ray.init.include_dashboard=false",
     ], env)
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+SLURM_CONF = """\
+ClusterName=rlsafe
+SlurmctldHost={host}(127.0.0.1)
+AuthType=auth/none
+CredType=cred/none
+SlurmUser=root
+SlurmdUser=root
+SlurmctldPort={ctld_port}
+SlurmdPort={d_port}
+StateSaveLocation={root}/state
+SlurmdSpoolDir={root}/spool
+SlurmctldPidFile={root}/slurmctld.pid
+SlurmdPidFile={root}/slurmd.pid
+SlurmctldLogFile={root}/slurmctld.log
+SlurmdLogFile={root}/slurmd.log
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+SchedulerType=sched/builtin
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core
+ReturnToService=2
+MpiDefault=none
+JobAcctGatherType=jobacct_gather/none
+AccountingStorageType=accounting_storage/none
+NodeName={host} NodeAddr=127.0.0.1 CPUs={cpus} RealMemory=4096 State=UNKNOWN
+PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
+"""
+
+
+@pytest.fixture
+def slurm(tmp_path):
+    """A single-node SLURM on loopback for the test; yields the environment that points sbatch at it."""
+    missing = [b for b in ("slurmctld", "slurmd", "sbatch", "sinfo") if shutil.which(b) is None]
+    if missing:
+        pytest.skip(f"slurm binaries absent ({', '.join(missing)}): apt-get install slurm-wlm")
+    if os.geteuid() != 0:
+        pytest.skip("slurmd must run as root to start jobs; this test runs as a normal user")
+    root = tmp_path / "slurm"
+    for sub in ("state", "spool"):
+        (root / sub).mkdir(parents=True)
+    conf = root / "slurm.conf"
+    conf.write_text(SLURM_CONF.format(host=socket.gethostname(), ctld_port=_free_port(),
+                                      d_port=_free_port(), root=root, cpus=os.cpu_count()))
+    env = dict(os.environ, SLURM_CONF=str(conf))
+    daemons = [subprocess.Popen([daemon, "-D", "-f", str(conf), *flags], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+               for daemon, flags in (("slurmctld", ["-c"]), ("slurmd", []))]
+    try:
+        for _ in range(100):
+            state = subprocess.run(["sinfo", "-h", "-o", "%T"], env=env, capture_output=True,
+                                   text=True).stdout.strip()
+            if state == "idle":
+                break
+            time.sleep(0.2)
+        else:
+            logs = "".join(p.read_text()[-2000:] for p in root.glob("*.log"))
+            pytest.fail(f"the SLURM node never became idle (sinfo: {state!r}):\n{logs}")
+        yield env
+    finally:
+        for daemon in reversed(daemons):
+            daemon.terminate()
+            try:
+                daemon.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                daemon.kill()
+                daemon.wait()
+
+
+def test_submitit_slurm_launcher_on_a_real_single_node_slurm(tmp_path, slurm):
+    pytest.importorskip("hydra_plugins.hydra_submitit_launcher",
+                        reason="the cluster extra is not installed: pip install -e '.[cluster]'")
+    _same_as_basic(tmp_path, "slurm", [
+        "hydra/launcher=submitit_slurm", "hydra.launcher.partition=debug",
+        "hydra.launcher.timeout_min=10", "hydra.launcher.cpus_per_task=1",
+        "hydra.launcher.mem_gb=1", f"hydra.launcher.submitit_folder={tmp_path}/submitit/%j",
+    ], slurm)

@@ -53,3 +53,16 @@ def test_missing_plot_extra_is_named(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if not installed
     with pytest.raises(SystemExit, match=r'pip install -e "\.\[plot\]"'):
         study.figure({}, 10, Path("unused.png"))
+
+
+@pytest.mark.slow  # a 3-trial Optuna search of 2-seed, 50-episode jobs and two checks: about 8 s
+def test_cartpole_search_study_writes_its_table(tmp_path):
+    pytest.importorskip("hydra_plugins.hydra_optuna_sweeper")
+    study = _study("cartpole_search")
+    study.main(["--trials", "3", "--seeds", "2", "--episodes", "50", "--top", "2",
+                "--out", str(tmp_path / "sweep"), "--results", str(tmp_path / "results")])
+    table = (tmp_path / "results" / "results.md").read_text()
+    assert "TPE search, 3 trials x 2 seeds, 50 training episodes" in table
+    assert "| best of the search |" in table and "| the default config |" in table
+    assert "| 2 | `agent.alpha=" in table and "| 3 |" not in table   # --top 2
+    assert len(list((tmp_path / "sweep" / "search").glob("*/summary.json"))) == 3
