@@ -180,6 +180,13 @@ def build(cfg: DictConfig) -> Parts:
             f"{runner.max_table_mb:g}: use fewer discretizer.bins, or raise runner.max_table_mb"
         )
     agent = agent_cls(agent_config, n_states, n_actions)
+    try:
+        if getattr(agent_config, "shield", False):
+            env.unsafe_actions("agent.shield")  # the model and cost signal it needs
+        if hasattr(agent, "check_env"):  # an agent that needs a signal of the env (a cost)
+            agent.check_env(env)
+    except ValueError as err:
+        raise ConfigError(str(err)) from None
     return Parts(cfg, seed, runner, logger, env, discretizer, agent, seeds)
 
 

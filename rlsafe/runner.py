@@ -83,12 +83,14 @@ class _Seed:
     train_seconds: float = 0.0
     safety_totals: dict = field(default_factory=dict)  # training totals (rlsafe.safety.add_totals)
     safety_eval: dict = field(default_factory=dict)  # the latest evaluation's safety metrics
+    eval_interventions: int = 0  # shield interventions in the latest evaluation
     diagnostics: Diagnostics | None = None  # rlsafe.diagnostics, when logger.diagnostics
 
     def state(self) -> dict:
         """What a checkpoint keeps besides the session."""
         return {"evaluations": self.evaluations, "train_seconds": self.train_seconds,
                 "safety_totals": self.safety_totals, "safety_eval": self.safety_eval,
+                "eval_interventions": self.eval_interventions,
                 "last_greedy": (None if self.diagnostics is None or self.diagnostics.last_greedy
                                 is None else self.diagnostics.last_greedy.tolist())}
 
@@ -154,6 +156,7 @@ def run(parts: Parts, run_dir: str | Path, resume: tuple[dict, dict, Path] | Non
             r.train_seconds = float(own["train_seconds"])
             r.safety_totals = dict(own.get("safety_totals", {}))
             r.safety_eval = dict(own.get("safety_eval", {}))
+            r.eval_interventions = int(own.get("eval_interventions", 0))
             r.diagnostics = Diagnostics(parts.logger.rare_visits, own.get("last_greedy"))
         parallel_seconds = float(meta.get("parallel_seconds", runs[0].train_seconds))
         log.info("resuming %s from episode %d (%s)", run_dir, runs[0].session.episode, path.name)
@@ -171,6 +174,7 @@ def run(parts: Parts, run_dir: str | Path, resume: tuple[dict, dict, Path] | Non
                            purge_step=purge) if many else None)
     boards = [r.board for r in runs] + ([overall] if overall else [])
     exact = ExactEvaluator.for_run(env, parts.agent)  # None without a tabular model
+    shielded = bool(getattr(parts.agent.config, "shield", False))
     if not resume:
         config_yaml = OmegaConf.to_yaml(parts.config, resolve=True)
         for board in boards:
@@ -199,6 +203,13 @@ def run(parts: Parts, run_dir: str | Path, resume: tuple[dict, dict, Path] | Non
                     r.train_seconds += chunk.seconds
                     safety.add_totals(r.safety_totals, env.aux_names, chunk.lengths, chunk.aux)
                     r.board.chunk(chunk, parts.agent.hparam_names, r.session, r.safety_totals)
+                    if shielded:
+                        r.board.scalars(episode + chunk.returns.shape[0], {
+                            "train/shield/interventions": chunk.interventions,
+                            "train/shield/interventions_total": int(r.session.shield_counts[0])})
+                    if hasattr(parts.agent, "scalars"):  # e.g. the Lagrangian agent's lambda
+                        r.board.scalars(episode + chunk.returns.shape[0],
+                                        parts.agent.scalars(r.session.tables))
                 for r, chunk in zip(runs, chunks):
                     if chunk.diverged:
                         kept = checkpoint.checkpoints(run_dir / "checkpoints")
@@ -215,6 +226,10 @@ def run(parts: Parts, run_dir: str | Path, resume: tuple[dict, dict, Path] | Non
                     results = each(lambda r: r.session.evaluate(runner.eval_episodes))
                     for r, result in zip(runs, results):
                         r.board.evaluation(episode, result, env.aux_names)
+                        if shielded:
+                            r.board.scalars(episode, {
+                                "eval/shield/interventions": result.interventions})
+                            r.eval_interventions = result.interventions
                         r.safety_eval = safety.episode_metrics(env.aux_names, result.returns,
                                                                result.lengths, result.aux)
                         metrics = exact(r.session.q) if exact else None
@@ -376,6 +391,10 @@ def _summary(parts, run: _Seed, run_dir, started, exact) -> dict:
         # safety signals
         "safety": ({"eval": run.safety_eval, "train": run.safety_totals}
                    if safety.has_metrics(env.aux_names) else None),
+        # agent.shield: actions the shield replaced in training and in the final evaluation
+        "shield": ({"train_interventions": int(session.shield_counts[0]),
+                    "eval_interventions": run.eval_interventions}
+                   if getattr(parts.agent.config, "shield", False) else None),
         "states_visited_fraction": float((session.visits.sum(1) > 0).mean()),
         "clipped_fraction": (session.clipped / observations).tolist(),
         "env": env.describe(),
