@@ -71,6 +71,39 @@ def test_ray_launcher_on_loopback_gives_the_basic_launchers_results(tmp_path):
     ], env)
 
 
+def _hydra_launcher(*overrides):
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    from rlsafe.config import CONFIG_DIR
+
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        cfg = compose(config_name="config", overrides=list(overrides), return_hydra_config=True)
+    GlobalHydra.instance().clear()
+    return cfg.hydra.launcher
+
+
+def test_slurm_preset_composes_over_submitit_slurm():
+    pytest.importorskip("hydra_plugins.hydra_submitit_launcher",
+                        reason="the cluster extra is not installed: pip install -e '.[cluster]'")
+    launcher = _hydra_launcher("hydra/launcher=slurm", "hydra.launcher.partition=cpu")
+    assert launcher._target_.endswith("SlurmLauncher")
+    assert (launcher.partition, launcher.cpus_per_task, launcher.mem_gb, launcher.timeout_min) == (
+        "cpu", 2, 4, 60)
+
+
+def test_ray_cluster_preset_nulls_object_store_memory():
+    pytest.importorskip("hydra_plugins.hydra_ray_launcher",
+                        reason="the cluster extra is not installed: pip install -e '.[cluster]'")
+    launcher = _hydra_launcher("hydra/launcher=ray_cluster",
+                               "hydra.launcher.ray.init.address=ray://head:10001")
+    assert launcher._target_.endswith("RayLauncher")
+    init = launcher.ray.init
+    assert init.address == "ray://head:10001" and "object_store_memory" in init
+    assert init.object_store_memory is None   # the launcher's setdefault keeps it None
+
+
 def _free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -136,6 +169,15 @@ def slurm(tmp_path):
             pytest.fail(f"the SLURM node never became idle (sinfo: {state!r}):\n{logs}")
         yield env
     finally:
+        # Let every job step end and report to slurmd first: stopped under a running step,
+        # slurmd would leave its slurmstepd behind.
+        for attempt in range(150):
+            if attempt == 50:
+                subprocess.run(["scancel", "--full", "--user=root"], env=env, capture_output=True)
+            queue = subprocess.run(["squeue", "-h"], env=env, capture_output=True, text=True)
+            if queue.returncode or not queue.stdout.strip():
+                break
+            time.sleep(0.2)
         for daemon in reversed(daemons):
             daemon.terminate()
             try:
@@ -149,7 +191,7 @@ def test_submitit_slurm_launcher_on_a_real_single_node_slurm(tmp_path, slurm):
     pytest.importorskip("hydra_plugins.hydra_submitit_launcher",
                         reason="the cluster extra is not installed: pip install -e '.[cluster]'")
     _same_as_basic(tmp_path, "slurm", [
-        "hydra/launcher=submitit_slurm", "hydra.launcher.partition=debug",
+        "hydra/launcher=slurm", "hydra.launcher.partition=debug",
         "hydra.launcher.timeout_min=10", "hydra.launcher.cpus_per_task=1",
         "hydra.launcher.mem_gb=1", f"hydra.launcher.submitit_folder={tmp_path}/submitit/%j",
     ], slurm)
