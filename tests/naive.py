@@ -270,17 +270,78 @@ class NstepSarsa(Agent):
         return a2
 
 
+class SarsaExecuted(Agent):
+    """SARSA whose target uses the next *executed* action: each update waits for it."""
+
+    pending = None
+
+    def learn(self, s, a, r, s2, terminated, truncated, hp):
+        self.record(s, a)
+        if self.pending:  # the executed a (this call's) completes the previous step's target
+            ps, pa, pr = self.pending
+            self.q[ps, pa] += hp["alpha"] * (pr + hp["gamma"] * self.q[s, a] - self.q[ps, pa])
+            self.pending = None
+        if terminated:
+            self.q[s, a] += hp["alpha"] * (r - self.q[s, a])
+            return 0
+        a2 = self.choose(s2, hp["x"])
+        if truncated:
+            self.q[s, a] += hp["alpha"] * (r + hp["gamma"] * self.q[s2, a2] - self.q[s, a])
+        else:
+            self.pending = (s, a, r)
+        return a2
+
+
+class LagrangianQLearning(Agent):
+    """Q_R and Q_C along the argmax of Q_R - lambda Q_C; log lambda by dual ascent per episode."""
+
+    def __init__(self, *args, cost_limit=0.0, lr_lambda=0.05, lambda_init=1.0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.qr, self.qc = self.q.copy(), np.zeros_like(self.q)
+        self.log_lambda, self.episode_cost = math.log(lambda_init), 0.0
+        self.cost_limit, self.lr_lambda, self.cost = cost_limit, lr_lambda, 0.0
+
+    def see(self, info):
+        self.cost = float(info.get("cost", 0.0))
+
+    def learn(self, s, a, r, s2, terminated, truncated, hp):
+        self.record(s, a)
+        self.episode_cost += self.cost
+        lam = math.exp(self.log_lambda)
+        target_r, target_c = r, self.cost
+        if not terminated:
+            b = int(np.argmax(self.q[s2]))  # the first of ties
+            target_r += hp["gamma"] * self.qr[s2, b]
+            target_c += hp["gamma"] * self.qc[s2, b]
+        self.qr[s, a] += hp["alpha"] * (target_r - self.qr[s, a])
+        self.qc[s, a] += hp["alpha"] * (target_c - self.qc[s, a])
+        self.q[s, a] = self.qr[s, a] - lam * self.qc[s, a]
+        if terminated or truncated:
+            excess = self.episode_cost - self.cost_limit
+            self.log_lambda = min(max(self.log_lambda + self.lr_lambda * excess, -10.0), 5.0)
+            self.episode_cost = 0.0
+            self.q = self.qr - math.exp(self.log_lambda) * self.qc
+            return 0
+        return self.choose(s2, hp["x"])
+
+
 def train(agent, gym_env, episodes, env_seed, hp_at, state_of=int):
     """The training loop of rlsafe.loop.train, plainly: ``hp_at(episode)`` gives a dict with
-    alpha, x (the exploration parameter), gamma and lambda. Returns the agent's Q-values."""
+    alpha, x (the exploration parameter), gamma and lambda. Returns the agent's Q-values.
+
+    The agent learns about the action the env executed (``info["actual_action"]``, else its own)
+    and sees each step's ``info`` first when it wants to (``agent.see``: a cost)."""
     for episode in range(episodes):
         hp = hp_at(episode)
         obs, _ = gym_env.reset(seed=env_seed if episode == 0 else None)
         s = state_of(obs)
         a = agent.begin(s, hp)
         while True:
-            obs, r, terminated, truncated, _ = gym_env.step(a)
+            obs, r, terminated, truncated, info = gym_env.step(a)
             s2 = state_of(obs)
+            if hasattr(agent, "see"):
+                agent.see(info)
+            a = int(info.get("actual_action", a))
             a2 = agent.learn(s, a, float(r), s2, terminated, truncated, hp)
             if terminated or truncated:
                 break
