@@ -107,8 +107,13 @@ def _random_policy_start_value(model, gamma):
     return dp.start_value(model, np.linalg.solve(np.eye(n_states) - gamma * p, r))
 
 
+#: agents for constrained tasks: they need a cost signal, which FrozenLake and Taxi do not have
+#: (tests/test_safe_agents.py tests them on the gridworlds that do)
+NEEDS_COST = {"lagrangian_qlearning"}
+
+
 @pytest.mark.parametrize("env", ["frozenlake", "taxi"])
-@pytest.mark.parametrize("agent", config_names("agent"))
+@pytest.mark.parametrize("agent", sorted(set(config_names("agent")) - NEEDS_COST))
 def test_every_agent_default_reaches_95_percent_of_the_optimum(agent, env):
     """Each agent's default config, in the env's default budget (``runner.episodes``), for seeds
     0..4: the final greedy policy's exact discounted value from the start distribution ``V``
