@@ -92,6 +92,7 @@ class LoggerConfig:
     episode_scalars: bool = True  #: one point per training episode (return, length)
     diagnostics: bool = True  #: diag/* scalars and Q histogram at each evaluation
     rare_visits: int = 10  #: a visited state with fewer visits counts as rare (diag/)
+    warnings: bool = True  #: rlsafe.run_warnings at each evaluation (logging and text ``warnings``)
 
 
 @dataclass

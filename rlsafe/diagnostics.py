@@ -10,6 +10,19 @@ nothing is added to the compiled loops. Tags (step: training episodes so far):
   the previous evaluation (from the second evaluation on).
 * ``diag/rare_states_fraction``: visited states with fewer than ``logger.rare_visits`` visits.
 * ``diag/q_max_abs``: the largest |Q| of the visited states.
+
+Where the env has a tabular model (the runner passes its :class:`rlsafe.exact.ExactEvaluator`,
+which ran value iteration once per run at the agent's gamma):
+
+* ``diag/value_gap_mean``, ``diag/value_gap_max``: ``|V*(s) - max_a Q(s, a)|`` over the visited
+  states; ``diag/start_value_gap``: ``|sum_s start(s) (V*(s) - max_a Q(s, a))|``.
+* ``diag/calibration_error``: the agent's own value of the start, ``sum_s start(s) max_a Q(s, a)``,
+  minus the exact discounted value (same gamma, :mod:`rlsafe.exact` ``value``) of its greedy
+  policy: positive when the agent is over-optimistic. Both sides are discounted values of the
+  same objective. Without a model it is not logged: the sampled evaluation gives undiscounted
+  returns and not the episodes' first states, and comparing a discounted Q with an undiscounted
+  return would be wrong for gamma < 1 (the one honest model-free case, gamma = 1 with a fixed
+  start state, is left for later).
 """
 
 from __future__ import annotations
@@ -25,8 +38,13 @@ class Diagnostics:
         #: int64 (S,): the greedy actions at the previous evaluation (kept in checkpoints)
         self.last_greedy = None if last_greedy is None else np.asarray(last_greedy, np.int64)
 
-    def __call__(self, q: np.ndarray, visits: np.ndarray) -> tuple[dict, np.ndarray]:
-        """Scalars (tag -> float) and the Q-values for the histogram, from q and visits (S, A)."""
+    def __call__(self, q: np.ndarray, visits: np.ndarray, exact=None,
+                 metrics: dict | None = None) -> tuple[dict, np.ndarray]:
+        """Scalars (tag -> float) and the Q-values for the histogram, from q and visits (S, A).
+
+        ``exact``: the run's :class:`rlsafe.exact.ExactEvaluator` or None; ``metrics``: what it
+        returned for this ``q`` (its ``value`` is the greedy policy's exact discounted value).
+        """
         per_state = visits.sum(axis=1)  # (S,)
         visited = per_state > 0  # (S,)
         greedy = q.argmax(axis=1)  # (S,)
@@ -44,4 +62,21 @@ class Diagnostics:
             scalars["diag/greedy_changed_fraction"] = float(
                 (greedy[visited] != self.last_greedy[visited]).mean())
         self.last_greedy = greedy
+        if exact is not None:
+            scalars.update(_exact_gaps(q.max(axis=1), visited, exact, metrics))
         return scalars, seen.ravel()
+
+
+def _exact_gaps(v_agent: np.ndarray, visited: np.ndarray, exact, metrics: dict | None) -> dict:
+    """Value gaps to ``V*`` and the calibration error; v_agent, visited: (S,)."""
+    start = exact.model[5]  # (S,) start distribution
+    gap = np.abs(exact.v_star - v_agent)  # (S,)
+    own = float(np.dot(start, v_agent))
+    out = {"diag/start_value_gap": abs(float(np.dot(start, exact.v_star)) - own)}
+    if visited.any():
+        out["diag/value_gap_mean"] = float(gap[visited].mean())
+        out["diag/value_gap_max"] = float(gap[visited].max())
+    value = metrics and metrics.get("value")
+    if value is not None:
+        out["diag/calibration_error"] = own - value
+    return out

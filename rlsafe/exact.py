@@ -62,6 +62,7 @@ class ExactEvaluator:
         #: the evaluation's time limit in steps; None where episodes have none
         self.horizon = None if max_steps is None or max_steps >= sys.maxsize else int(max_steps)
         v_star, q_star = dp.value_iteration(model, self.gamma)
+        self.v_star = v_star  #: (S,) optimal values, for rlsafe.diagnostics' value gaps
         tol = OPTIMAL_ACTION_TOL * max(1.0, float(np.max(np.abs(v_star))))
         self.optimal_actions = q_star >= v_star[:, None] - tol  # (S, A)
         self.decision_states = dp.reachable_states(model)  # (S,)

@@ -27,6 +27,12 @@ training and evaluation curves share one x axis. Tags:
 ``hparams/<metric>``                  final metrics, tied to the run's hyperparameters
 ``diag/q_values`` (histogram),        at each evaluation (``logger.diagnostics``, see
 ``diag/*_fraction``, ``diag/q_max_abs`` rlsafe.diagnostics): visited, untried, rare, greedy changed
+``diag/value_gap_mean``, ``_max``,    diagnostics, envs with a model: |V*(s) - max_a Q(s, a)| over
+``diag/start_value_gap``              the visited states, and on the start distribution
+``diag/calibration_error``            diagnostics, envs with a model: start-weighted max_a Q minus
+                                      the greedy policy's exact discounted value (> 0: optimistic)
+``warnings`` (text)                   rlsafe.run_warnings (``logger.warnings``), each kind at most
+                                      once per run and seed, at the evaluation that found it
 ``config`` (text)                     the resolved config
 ====================================  =====================================================
 
@@ -46,6 +52,10 @@ from tensorboardX.proto.summary_pb2 import Summary
 from tensorboardX.summary import hparams as hparams_summary
 
 from rlsafe import safety
+
+#: Equal-width bins of the diag/q_values histogram: far cheaper than tensorboardX's default
+#: "tensorflow" bins (exponential edges, most of the diagnostics' cost per evaluation).
+HISTOGRAM_BINS = 64
 
 
 class TensorBoard:
@@ -133,7 +143,13 @@ class TensorBoard:
         if self.writer:
             self.scalars(episode, values)
             if len(q_values):
-                self.writer.add_histogram("diag/q_values", q_values, episode)
+                self.writer.add_histogram("diag/q_values", q_values, episode,
+                                          bins=HISTOGRAM_BINS)
+
+    def warning(self, episode: int, message: str) -> None:
+        """One :mod:`rlsafe.run_warnings` message, as text (tag ``warnings``) at ``episode``."""
+        if self.writer:
+            self.writer.add_text("warnings", message, episode)
 
     def exact(self, episode: int, metrics: dict | None) -> None:
         """Exact evaluation metrics (:class:`rlsafe.exact.ExactEvaluator`); None values skipped."""

@@ -33,6 +33,7 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 from rlsafe import checkpoint, safety
 from rlsafe.config import Parts
 from rlsafe.diagnostics import Diagnostics
+from rlsafe.run_warnings import RunWarnings
 from rlsafe.exact import ExactEvaluator
 from rlsafe.files import atomic_write
 from rlsafe.logger import TensorBoard
@@ -85,6 +86,8 @@ class _Seed:
     safety_eval: dict = field(default_factory=dict)  # the latest evaluation's safety metrics
     eval_interventions: int = 0  # shield interventions in the latest evaluation
     diagnostics: Diagnostics | None = None  # rlsafe.diagnostics, when logger.diagnostics
+    warnings: RunWarnings | None = None  # rlsafe.run_warnings, when logger.warnings
+    warnings_state: dict | None = None  # a resumed run's RunWarnings.state(), from its checkpoint
 
     def state(self) -> dict:
         """What a checkpoint keeps besides the session."""
@@ -92,7 +95,8 @@ class _Seed:
                 "safety_totals": self.safety_totals, "safety_eval": self.safety_eval,
                 "eval_interventions": self.eval_interventions,
                 "last_greedy": (None if self.diagnostics is None or self.diagnostics.last_greedy
-                                is None else self.diagnostics.last_greedy.tolist())}
+                                is None else self.diagnostics.last_greedy.tolist()),
+                "warnings": None if self.warnings is None else self.warnings.state()}
 
 
 def _write_checkpoint(run_dir: Path, runs: list[_Seed], parts: Parts, extra: dict) -> Path:
@@ -158,6 +162,7 @@ def run(parts: Parts, run_dir: str | Path, resume: tuple[dict, dict, Path] | Non
             r.safety_eval = dict(own.get("safety_eval", {}))
             r.eval_interventions = int(own.get("eval_interventions", 0))
             r.diagnostics = Diagnostics(parts.logger.rare_visits, own.get("last_greedy"))
+            r.warnings_state = own.get("warnings")
         parallel_seconds = float(meta.get("parallel_seconds", runs[0].train_seconds))
         log.info("resuming %s from episode %d (%s)", run_dir, runs[0].session.episode, path.name)
     episode = runs[0].session.episode
@@ -170,6 +175,8 @@ def run(parts: Parts, run_dir: str | Path, resume: tuple[dict, dict, Path] | Non
             r.diagnostics = None
         elif r.diagnostics is None:  # a resumed run's came from its checkpoint
             r.diagnostics = Diagnostics(parts.logger.rare_visits)
+        if parts.logger.warnings:
+            r.warnings = RunWarnings.for_run(parts).restore(r.warnings_state)
     overall = (TensorBoard(run_dir / "aggregate", parts.logger.tensorboard, False, episode,
                            purge_step=purge) if many else None)
     boards = [r.board for r in runs] + ([overall] if overall else [])
@@ -235,10 +242,14 @@ def run(parts: Parts, run_dir: str | Path, resume: tuple[dict, dict, Path] | Non
                         metrics = exact(r.session.q) if exact else None
                         r.board.exact(episode, metrics)
                         if r.diagnostics:
-                            r.board.diagnostics(episode, *r.diagnostics(r.session.q,
-                                                                        r.session.visits))
+                            r.board.diagnostics(episode, *r.diagnostics(
+                                r.session.q, r.session.visits, exact, metrics))
                         r.evaluations.append((episode, float(np.mean(result.returns)),
                                               float(np.std(result.returns)), metrics))
+                    for r, chunk in zip(runs, chunks) if runs[0].warnings else ():
+                        for message in r.warnings.after_evaluation(r, chunk, episode):
+                            log.warning("%s%s", f"seed {r.seed}: " if many else "", message)
+                            r.board.warning(episode, message)
                     if overall:
                         overall.scalars(episode, _aggregate_point(runs, env.reward_threshold))
                     mean = np.mean([r.evaluations[-1][1] for r in runs])
