@@ -18,7 +18,7 @@ import difflib
 import os
 import sys
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, List, Optional
 
 from pathlib import Path
 
@@ -93,6 +93,10 @@ class LoggerConfig:
     diagnostics: bool = True  #: diag/* scalars and Q histogram at each evaluation
     rare_visits: int = 10  #: a visited state with fewer visits counts as rare (diag/)
     warnings: bool = True  #: rlsafe.run_warnings at each evaluation (logging and text ``warnings``)
+    pictures: bool = True  #: pictures/policy and pictures/visits images (rlsafe.pictures)
+    pictures_every: int = 1  #: draw them at every N-th evaluation (and at the last)
+    #: the two observation dimensions (x, y) of a discretized env's pictures; null: the env's
+    picture_dims: Optional[List[int]] = None
 
 
 @dataclass
@@ -158,6 +162,9 @@ def build(cfg: DictConfig) -> Parts:
         raise ConfigError(f"seeds={seeds!r} must be a whole number >= 1 (the runs in this job)")
     runner = _typed(cfg.get("runner", {}), RunnerConfig, "runner")
     logger = _typed(cfg.get("logger", {}), LoggerConfig, "logger")
+    if logger.pictures_every < 1:
+        raise ConfigError(f"logger.pictures_every={logger.pictures_every} must be >= 1 (every "
+                          "N-th evaluation); logger.pictures=false turns the pictures off")
     try:
         env_cls = _part_class(cfg, "env")
         env = env_cls(_typed(cfg.env, env_cls.Config, "env"))
@@ -186,6 +193,9 @@ def build(cfg: DictConfig) -> Parts:
             env.unsafe_actions("agent.shield")  # the model and cost signal it needs
         if hasattr(agent, "check_env"):  # an agent that needs a signal of the env (a cost)
             agent.check_env(env)
+        if logger.pictures and logger.tensorboard:  # picture_dims the discretizer has
+            from rlsafe.pictures import Cells
+            Cells.for_run(env, discretizer, logger.picture_dims)
     except ValueError as err:
         raise ConfigError(str(err)) from None
     return Parts(cfg, seed, runner, logger, env, discretizer, agent, seeds)

@@ -31,6 +31,9 @@ training and evaluation curves share one x axis. Tags:
 ``diag/start_value_gap``              the visited states, and on the start distribution
 ``diag/calibration_error``            diagnostics, envs with a model: start-weighted max_a Q minus
                                       the greedy policy's exact discounted value (> 0: optimistic)
+``pictures/policy`` (image)           rlsafe.pictures, at every ``logger.pictures_every``-th
+                                      evaluation: greedy actions as arrows over max_a Q per cell
+``pictures/visits`` (image)           visits per cell, log scale; never-visited cells crossed
 ``warnings`` (text)                   rlsafe.run_warnings (``logger.warnings``), each kind at most
                                       once per run and seed, at the evaluation that found it
 ``config`` (text)                     the resolved config
@@ -56,6 +59,8 @@ from rlsafe import safety
 #: Equal-width bins of the diag/q_values histogram: far cheaper than tensorboardX's default
 #: "tensorflow" bins (exponential edges, most of the diagnostics' cost per evaluation).
 HISTOGRAM_BINS = 64
+#: Events tensorboardX may hold for its writer thread before an add waits (its default is 10).
+EVENT_QUEUE = 100_000
 
 
 class TensorBoard:
@@ -70,8 +75,10 @@ class TensorBoard:
 
     def _open(self, episode: int, purge_step: int | None = None) -> SummaryWriter:
         # One events file per segment between checkpoints, named in order (zero-padded episode).
+        # tensorboardX's queue of 10 pending events made every add wait for its writer thread
+        # (FrozenLake's default run spent half its time there); sync() still drains it.
         return SummaryWriter(logdir=self.run_dir, flush_secs=10, purge_step=purge_step,
-                             filename_suffix=f".{episode:010d}")
+                             max_queue=EVENT_QUEUE, filename_suffix=f".{episode:010d}")
 
     def sync(self, episode: int) -> None:
         """Put everything logged so far on disk, before a checkpoint that covers it is written.
@@ -145,6 +152,18 @@ class TensorBoard:
             if len(q_values):
                 self.writer.add_histogram("diag/q_values", q_values, episode,
                                           bins=HISTOGRAM_BINS)
+
+    def picture(self, episode: int, tag: str, picture: np.ndarray) -> None:
+        """One :mod:`rlsafe.pictures` image (a PIL image) at ``episode``, encoded here (not by
+        tensorboardX's ``add_image``, which resamples and compresses harder: slower)."""
+        if self.writer:
+            from rlsafe.pictures import encode_png
+
+            width, height = picture.size
+            image = Summary.Image(height=height, width=width, colorspace=3,
+                                  encoded_image_string=encode_png(picture))
+            self.writer._get_file_writer().add_summary(
+                Summary(value=[Summary.Value(tag=tag, image=image)]), episode)
 
     def warning(self, episode: int, message: str) -> None:
         """One :mod:`rlsafe.run_warnings` message, as text (tag ``warnings``) at ``episode``."""

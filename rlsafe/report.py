@@ -9,6 +9,9 @@ configuration (their Hydra overrides without ``seed``), and writes beside them:
   mean, and the number of seeds. A ``seeds=N`` job counts as N seeds.
 * ``curves.png`` (needs the ``plot`` extra): per configuration, the mean evaluation return over
   its seeds at each evaluation point, with a 95% bootstrap band of the mean.
+* in each run directory, ``policy.png`` and ``visits.png`` (``policy_seed_<s>.png``, ... for a
+  ``seeds=N`` job): the pictures of :mod:`rlsafe.pictures` of its final Q-table and visit counts
+  (``q_table.npz``), for envs with a map or a bins discretizer; ``--no-pictures`` skips them.
 """
 
 from __future__ import annotations
@@ -124,11 +127,43 @@ def curves(groups: dict[str, list[dict]], path: Path) -> bool:
     return True
 
 
+def run_pictures(run_dir: Path) -> list[Path]:
+    """Write the final pictures of one finished run into its directory; the files written (none
+    for an env without a map or bins)."""
+    from rlsafe import checkpoint
+    from rlsafe.config import build
+    from rlsafe.files import atomic_write
+    from rlsafe.pictures import Pictures, encode_png
+
+    found = checkpoint.latest(run_dir)
+    if found is None:
+        print(f"rlsafe.report: {run_dir} has no readable checkpoint (its config): no pictures",
+              file=sys.stderr)
+        return []
+    pictures = Pictures.for_run(build(OmegaConf.create(found[1]["config"])))
+    if pictures is None:
+        return []
+    with np.load(run_dir / "q_table.npz") as tables:
+        q, visits = tables["q"], tables["visits"]
+        seeds = tables["seeds"].tolist() if "seeds" in tables else None
+    written = []
+    for i, seed in enumerate(seeds or [None]):
+        images = pictures(q[i], visits[i]) if seeds else pictures(q, visits)
+        for tag, image in images.items():
+            name = tag.split("/", 1)[1] + ("" if seed is None else f"_seed_{seed}")
+            path = run_dir / f"{name}.png"
+            atomic_write(path, lambda f, image=image: f.write(encode_png(image)))
+            written.append(path)
+    return written
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m rlsafe.report", description=__doc__.split(
         "\n")[0])
     parser.add_argument("directory", type=Path, help="a run or sweep directory")
     parser.add_argument("--out", type=Path, help="where to write (default: the directory)")
+    parser.add_argument("--no-pictures", action="store_true",
+                        help="do not write each run's policy.png and visits.png")
     args = parser.parse_args(argv)
     groups, common = collect(args.directory)
     if not groups:
@@ -144,9 +179,14 @@ def main(argv: list[str] | None = None) -> None:
     writer.writerows(rows)
     (out / "report.csv").write_text(buffer.getvalue())
     drawn = curves(groups, out / "curves.png")
+    pictures = [] if args.no_pictures else [
+        path for summary_file in sorted(args.directory.rglob("summary.json"))
+        for path in run_pictures(summary_file.parent)]
     print(markdown(rows, common), end="")
     print(f"rlsafe.report: wrote {out / 'report.md'}, {out / 'report.csv'}"
-          + (f", {out / 'curves.png'}" if drawn else ""))
+          + (f", {out / 'curves.png'}" if drawn else "")
+          + (f" and {len(pictures)} pictures ({pictures[0].name}, ... in each run directory)"
+             if pictures else ""))
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ from rlsafe.run_warnings import RunWarnings
 from rlsafe.exact import ExactEvaluator
 from rlsafe.files import atomic_write
 from rlsafe.logger import TensorBoard
+from rlsafe.pictures import Pictures
 from rlsafe.session import Session
 from rlsafe.stats import aggregate
 
@@ -181,6 +182,8 @@ def run(parts: Parts, run_dir: str | Path, resume: tuple[dict, dict, Path] | Non
                            purge_step=purge) if many else None)
     boards = [r.board for r in runs] + ([overall] if overall else [])
     exact = ExactEvaluator.for_run(env, parts.agent)  # None without a tabular model
+    pictures = (Pictures.for_run(parts) if parts.logger.pictures and parts.logger.tensorboard
+                else None)  # None too for an env with neither a map nor bins
     shielded = bool(getattr(parts.agent.config, "shield", False))
     if not resume:
         config_yaml = OmegaConf.to_yaml(parts.config, resolve=True)
@@ -246,6 +249,10 @@ def run(parts: Parts, run_dir: str | Path, resume: tuple[dict, dict, Path] | Non
                                 r.session.q, r.session.visits, exact, metrics))
                         r.evaluations.append((episode, float(np.mean(result.returns)),
                                               float(np.std(result.returns)), metrics))
+                        if pictures and (len(r.evaluations) % parts.logger.pictures_every == 0
+                                         or episode == runner.episodes):
+                            for tag, picture in pictures(r.session.q, r.session.visits).items():
+                                r.board.picture(episode, tag, picture)
                     for r, chunk in zip(runs, chunks) if runs[0].warnings else ():
                         for message in r.warnings.after_evaluation(r, chunk, episode):
                             log.warning("%s%s", f"seed {r.seed}: " if many else "", message)

@@ -20,7 +20,7 @@ SMALL = ["runner.episodes=200", "runner.eval_every=100", "runner.chunk_episodes=
 
 def events(run_dir: Path) -> EventAccumulator:
     """A run directory's TensorBoard events, every point kept, read back as TensorBoard would."""
-    acc = EventAccumulator(str(run_dir), size_guidance={"scalars": 0, "tensors": 0})
+    acc = EventAccumulator(str(run_dir), size_guidance={"scalars": 0, "tensors": 0, "images": 0})
     acc.Reload()
     return acc
 

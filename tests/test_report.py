@@ -8,6 +8,7 @@ import sys
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from rlsafe.report import bootstrap_ci
 from rlsafe.stats import iqm
@@ -40,6 +41,12 @@ def test_report_ranks_configurations_by_iqm_over_seeds(sweep, tmp_path):
     table = (tmp_path / "report.md").read_text()
     assert "| 1 | `agent.alpha=" in table and "Common to every configuration: `env=frozenlake" in table
     assert (tmp_path / "curves.png").read_bytes()[:4] == b"\x89PNG"
+    runs = [f.parent for f in sweep.rglob("summary.json")]
+    assert len(runs) == 6
+    for run_dir in runs:  # each run's final pictures, beside its summary
+        for name in ("policy.png", "visits.png"):
+            with Image.open(run_dir / name) as image:
+                assert image.format == "PNG" and image.size[0] >= 4 * 32
 
 
 def test_bootstrap_interval_is_reproducible_and_covers_the_statistic():

@@ -222,6 +222,10 @@ class Acrobot(Env):
     kernels = {"env_reset": reset, "env_step": step}
     kwargs_allowed = frozenset()
     state_dim = 4
+    action_moves = ((0, -1), (0, 0), (0, 1))  # torque -1, 0, +1
+    obs_names = ("cos theta1", "sin theta1", "cos theta2", "sin theta2", "theta1 velocity",
+                 "theta2 velocity")
+    picture_dims = (4, 5)
 
     def __init__(self, config: EnvConfig, key: str = "env"):
         super().__init__(config, key)

@@ -71,6 +71,13 @@ class Env:
     kwargs_allowed: frozenset[str] | None = None
     #: whether a compiled model builds ``eval_params`` from ``env.eval_kwargs``
     eval_kwargs_supported: bool = False
+    #: for pictures of a discretized env (rlsafe.pictures): each action's arrow as (drow, dcol)
+    #: on the picture ((0, -1) left, (0, 0) a dot), the observation dimensions' names, and the
+    #: two dimensions drawn by default (x, y); None: action numbers, ``obs[d]``, the two with
+    #: the most bins
+    action_moves: tuple[tuple[int, int], ...] | None = None
+    obs_names: tuple[str, ...] | None = None
+    picture_dims: tuple[int, int] | None = None
 
     def __init__(self, config: EnvConfig, key: str = "env"):
         self.config = config
@@ -174,6 +181,11 @@ class Env:
     def model_aux(self) -> np.ndarray | None:
         """The per-step signals of the tabular model, float64 (S, A, K, n_aux) in ``aux_names``
         order beside ``model()``'s arrays; None where there is none."""
+        return None
+
+    def layout(self):
+        """The map of a grid env (:class:`rlsafe.envs.layout.GridLayout`): where each tabular
+        state is, for pictures; None for an env that is not a grid."""
         return None
 
     def unsafe_actions(self, key: str = "agent.shield") -> np.ndarray:

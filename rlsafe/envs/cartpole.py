@@ -77,6 +77,9 @@ class CartPole(Env):
     kernels = {"env_reset": reset, "env_step": step}
     kwargs_allowed = frozenset({"sutton_barto_reward"})
     state_dim = 4
+    action_moves = ((0, -1), (0, 1))  # push left, push right
+    obs_names = ("cart position", "cart velocity", "pole angle", "pole angular velocity")
+    picture_dims = (2, 3)
 
     def __init__(self, config: EnvConfig, key: str = "env"):
         super().__init__(config, key)

@@ -63,6 +63,9 @@ class MountainCar(Env):
     kernels = {"env_reset": reset, "env_step": step}
     kwargs_allowed = frozenset({"goal_velocity"})
     state_dim = 2
+    action_moves = ((0, -1), (0, 0), (0, 1))  # accelerate left, none, right
+    obs_names = ("position", "velocity")
+    picture_dims = (0, 1)
 
     def __init__(self, config: EnvConfig, key: str = "env"):
         super().__init__(config, key)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from rlsafe.envs.base import Env, EnvConfig
+from rlsafe.envs.layout import GridLayout
 from rlsafe.jit import jit
 
 
@@ -67,6 +68,29 @@ def model_arrays(unwrapped) -> tuple:
     return prob, next_state, reward, terminal, n_next, start
 
 
+def _layout(unwrapped) -> GridLayout | None:
+    """The map of FrozenLake, CliffWalking or Taxi, with its actions' arrows; None otherwise."""
+    name = type(unwrapped).__name__
+    if name == "FrozenLakeEnv":  # state row * ncol + col; actions left, down, right, up
+        rows = ["".join(c.decode() for c in row) for row in unwrapped.desc]
+        return GridLayout.from_rows(rows, np.arange(len(rows) * len(rows[0])),
+                                    ((0, -1), (1, 0), (0, 1), (-1, 0)))
+    if name == "CliffWalkingEnv":  # 4 x 12, state row * 12 + col; actions up, right, down, left
+        n_rows, n_cols = unwrapped.shape
+        rows = [["C" if cliff else "." for cliff in row] for row in unwrapped._cliff]
+        start = np.unravel_index(unwrapped.start_state_index, unwrapped.shape)
+        rows[start[0]][start[1]], rows[-1][-1] = "S", "G"
+        return GridLayout.from_rows(["".join(r) for r in rows], np.arange(n_rows * n_cols),
+                                    ((-1, 0), (0, 1), (1, 0), (0, -1)))
+    if name == "TaxiEnv":  # the taxi's cell of each state (passenger, destination marginalized)
+        desc = unwrapped.desc[1:-1, 1::2]  # (5, 5): the cells, without the walls between them
+        rows = ["".join(c.decode().replace(" ", ".") for c in row) for row in desc]
+        cell = [r * 5 + c for r, c, _, _ in (unwrapped.decode(s) for s in range(500))]
+        return GridLayout.from_rows(rows, cell,  # south, north, east, west, pickup, dropoff
+                                    ((1, 0), (-1, 0), (0, 1), (0, -1), (0, 0), (0, 0)))
+    return None
+
+
 class ToyText(Env):
     """A toy-text env (FrozenLake, Taxi, CliffWalking) run from its own model ``P``."""
 
@@ -85,7 +109,12 @@ class ToyText(Env):
         if not hasattr(unwrapped, "P"):
             raise ValueError(f"{key}.id={config.id} has no model P: use env=gym for it")
         self.params = model_arrays(unwrapped)
+        self._layout = _layout(unwrapped)
         probe.close()
+
+    def layout(self) -> GridLayout | None:
+        """The map and each state's cell (FrozenLake, CliffWalking, Taxi), for pictures."""
+        return self._layout
 
     def model(self) -> tuple:
         """The tabular model (the arrays of :func:`model_arrays`), for exact evaluation
