@@ -1,6 +1,6 @@
 """Cost of the per-evaluation diagnostics, warnings and pictures: default runs with them on and off.
 
-For CartPole, FrozenLake and IslandNavigation (``agent=qlearning``, each env's default YAML), one
+For CartPole, FrozenLake and Taxi (``agent=qlearning``, each env's default YAML), one
 process: the whole run of :func:`rlsafe.runner.run` (training chunks, evaluations, TensorBoard
 into a temporary directory) with ``logger.diagnostics``, ``logger.warnings`` and
 ``logger.pictures`` all true and all false, alternating, ``--repeats`` times each after one
@@ -33,7 +33,7 @@ from pathlib import Path
 
 from rlsafe.config import build, compose
 
-ENVS = ("cartpole", "frozenlake", "island_navigation")
+ENVS = ("cartpole", "frozenlake", "taxi")
 
 
 def _once(env: str, on: bool) -> tuple[float, float, int]:

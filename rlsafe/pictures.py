@@ -155,7 +155,7 @@ class Pictures:
 
         self.cells = cells
         rows, cols = cells.layout.shape
-        self.px = int(np.clip(256 // max(rows, cols), 12, 32))  # pixels per cell
+        self.px = int(np.clip(288 // max(rows, cols), 12, 32))  # pixels per cell
         self._font = ImageFont.load_default_imagefont()
         self._palettes = {"policy": _palette(VIRIDIS), "visits": _palette(MAGMA)}
         self._letters = None  # masks of the map's letters, drawn once
@@ -231,11 +231,12 @@ class Pictures:
         canvas = np.full((height, width), WHITE, np.uint8)
         canvas[:rows * px, :cols * px] = index.repeat(px, axis=0).repeat(px, axis=1)
         canvas[height - 10:height - 2, 2:width - 2] = _level(np.linspace(0, 1, width - 4))
-        image = Image.fromarray(canvas, mode="P")
+        rim, fill = self._letter_masks()
+        map_area = canvas[:rows * px, :cols * px]
+        map_area[rim] = BLACK
+        map_area[fill] = WHITE
+        image = Image.frombytes("P", (width, height), canvas.tobytes())
         image.putpalette(self._palettes[kind])
-        stroke, fill = self._letter_masks()
-        image.paste(BLACK, (0, 0), stroke)
-        image.paste(WHITE, (0, 0), fill)
         draw = ImageDraw.Draw(image)
         y = rows * px + 4
         for text in lines + labels:
@@ -244,7 +245,8 @@ class Pictures:
         return image, draw
 
     def _letter_masks(self):
-        """(outline, letters): masks (mode 1) of the map's letters, white with a black rim."""
+        """(outline, letters): bool masks (rows * px, cols * px) of the map's letters, drawn
+        white with a black rim."""
         if self._letters is None:
             from PIL import Image, ImageDraw
 
@@ -264,7 +266,7 @@ class Pictures:
             rim[:-1] |= mask[1:]
             rim[:, 1:] |= mask[:, :-1]
             rim[:, :-1] |= mask[:, 1:]
-            self._letters = (Image.fromarray(rim), fill)
+            self._letters = (rim, mask)
         return self._letters
 
     def _crosses(self, draw, where: np.ndarray) -> None:
@@ -283,8 +285,8 @@ def _arrow(centre, move, px) -> list[tuple[float, float]]:
     dx, dy = dx / norm, dy / norm
     nx, ny = -dy, dx  # across the arrow
     cx, cy = centre
-    tail, neck, tip = -0.34 * px, 0.06 * px, 0.38 * px
-    shaft, head = 0.07 * px, 0.2 * px
+    tail, neck, tip = -0.36 * px, 0.02 * px, 0.4 * px
+    shaft, head = 0.08 * px, 0.25 * px
 
     def at(along, across):
         return (cx + dx * along + nx * across, cy + dy * along + ny * across)
