@@ -19,10 +19,12 @@ which ran value iteration once per run at the agent's gamma):
 * ``diag/calibration_error``: the agent's own value of the start, ``sum_s start(s) max_a Q(s, a)``,
   minus the exact discounted value (same gamma, :mod:`rlsafe.exact` ``value``) of its greedy
   policy: positive when the agent is over-optimistic. Both sides are discounted values of the
-  same objective. Without a model it is not logged: the sampled evaluation gives undiscounted
-  returns and not the episodes' first states, and comparing a discounted Q with an undiscounted
-  return would be wrong for gamma < 1 (the one honest model-free case, gamma = 1 with a fixed
-  start state, is left for later).
+  same objective. Without a model it is sampled from the evaluation episodes: the mean over them
+  of ``max_a Q(s_0, a)`` at each episode's first state minus the mean of their returns discounted
+  by the same gamma (the compiled and Python evaluation loops record both). It is an estimate,
+  with the evaluation's sampling noise, and the agent's values bootstrap through a time limit
+  where the sampled returns stop at it: for a policy that reaches the limit the sampled value is
+  lower by at most ``gamma ** T * max|V|`` (CartPole: 0.99 ** 500 * 100 = 0.66 of 100).
 """
 
 from __future__ import annotations
@@ -39,11 +41,13 @@ class Diagnostics:
         self.last_greedy = None if last_greedy is None else np.asarray(last_greedy, np.int64)
 
     def __call__(self, q: np.ndarray, visits: np.ndarray, exact=None,
-                 metrics: dict | None = None) -> tuple[dict, np.ndarray]:
+                 metrics: dict | None = None, evaluation=None) -> tuple[dict, np.ndarray]:
         """Scalars (tag -> float) and the Q-values for the histogram, from q and visits (S, A).
 
         ``exact``: the run's :class:`rlsafe.exact.ExactEvaluator` or None; ``metrics``: what it
-        returned for this ``q`` (its ``value`` is the greedy policy's exact discounted value).
+        returned for this ``q`` (its ``value`` is the greedy policy's exact discounted value);
+        ``evaluation``: this evaluation's :class:`rlsafe.session.Evaluation`, for the sampled
+        calibration error where there is no model.
         """
         per_state = visits.sum(axis=1)  # (S,)
         visited = per_state > 0  # (S,)
@@ -64,6 +68,9 @@ class Diagnostics:
         self.last_greedy = greedy
         if exact is not None:
             scalars.update(_exact_gaps(q.max(axis=1), visited, exact, metrics))
+        elif evaluation is not None and evaluation.starts.shape[0]:
+            own = float(q[evaluation.starts].max(axis=1).mean())
+            scalars["diag/calibration_error"] = own - float(evaluation.discounted.mean())
         return scalars, seen.ravel()
 
 

@@ -29,8 +29,9 @@ training and evaluation curves share one x axis. Tags:
 ``diag/*_fraction``, ``diag/q_max_abs`` rlsafe.diagnostics): visited, untried, rare, greedy changed
 ``diag/value_gap_mean``, ``_max``,    diagnostics, envs with a model: |V*(s) - max_a Q(s, a)| over
 ``diag/start_value_gap``              the visited states, and on the start distribution
-``diag/calibration_error``            diagnostics, envs with a model: start-weighted max_a Q minus
-                                      the greedy policy's exact discounted value (> 0: optimistic)
+``diag/calibration_error``            diagnostics: the start value max_a Q minus the greedy policy's
+                                      discounted value, exact with a model, else sampled from the
+                                      evaluation episodes (> 0: over-optimistic)
 ``pictures/policy`` (image)           rlsafe.pictures, at every ``logger.pictures_every``-th
                                       evaluation: greedy actions as arrows over max_a Q per cell
 ``pictures/visits`` (image)           visits per cell, log scale; never-visited cells crossed

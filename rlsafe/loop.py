@@ -155,17 +155,23 @@ def evaluate(
     obs, aux, clipped,
     ep_return, ep_length, ep_aux,
     ctrl, unsafe, shield_counts,
+    gamma, ep_start, ep_discounted,
 ):  # fmt: skip
     """Run ``ep_return.shape[0]`` episodes with the greedy policy; nothing is learned.
 
-    Writes ``ep_return`` (float64), ``ep_length`` (int64) and ``ep_aux`` (float64
-    ``(E, n_aux)``); advances the evaluation generators ``env_rng`` and ``rng``.
+    Writes ``ep_return`` (float64), ``ep_length`` (int64), ``ep_aux`` (float64
+    ``(E, n_aux)``), ``ep_start`` (int64: each episode's first state) and ``ep_discounted``
+    (float64: its return discounted by ``gamma``); advances the evaluation generators
+    ``env_rng`` and ``rng``.
     """
     n_aux = aux.shape[0]
     for e in range(ep_return.shape[0]):
         env_reset(env_params, env_state, env_rng, obs)
         s = discretize(disc_params, obs, clipped)
+        ep_start[e] = s
         total = 0.0
+        discounted = 0.0
+        discount = 1.0
         for k in range(n_aux):
             ep_aux[e, k] = 0.0
         t = 0
@@ -176,6 +182,8 @@ def evaluate(
             reward, terminated = env_step(env_params, env_state, a, env_rng, obs, aux)
             t += 1
             total += reward
+            discounted += discount * reward
+            discount *= gamma
             for k in range(n_aux):
                 ep_aux[e, k] += aux[k]
             if terminated or t >= max_steps:
@@ -184,6 +192,7 @@ def evaluate(
             s = discretize(disc_params, obs, clipped)
         ep_return[e] = total
         ep_length[e] = t
+        ep_discounted[e] = discounted
 
 
 # Entry points for the Python-stepped path (any gymnasium env): the same kernels, cached here.

@@ -246,7 +246,7 @@ def run(parts: Parts, run_dir: str | Path, resume: tuple[dict, dict, Path] | Non
                         r.board.exact(episode, metrics)
                         if r.diagnostics:
                             r.board.diagnostics(episode, *r.diagnostics(
-                                r.session.q, r.session.visits, exact, metrics))
+                                r.session.q, r.session.visits, exact, metrics, result))
                         r.evaluations.append((episode, float(np.mean(result.returns)),
                                               float(np.std(result.returns)), metrics))
                         if pictures and (len(r.evaluations) % parts.logger.pictures_every == 0

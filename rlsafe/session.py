@@ -49,6 +49,8 @@ class Evaluation:
     returns: np.ndarray  # (E,) float64
     lengths: np.ndarray  # (E,) int64
     aux: np.ndarray  # (E, n_aux) float64
+    starts: np.ndarray  # (E,) int64: each episode's first state
+    discounted: np.ndarray  # (E,) float64: its return discounted by the agent's gamma
     interventions: int = 0  # actions the shield replaced (agent.shield)
 
 
@@ -77,6 +79,8 @@ class Session:
 
     def __init__(self, env, discretizer, agent, seed: int, total_episodes: int):
         self.env, self.discretizer, self.agent = env, discretizer, agent
+        #: the agent's discount, for the evaluations' discounted returns (calibration)
+        self.gamma = float(getattr(getattr(agent, "config", None), "gamma", 1.0))
         self.streams = Streams.from_seed(seed)
         self.total_episodes = total_episodes
         self.episode = 0  # episodes trained so far
@@ -156,7 +160,8 @@ class Session:
     def evaluate(self, n: int) -> Evaluation:
         """Run ``n`` episodes of the greedy policy on the evaluation env; learns nothing."""
         n_aux = len(self.env.aux_names)
-        result = Evaluation(np.zeros(n), np.zeros(n, dtype=np.int64), np.zeros((n, n_aux)))
+        result = Evaluation(np.zeros(n), np.zeros(n, dtype=np.int64), np.zeros((n, n_aux)),
+                            np.zeros(n, dtype=np.int64), np.zeros(n))
         shielded = int(self.shield_counts[1])
         if self.env.compiled:
             self.loops.evaluate(
@@ -168,6 +173,7 @@ class Session:
                 np.zeros(self.discretizer.obs_dim, dtype=np.int64),
                 result.returns, result.lengths, result.aux,
                 self.ctrl, self.unsafe, self.shield_counts,
+                self.gamma, result.starts, result.discounted,
             )  # fmt: skip
         else:
             python_loop.evaluate_python(self, result)

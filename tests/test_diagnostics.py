@@ -10,6 +10,7 @@ from rlsafe.config import build
 from rlsafe.diagnostics import Diagnostics
 from rlsafe.exact import ExactEvaluator
 from rlsafe.runner import run
+from rlsafe.session import Session
 
 
 def _frozenlake():
@@ -46,4 +47,30 @@ def test_run_logs_the_gaps_with_a_model_only(tmp_path):
     for tag in ("value_gap_mean", "value_gap_max", "start_value_gap", "calibration_error"):
         assert f"diag/{tag}" in tags
     run(build(compose_config("env=cartpole", *small)), tmp_path / "cp")
-    assert "diag/value_gap_mean" not in events(tmp_path / "cp").Tags()["scalars"]
+    tags = events(tmp_path / "cp").Tags()["scalars"]
+    assert "diag/value_gap_mean" not in tags and "diag/calibration_error" in tags  # sampled
+
+
+def test_sampled_calibration_is_exact_on_a_deterministic_env_without_a_model():
+    """Python-stepped deterministic FrozenLake (no model in the run): with Q* the agent's start
+    value is the discounted return its greedy policy gets; Q* + 0.25 is 0.25 over-optimistic."""
+    _, exact = _frozenlake_deterministic()
+    parts = build(compose_config("env=frozenlake", "+env.kwargs.is_slippery=false",
+                                 "env._target_=rlsafe.envs.gym.Gym", "agent.gamma=0.9"))
+    session = Session(parts.env, parts.discretizer, parts.agent, 0, 100)
+    q_star = dp.q_from_v(exact.model, exact.v_star, exact.gamma)
+    session.tables[0][:] = q_star
+    visits = np.ones(q_star.shape, dtype=np.int64)
+    evaluation = session.evaluate(5)
+    assert evaluation.starts.tolist() == [0] * 5 and evaluation.returns.tolist() == [1.0] * 5
+    assert np.allclose(evaluation.discounted, 0.9 ** 5)  # the goal at the sixth step
+    scalars, _ = Diagnostics()(q_star, visits, None, None, evaluation)
+    assert abs(scalars["diag/calibration_error"]) < 1e-12
+    scalars, _ = Diagnostics()(q_star + 0.25, visits, None, None, evaluation)
+    assert abs(scalars["diag/calibration_error"] - 0.25) < 1e-12
+
+
+def _frozenlake_deterministic():
+    parts = build(compose_config("env=frozenlake", "+env.kwargs.is_slippery=false",
+                                 "agent.gamma=0.9"))
+    return parts, ExactEvaluator.for_run(parts.env, parts.agent)

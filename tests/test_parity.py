@@ -80,6 +80,7 @@ def test_compiled_and_python_stepped_paths_learn_the_same_q_table(variant):
     assert np.array_equal(compiled.counts, python.counts)
     ea, eb = compiled.evaluate(10), python.evaluate(10)
     assert np.array_equal(ea.returns, eb.returns)
+    assert np.array_equal(ea.starts, eb.starts) and np.array_equal(ea.discounted, eb.discounted)
 
 
 def test_acrobot_float32_sin_cos_are_numpys():

@@ -97,7 +97,8 @@ def evaluate_python(session, out) -> None:
         first = session.eval_episodes_done == 0 and e == 0
         observation, _ = session.eval_gym.reset(seed=session.streams.eval_env_seed if first else None)
         s = loops.observe(disc.params, _eval_obs(observation, obs, env, e), clipped)
-        total, t, rate = 0.0, 0, 0.0
+        out.starts[e] = s
+        total, t, rate, discounted, discount = 0.0, 0, 0.0, 0.0, 1.0
         out.aux[e] = 0.0
         while True:
             a = loops.act(session.tables, s, loops.greedy(session.tables, s, rng), rate, ctrl,
@@ -105,13 +106,15 @@ def evaluate_python(session, out) -> None:
             observation, reward, terminated, truncated, info = session.eval_gym.step(int(a))
             t += 1
             total += float(reward)
+            discounted += discount * float(reward)
+            discount *= session.gamma
             for k, name in enumerate(env.aux_names):
                 out.aux[e, k] += float(info.get(name, 0.0))
             if terminated or truncated or t >= env.eval_max_steps:
                 break
             rate = float(info.get("exploration", 0.0)) if ctrl[1] >= 0 else 0.0
             s = loops.observe(disc.params, _eval_obs(observation, obs, env, e), clipped)
-        out.returns[e], out.lengths[e] = total, t
+        out.returns[e], out.lengths[e], out.discounted[e] = total, t, discounted
 
 
 def _eval_obs(observation, obs, env, episode):
