@@ -15,6 +15,10 @@ untimed warm-up run (compiles or loads the loops). Prints, as medians:
   the default run is short (CartPole's takes about a tenth of a second) those fixed costs weigh
   more; ``logger.pictures_every=N`` and ``logger.diagnostics=false`` turn them down.
 
+Then, alone, the two pictures of :mod:`rlsafe.pictures` (drawn and PNG-encoded, as each
+evaluation does) for each env's default config and a 20 x 20 MountainCar grid, from a seeded random
+Q-table with half its pairs visited: median ms over 50 draws.
+
     python benchmarks/bench_diagnostics.py              # about a minute on a warm cache
     python benchmarks/bench_diagnostics.py --repeats 7
 """
@@ -34,6 +38,8 @@ from pathlib import Path
 from rlsafe.config import build, compose
 
 ENVS = ("cartpole", "frozenlake", "taxi")
+PICTURE_ENVS = ("frozenlake", "taxi", "cliffwalking", "island_navigation", "cartpole",
+                "mountaincar")
 
 
 def _once(env: str, on: bool) -> tuple[float, float, int]:
@@ -48,6 +54,27 @@ def _once(env: str, on: bool) -> tuple[float, float, int]:
         summary = run(parts, Path(tmp) / "run")
         return time.perf_counter() - started, summary["steps_per_second"], len(
             summary["evaluations"])
+
+
+def _pictures_ms(env: str, draws: int = 50) -> tuple[str, float]:
+    """(the grid drawn, median ms to draw and encode both pictures) for ``env``'s config."""
+    import numpy as np
+
+    from rlsafe.pictures import Pictures, encode_png
+    parts = build(compose(f"env={env}"))
+    pictures = Pictures.for_run(parts)
+    rng = np.random.default_rng(0)
+    shape = (parts.discretizer.n_states, parts.env.n_actions)
+    q = rng.normal(size=shape)
+    visits = rng.integers(1, 5, size=shape) * (rng.random(shape) < 0.5)
+    times = []
+    for _ in range(draws):
+        started = time.perf_counter()
+        for image in pictures(q, visits).values():
+            encode_png(image)
+        times.append(time.perf_counter() - started)
+    rows, cols = pictures.cells.layout.shape
+    return f"{rows} x {cols}", 1e3 * statistics.median(times)
 
 
 def main(argv=None) -> None:
@@ -71,6 +98,10 @@ def main(argv=None) -> None:
               f"{wall[False]:>9.3f} {wall[True]:>7.3f} {wall[True] / wall[False]:>7.3f} "
               f"{1e3 * (wall[True] - wall[False]) / evaluations:>8.2f}"
               f"  {'ok' if ratio <= 1.10 else 'ABOVE the 10% target'}")
+    print(f"\n{'pictures of':<18} {'grid':>8} {'ms (both, drawn + PNG)':>23}  (median of 50)")
+    for env in PICTURE_ENVS:
+        grid, ms = _pictures_ms(env)
+        print(f"{env:<18} {grid:>8} {ms:>23.2f}")
     sys.stdout.flush()
 
 

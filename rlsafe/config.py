@@ -194,8 +194,8 @@ def build(cfg: DictConfig) -> Parts:
         if hasattr(agent, "check_env"):  # an agent that needs a signal of the env (a cost)
             agent.check_env(env)
         if logger.pictures and logger.tensorboard:  # picture_dims the discretizer has
-            from rlsafe.pictures import Cells
-            Cells.for_run(env, discretizer, logger.picture_dims)
+            from rlsafe.pictures import picture_dims
+            picture_dims(env, discretizer, logger.picture_dims)
     except ValueError as err:
         raise ConfigError(str(err)) from None
     return Parts(cfg, seed, runner, logger, env, discretizer, agent, seeds)

@@ -154,7 +154,7 @@ class TensorBoard:
                 self.writer.add_histogram("diag/q_values", q_values, episode,
                                           bins=HISTOGRAM_BINS)
 
-    def picture(self, episode: int, tag: str, picture: np.ndarray) -> None:
+    def picture(self, episode: int, tag: str, picture) -> None:
         """One :mod:`rlsafe.pictures` image (a PIL image) at ``episode``, encoded here (not by
         tensorboardX's ``add_image``, which resamples and compresses harder: slower)."""
         if self.writer:

@@ -22,8 +22,9 @@ marginalized, weighted by their visits (uniformly in a cell never visited): the 
 the weighted mean of its states' values and its arrow the action of highest weighted mean Q.
 
 Cost: numpy for the numbers, Pillow to draw palette images with its bitmap font and to encode PNG
-at zlib level 1, about 1 to 2 ms per evaluation for both pictures (5 ms for a 20 x 20 grid);
-nothing of it runs in the compiled loops (benchmarks/bench_diagnostics.py).
+at zlib level 1: 0.8 to 1.7 ms per evaluation for both pictures of the default grids, 4 ms for
+MountainCar's 20 x 20 (``python benchmarks/bench_diagnostics.py``); nothing of it runs in the
+compiled loops.
 """
 
 from __future__ import annotations
@@ -67,18 +68,10 @@ class Cells:
         if layout is not None and layout.cell.shape[0] == discretizer.n_states:
             model = env.model() if hasattr(env, "model") else None
             return cls(layout, end=None if model is None else _end_cells(layout, model))
-        bins = getattr(discretizer, "bins", None)
-        if bins is None:
-            return None
-        n_dims = bins.shape[0]
+        dims = picture_dims(env, discretizer, dims, key)
         if dims is None:
-            dims = env.picture_dims or tuple(int(d) for d in np.argsort(-bins, kind="stable")[:2])
-        dims = tuple(int(d) for d in dims)
-        if n_dims == 1 and dims == (0,):
-            pass  # a one-dimensional observation: one row of cells
-        elif len(dims) != 2 or len(set(dims)) != 2 or not all(0 <= d < n_dims for d in dims):
-            raise ValueError(f"{key}={list(dims)}: give two different observation dimensions "
-                             f"from 0..{n_dims - 1}, e.g. {key}=[0,1]")
+            return None
+        bins, n_dims = discretizer.bins, discretizer.bins.shape[0]
         index = np.unravel_index(np.arange(discretizer.n_states), tuple(bins))  # per dim (S,)
         x, y = dims if len(dims) == 2 else (dims[0], None)
         n_cols = int(bins[x])
@@ -95,6 +88,25 @@ class Cells:
             return f"{names[d]} [{discretizer.low[d]:.3g}, {discretizer.high[d]:.3g}]"
 
         return cls(layout, "x: " + label(x), "" if y is None else "y: " + label(y), arrows)
+
+
+def picture_dims(env, discretizer, dims=None, key: str = "logger.picture_dims"):
+    """The (x, y) bins dimensions a discretized env's pictures draw (``(0,)`` for a 1-D
+    observation): ``dims``, else the env's ``picture_dims``, else the two with the most bins; None
+    without a bins discretizer. A ValueError naming ``key`` for dimensions it does not have."""
+    bins = getattr(discretizer, "bins", None)
+    if bins is None:
+        return None
+    n_dims = bins.shape[0]
+    if dims is None:
+        dims = env.picture_dims or tuple(int(d) for d in np.argsort(-bins, kind="stable")[:2])
+    dims = tuple(int(d) for d in dims)
+    if n_dims == 1 and dims == (0,):
+        return dims  # a one-dimensional observation: one row of cells
+    if len(dims) != 2 or len(set(dims)) != 2 or not all(0 <= d < n_dims for d in dims):
+        raise ValueError(f"{key}={list(dims)}: give two different observation dimensions "
+                         f"from 0..{n_dims - 1}, e.g. {key}=[0,1]")
+    return dims
 
 
 def _end_cells(layout: GridLayout, model: tuple) -> np.ndarray:
@@ -303,8 +315,3 @@ def encode_png(picture) -> bytes:
     out = io.BytesIO()
     picture.save(out, format="PNG", compress_level=1)
     return out.getvalue()
-
-
-def rgb(picture) -> np.ndarray:
-    """uint8 (H, W, 3): the colours of a picture."""
-    return np.asarray(picture.convert("RGB"))

@@ -1,9 +1,10 @@
 """Warnings about a run going wrong, checked at each evaluation: numpy, off the hot path.
 
 Named ``run_warnings`` so as not to shadow the standard library's :mod:`warnings`. The runner
-builds one :class:`RunWarnings` per seed (``logger.warnings``) and calls :meth:`RunWarnings.check`
-after each evaluation; each new message goes to ``logging.warning`` and to TensorBoard as text
-(tag ``warnings``, step: training episodes so far). Each kind fires at most once per run and seed.
+builds one :class:`RunWarnings` per seed (``logger.warnings``) and calls
+:meth:`RunWarnings.after_evaluation` (which calls :meth:`RunWarnings.check`) after each
+evaluation; each new message goes to ``logging.warning`` and to TensorBoard as text (tag
+``warnings``, step: training episodes so far). Each kind fires at most once per run and seed.
 
 The kinds and their thresholds (module constants, chosen to stay quiet on the default configs):
 
@@ -92,7 +93,8 @@ class RunWarnings:
             prob, reward = model[0], model[2]
             r_max = float(np.abs(np.where(prob > 0, reward, 0.0)).max())
         return cls(parts.runner.episodes, getattr(agent, "config", None),
-                   getattr(agent, "hparam_names", ()), r_max, getattr(env, "reward_threshold", None),
+                   getattr(agent, "hparam_names", ()), r_max,
+                   getattr(env, "reward_threshold", None),
                    parts.runner.eval_episodes)
 
     def after_evaluation(self, run, chunk, episode: int) -> list[str]:
@@ -144,8 +146,8 @@ class RunWarnings:
             found.append(("flat", (
                 f"epsilon is at its floor ({epsilon:.3g}) and the evaluation return has not "
                 f"improved on the first one ({self.evals[0]:.4g}) in the last {k} "
-                f"evaluations (now {eval_mean:.4g}): exploration has stopped before learning. Raise "
-                "agent.epsilon_schedule.end or lengthen agent.epsilon_schedule.duration.")))
+                f"evaluations (now {eval_mean:.4g}): exploration has stopped before learning. "
+                "Raise agent.epsilon_schedule.end or lengthen agent.epsilon_schedule.duration.")))
         if train_mean - eval_mean > TRAIN_ABOVE_EVAL * self.scale:
             found.append(("train_above_eval", (
                 f"the training return ({train_mean:.4g}, last chunk) is far above the evaluation "

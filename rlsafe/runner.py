@@ -88,7 +88,6 @@ class _Seed:
     eval_interventions: int = 0  # shield interventions in the latest evaluation
     diagnostics: Diagnostics | None = None  # rlsafe.diagnostics, when logger.diagnostics
     warnings: RunWarnings | None = None  # rlsafe.run_warnings, when logger.warnings
-    warnings_state: dict | None = None  # a resumed run's RunWarnings.state(), from its checkpoint
 
     def state(self) -> dict:
         """What a checkpoint keeps besides the session."""
@@ -163,7 +162,8 @@ def run(parts: Parts, run_dir: str | Path, resume: tuple[dict, dict, Path] | Non
             r.safety_eval = dict(own.get("safety_eval", {}))
             r.eval_interventions = int(own.get("eval_interventions", 0))
             r.diagnostics = Diagnostics(parts.logger.rare_visits, own.get("last_greedy"))
-            r.warnings_state = own.get("warnings")
+            if parts.logger.warnings:
+                r.warnings = RunWarnings.for_run(parts).restore(own.get("warnings"))
         parallel_seconds = float(meta.get("parallel_seconds", runs[0].train_seconds))
         log.info("resuming %s from episode %d (%s)", run_dir, runs[0].session.episode, path.name)
     episode = runs[0].session.episode
@@ -176,8 +176,8 @@ def run(parts: Parts, run_dir: str | Path, resume: tuple[dict, dict, Path] | Non
             r.diagnostics = None
         elif r.diagnostics is None:  # a resumed run's came from its checkpoint
             r.diagnostics = Diagnostics(parts.logger.rare_visits)
-        if parts.logger.warnings:
-            r.warnings = RunWarnings.for_run(parts).restore(r.warnings_state)
+        if parts.logger.warnings and r.warnings is None:  # a resumed run's came from its checkpoint
+            r.warnings = RunWarnings.for_run(parts)
     overall = (TensorBoard(run_dir / "aggregate", parts.logger.tensorboard, False, episode,
                            purge_step=purge) if many else None)
     boards = [r.board for r in runs] + ([overall] if overall else [])
