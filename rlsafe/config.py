@@ -58,23 +58,33 @@ class RunnerConfig:
     """How long to train, and when and how much to evaluate."""
 
     episodes: int = 1000  #: training episodes
-    chunk_episodes: int = 100  #: episodes per call into the compiled loop, and per log line
-    eval_every: int = 100  #: episodes between evaluations of the greedy policy (and at the end)
+    #: env steps per call into the compiled loop (it stops at the first episode end past them);
+    #: null: 1,000,000 for a compiled env, 20,000 for a Python-stepped one
+    chunk_steps: Optional[int] = None
+    chunk_episodes: int = 100_000  #: at most this many episodes per call into the loop
+    evaluations: int = 20  #: evaluations of the greedy policy, evenly spread (the last at the end)
+    #: episodes between evaluations instead (and one at the end); null: runner.evaluations
+    eval_every: Optional[int] = None
     eval_episodes: int = 100  #: episodes per evaluation, on a separately seeded env
-    checkpoint_every: int = 1000  #: episodes between checkpoints (one is also written at the end)
+    checkpoint_seconds: float = 60.0  #: wall time between checkpoints (also one at the end)
+    #: a checkpoint every N episodes as well (null: by time only)
+    checkpoint_every: Optional[int] = None
     progress: Optional[bool] = None  #: progress bar; null: on when stderr is a terminal
     max_table_mb: float = 4096.0  #: refuse tables larger than this (MiB) before allocating them
     threads: Optional[int] = None  #: threads training the seeds of a job; null: one per core
     objective: str = "iqm"  #: a seeds=N job's value: iqm or mean of the final evaluation returns
 
     def check(self, key: str) -> None:
-        for name in ("episodes", "chunk_episodes", "eval_every", "eval_episodes",
-                     "checkpoint_every"):
+        for name in ("episodes", "chunk_episodes", "evaluations", "eval_episodes"):
             value = getattr(self, name)
             if value < 1:
                 raise ValueError(f"{key}.{name}={value} must be >= 1")
-        if self.threads is not None and self.threads < 1:
-            raise ValueError(f"{key}.threads={self.threads} must be >= 1 (or null: one per core)")
+        for name in ("chunk_steps", "eval_every", "checkpoint_every", "threads"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ValueError(f"{key}.{name}={value} must be >= 1 or null")
+        if not self.checkpoint_seconds > 0:
+            raise ValueError(f"{key}.checkpoint_seconds={self.checkpoint_seconds} must be > 0")
         if self.objective not in OBJECTIVES:
             raise ValueError(f"{key}.objective={self.objective!r} must be one of "
                              f"{', '.join(OBJECTIVES)}")
@@ -89,12 +99,18 @@ class LoggerConfig:
     """What goes to TensorBoard."""
 
     tensorboard: bool = True  #: write TensorBoard events to the run directory
-    episode_scalars: bool = True  #: one point per training episode (return, length)
+    episode_scalars: bool = True  #: train/episode_return and _length curves
+    #: at most this many points of them per run: every k-th episode (null: every episode; all
+    #: are in episodes.npy whatever this says)
+    episode_points: Optional[int] = 1000
     diagnostics: bool = True  #: diag/* scalars and Q histogram at each evaluation
     rare_visits: int = 10  #: a visited state with fewer visits counts as rare (diag/)
     warnings: bool = True  #: rlsafe.run_warnings at each evaluation (logging and text ``warnings``)
     pictures: bool = True  #: pictures/policy and pictures/visits images (rlsafe.pictures)
-    pictures_every: int = 1  #: draw them at every N-th evaluation (and at the last)
+    #: draw them at every N-th evaluation (and at the last); null: at 4 evaluations evenly spread
+    pictures_every: Optional[int] = None
+    #: a seeds=N job draws them for its first this many seeds (null: every seed)
+    picture_seeds: Optional[int] = 1
     #: the two observation dimensions (x, y) of a discretized env's pictures; null: the env's
     picture_dims: Optional[List[int]] = None
 
@@ -162,7 +178,13 @@ def build(cfg: DictConfig) -> Parts:
         raise ConfigError(f"seeds={seeds!r} must be a whole number >= 1 (the runs in this job)")
     runner = _typed(cfg.get("runner", {}), RunnerConfig, "runner")
     logger = _typed(cfg.get("logger", {}), LoggerConfig, "logger")
-    if logger.pictures_every < 1:
+    if logger.episode_points is not None and logger.episode_points < 1:
+        raise ConfigError(f"logger.episode_points={logger.episode_points} must be >= 1, or null "
+                          "for every episode")
+    if logger.picture_seeds is not None and logger.picture_seeds < 1:
+        raise ConfigError(f"logger.picture_seeds={logger.picture_seeds} must be >= 1, or null for "
+                          "every seed; logger.pictures=false turns the pictures off")
+    if logger.pictures_every is not None and logger.pictures_every < 1:
         raise ConfigError(f"logger.pictures_every={logger.pictures_every} must be >= 1 (every "
                           "N-th evaluation); logger.pictures=false turns the pictures off")
     try:

@@ -17,6 +17,7 @@ its cache on the dispatcher's per-process identity and recompiles in every proce
 
 from __future__ import annotations
 
+import ast
 import functools
 import hashlib
 import importlib.util
@@ -59,6 +60,12 @@ jit = numba.njit(inline="always", **JIT_OPTIONS)
 
 _BINDINGS_BEGIN = "# --- bindings: replaced by rlsafe.jit.specialize ---"
 _BINDINGS_END = "# --- end of bindings ---"
+
+
+@jit
+def never(state):
+    """``False``: the ``env_truncated`` of an env that never cuts an episode short by itself."""
+    return False
 
 
 @jit
@@ -157,24 +164,28 @@ def specialize(template: str, **bindings) -> ModuleType:
     """Return ``template`` (a module name such as ``"rlsafe.loop"``) with its names bound.
 
     Each keyword binds a name of the template's bindings block to a module-level jitted function,
-    e.g. ``env_step=rlsafe.envs.cartpole.step``. Names left unbound stay ``None``: the loops that
-    use them are then never called (numba compiles lazily).
+    e.g. ``env_step=rlsafe.envs.cartpole.step``, or to a constant (a bool, int or float, which
+    numba compiles in: ``SHIELD=False`` removes the shield's code). Names left unbound keep the
+    template's value (``None`` for a kernel: the loops that use it are then never called, as
+    numba compiles lazily).
     """
     spec = importlib.util.find_spec(template)
     source = Path(spec.origin).read_text()
     head, rest = source.split(_BINDINGS_BEGIN)
     block, tail = rest.split(_BINDINGS_END)
-    names = [line.split("=")[0].strip() for line in block.strip().splitlines()]
+    assignments = [line.split("=", 1) for line in block.strip().splitlines()]
+    names = [name.strip() for name, _ in assignments]
+    defaults = [ast.literal_eval(value.strip()) for _, value in assignments]
     unknown = sorted(set(bindings) - set(names))
     if unknown:
         raise TypeError(f"{template} has no binding named {unknown}; its bindings are {names}")
     lines = []
-    for name in names:
-        fn = bindings.get(name)
-        if fn is None:
-            lines.append(f"{name} = None")
+    for name, default in zip(names, defaults):
+        value = bindings.get(name, default)
+        if value is None or isinstance(value, (bool, int, float)):  # a compile-time constant
+            lines.append(f"{name} = {value!r}")
         else:
-            lines.append(f"from {fn.__module__} import {fn.__name__} as {name}")
+            lines.append(f"from {value.__module__} import {value.__name__} as {name}")
     text = head + _BINDINGS_BEGIN + "\n" + "\n".join(lines) + "\n" + _BINDINGS_END + tail
     key = hashlib.sha256((_source_fingerprint() + text).encode()).hexdigest()[:20]
     module_name = f"rlsafe_specialized_{template.rsplit('.', 1)[-1]}_{key}"

@@ -4,8 +4,10 @@ Every scalar's step is the number of training episodes completed when it was mea
 training and evaluation curves share one x axis. Tags:
 
 ====================================  =====================================================
-``train/episode_return``              return of each training episode
-``train/episode_length``              length (steps) of each training episode
+``train/episode_return``              return of training episodes: every one, or every k-th so
+                                      that a run has at most ``logger.episode_points`` points
+                                      (every episode stays in ``episodes.npy``)
+``train/episode_length``              length (steps) of the same episodes
 ``train/<hyperparameter>``            the agent's schedules, e.g. ``train/alpha``, ``train/epsilon``
 ``train/td_error_mean``, ``_rms``,    TD errors of the chunk (mean, root mean square, largest |.|)
 ``train/td_error_max_abs``
@@ -46,153 +48,172 @@ and the hparams of the job), written with :meth:`TensorBoard.scalars`.
 
 tensorboardX's ``add_hparams`` writes to a new sub-run; here the hparams summaries go to the
 run's own event file, so TensorBoard's HParams view and the scalars show one run per job.
+
+Events are written by :class:`rlsafe.events.EventFile` in the logging thread; the scalars of a
+chunk or an evaluation go in one event. A value that is not finite in float32 (TensorBoard's
+type) is left out and reported once per tag (:attr:`TensorBoard.nonfinite`).
 """
 
 from __future__ import annotations
 
-import numpy as np
-from tensorboardX import SummaryWriter
-from tensorboardX.proto.summary_pb2 import Summary
-from tensorboardX.summary import hparams as hparams_summary
+import logging
+import math
 
-from rlsafe import safety
+import numpy as np
+
+from rlsafe import events, safety
+from rlsafe.events import EventFile
+
+log = logging.getLogger(__name__)
 
 #: Equal-width bins of the diag/q_values histogram: far cheaper than tensorboardX's default
 #: "tensorflow" bins (exponential edges, most of the diagnostics' cost per evaluation).
 HISTOGRAM_BINS = 64
-#: Events tensorboardX may hold for its writer thread before an add waits (its default is 10).
-EVENT_QUEUE = 100_000
+#: The largest float32: a value beyond it is infinite on TensorBoard's side.
+FLOAT32_MAX = 3.4028234663852886e38
+
+
+def episode_stride(total_episodes: int, points: int | None) -> int:
+    """Every how many episodes ``train/episode_return`` has a point: at most ``points`` per run
+    (None or 0: every episode)."""
+    if not points:
+        return 1
+    return max(1, -(-total_episodes // points))
 
 
 class TensorBoard:
-    """Writes a run's TensorBoard events; every method does nothing when disabled."""
+    """Writes a run's TensorBoard events; every method does nothing when disabled.
 
-    def __init__(self, run_dir: str, enabled: bool = True, episode_scalars: bool = True,
+    ``episode_stride``: the per-episode scalars are written for the episodes whose number is a
+    multiple of it (0: none). ``purge_step``: on resume, TensorBoard drops earlier events at this
+    step and later.
+    """
+
+    def __init__(self, run_dir, enabled: bool = True, episode_stride: int = 1,
                  episode: int = 0, purge_step: int | None = None):
-        """``purge_step``: on resume, TensorBoard drops earlier events at this step and later."""
         self.run_dir = str(run_dir)
-        self.episode_scalars = episode_scalars
-        self.writer = self._open(episode, purge_step) if enabled else None
+        self.episode_stride = episode_stride
+        #: tags whose values were left out because they were not finite (reported once each)
+        self.nonfinite: set[str] = set()
+        self.file = (EventFile(run_dir, f".{episode:010d}", purge_step) if enabled else None)
 
-    def _open(self, episode: int, purge_step: int | None = None) -> SummaryWriter:
-        # One events file per segment between checkpoints, named in order (zero-padded episode).
-        # tensorboardX's queue of 10 pending events made every add wait for its writer thread
-        # (FrozenLake's default run spent half its time there); sync() still drains it.
-        return SummaryWriter(logdir=self.run_dir, flush_secs=10, purge_step=purge_step,
-                             max_queue=EVENT_QUEUE, filename_suffix=f".{episode:010d}")
+    def sync(self, episode: int | None = None) -> None:
+        """Put everything logged so far on disk, before a checkpoint that covers it is written."""
+        if self.file:
+            self.file.sync()
 
-    def sync(self, episode: int) -> None:
-        """Put everything logged so far on disk, before a checkpoint that covers it is written.
+    def _finite(self, values: dict) -> dict:
+        """``values`` as floats, without those TensorBoard cannot show (reported once a tag)."""
+        kept = {}
+        for tag, value in values.items():
+            value = float(value)
+            if math.isfinite(value) and abs(value) <= FLOAT32_MAX:
+                kept[tag] = value
+            elif tag not in self.nonfinite:
+                self.nonfinite.add(tag)
+                log.warning("TensorBoard: %s is %r, beyond float32: left out of the curves from "
+                            "now on where it is (the values are in summary.json and the files)",
+                            tag, value)
+        return kept
 
-        tensorboardX's ``flush()`` does not wait for the events still queued for its writer
-        thread; ``close()`` does, so the segment is closed and a new one opened.
-        """
-        if self.writer:
-            self.writer.close()
-            self.writer = self._open(episode)
+    def scalars(self, episode: int, values: dict) -> None:
+        """Named scalars at one step, in one event."""
+        if self.file:
+            self.file.scalars(episode, self._finite(values))
 
-    def text(self, tag: str, markdown: str) -> None:
-        if self.writer:
-            self.writer.add_text(tag, markdown, 0)
+    def text(self, tag: str, markdown: str, episode: int = 0) -> None:
+        if self.file:
+            self.file.summary(episode, events.text(tag, markdown))
 
     def chunk(self, chunk, hparam_names, session, safety_totals: dict | None = None) -> None:
         """Scalars of one training chunk (a :class:`rlsafe.session.Chunk`); ``safety_totals``:
         the training totals so far (:func:`rlsafe.safety.add_totals`), for envs with signals."""
-        w = self.writer
-        if not w or chunk.returns.shape[0] == 0:
+        if not self.file or chunk.returns.shape[0] == 0:
             return
-        first = chunk.first_episode + 1
         end = chunk.first_episode + chunk.returns.shape[0]
-        if self.episode_scalars:  # one event per episode holding both points: half the cost
-            file_writer = w._get_file_writer()
-            for i, (ret, length) in enumerate(zip(chunk.returns.tolist(), chunk.lengths.tolist())):
-                file_writer.add_summary(Summary(value=[
-                    Summary.Value(tag="train/episode_return", simple_value=ret),
-                    Summary.Value(tag="train/episode_length", simple_value=length),
-                ]), first + i)
-        for k, name in enumerate(hparam_names):
-            w.add_scalar(f"train/{name}", chunk.hparams[-1, k], end)
+        if self.episode_stride:
+            stride = self.episode_stride
+            first = chunk.first_episode + 1
+            offset = (-first) % stride  # the first episode of the chunk numbered k * stride
+            for i in range(offset, chunk.returns.shape[0], stride):
+                self.scalars(first + i, {"train/episode_return": chunk.returns[i],
+                                         "train/episode_length": chunk.lengths[i]})
+        values = {f"train/{name}": chunk.hparams[-1, k] for k, name in enumerate(hparam_names)}
         n = max(chunk.steps, 1)
         td_sum, td_sq, td_max = chunk.td_stats.tolist()
-        w.add_scalar("train/td_error_mean", td_sum / n, end)
-        w.add_scalar("train/td_error_rms", (td_sq / n) ** 0.5, end)
-        w.add_scalar("train/td_error_max_abs", td_max, end)
-        w.add_scalar("train/states_visited_fraction", float((session.visits.sum(1) > 0).mean()), end)
+        values["train/td_error_mean"] = td_sum / n
+        values["train/td_error_rms"] = (td_sq / n) ** 0.5
+        values["train/td_error_max_abs"] = td_max
+        values["train/states_visited_fraction"] = float((session.visits.sum(1) > 0).mean())
         observations = max(int(session.counts[1]), 1)
         for d, clipped in enumerate(session.clipped.tolist()):
-            w.add_scalar(f"train/clipped_fraction/{d}", clipped / observations, end)
-        w.add_scalar("perf/steps_per_second", chunk.steps / max(chunk.seconds, 1e-9), end)
-        w.add_scalar("perf/env_steps", int(session.counts[0]), end)
+            values[f"train/clipped_fraction/{d}"] = clipped / observations
+        values["perf/steps_per_second"] = chunk.steps / max(chunk.seconds, 1e-9)
+        values["perf/env_steps"] = int(session.counts[0])
         aux_names = session.env.aux_names
         for name, value in safety.episode_metrics(aux_names, chunk.returns, chunk.lengths,
                                                   chunk.aux).items():
-            w.add_scalar(f"train/safety/{name}", value, end)
+            values[f"train/safety/{name}"] = value
         for name, value in (safety_totals or {}).items():
             if name not in ("episodes", "steps"):
-                w.add_scalar(f"train/safety/{name}_total", value, end)
+                values[f"train/safety/{name}_total"] = value
+        self.scalars(end, values)
 
     def evaluation(self, episode: int, evaluation, aux_names=()) -> None:
-        if self.writer:
-            self.writer.add_scalar("eval/return_mean", float(np.mean(evaluation.returns)), episode)
-            self.writer.add_scalar("eval/return_std", float(np.std(evaluation.returns)), episode)
-            self.writer.add_scalar("eval/length_mean", float(np.mean(evaluation.lengths)), episode)
+        if self.file:
+            values = {"eval/return_mean": np.mean(evaluation.returns),
+                      "eval/return_std": np.std(evaluation.returns),
+                      "eval/length_mean": np.mean(evaluation.lengths)}
             for name, value in safety.episode_metrics(aux_names, evaluation.returns,
                                                       evaluation.lengths, evaluation.aux).items():
-                self.writer.add_scalar(f"eval/safety/{name}", value, episode)
-
-    def scalars(self, episode: int, values: dict) -> None:
-        """Named scalars at one step (a seeds=N job's aggregate run)."""
-        if self.writer:
-            for tag, value in values.items():
-                self.writer.add_scalar(tag, value, episode)
+                values[f"eval/safety/{name}"] = value
+            self.scalars(episode, values)
 
     def diagnostics(self, episode: int, values: dict, q_values) -> None:
         """:mod:`rlsafe.diagnostics` at one evaluation: scalars and the Q-value histogram."""
-        if self.writer:
+        if self.file:
             self.scalars(episode, values)
-            if len(q_values):
-                self.writer.add_histogram("diag/q_values", q_values, episode,
-                                          bins=HISTOGRAM_BINS)
+            finite = np.asarray(q_values)
+            finite = finite[np.isfinite(finite) & (np.abs(finite) <= FLOAT32_MAX)]
+            if len(finite) < len(q_values) and "diag/q_values" not in self.nonfinite:
+                self.nonfinite.add("diag/q_values")
+                log.warning("TensorBoard: diag/q_values holds values beyond float32: the "
+                            "histogram shows only the others")
+            if len(finite):
+                self.file.summary(episode, events.histogram("diag/q_values", finite,
+                                                            HISTOGRAM_BINS))
 
     def picture(self, episode: int, tag: str, picture) -> None:
         """One :mod:`rlsafe.pictures` image (a PIL image) at ``episode``, encoded here (not by
         tensorboardX's ``add_image``, which resamples and compresses harder: slower)."""
-        if self.writer:
+        if self.file:
             from rlsafe.pictures import encode_png
 
             width, height = picture.size
-            image = Summary.Image(height=height, width=width, colorspace=3,
-                                  encoded_image_string=encode_png(picture))
-            self.writer._get_file_writer().add_summary(
-                Summary(value=[Summary.Value(tag=tag, image=image)]), episode)
+            self.file.summary(episode, events.image(tag, encode_png(picture), width, height))
 
     def warning(self, episode: int, message: str) -> None:
         """One :mod:`rlsafe.run_warnings` message, as text (tag ``warnings``) at ``episode``."""
-        if self.writer:
-            self.writer.add_text("warnings", message, episode)
+        self.text("warnings", message, episode)
 
     def exact(self, episode: int, metrics: dict | None) -> None:
         """Exact evaluation metrics (:class:`rlsafe.exact.ExactEvaluator`); None values skipped."""
-        if self.writer and metrics:
-            for key, tag in (("optimality", "eval/optimality"),
-                             ("optimal_action_fraction", "eval/optimal_action_fraction"),
-                             ("value", "eval/exact_value"), ("return", "eval/exact_return")):
-                if metrics[key] is not None:
-                    self.writer.add_scalar(tag, metrics[key], episode)
+        if self.file and metrics:
+            self.scalars(episode, {tag: metrics[key] for key, tag in (
+                ("optimality", "eval/optimality"),
+                ("optimal_action_fraction", "eval/optimal_action_fraction"),
+                ("value", "eval/exact_value"), ("return", "eval/exact_return"))
+                if metrics[key] is not None})
 
     def hparams(self, hparams: dict, metrics: dict, episode: int) -> None:
         """The run's hyperparameters and final metrics, for TensorBoard's HParams view."""
-        if not self.writer:
+        if not self.file:
             return
         tagged = {f"hparams/{k}": v for k, v in metrics.items()}
-        experiment, start, end = hparams_summary(hparams, tagged)
-        file_writer = self.writer._get_file_writer()
-        for summary in (experiment, start, end):
-            file_writer.add_summary(summary)
-        for tag, value in tagged.items():
-            self.writer.add_scalar(tag, value, episode)
+        for summary in events.hparams(hparams, tagged):
+            self.file.summary(0, summary)
+        self.scalars(episode, tagged)
 
     def close(self) -> None:
-        if self.writer:
-            self.writer.flush()
-            self.writer.close()
+        if self.file:
+            self.file.close()

@@ -22,13 +22,15 @@ from omegaconf import DictConfig, OmegaConf
 
 from rlsafe import checkpoint
 from rlsafe.config import ConfigError, build, check_names, resumable
-from rlsafe.envs.gym import NonFiniteObservation
-from rlsafe.runner import TrainingDiverged, job_value, run
+from rlsafe.envs.gym import EnvFailed, NonFiniteObservation
+from rlsafe.runner import TrainingDiverged, run
+from rlsafe.summary import job_value
 
 log = logging.getLogger(__name__)
 
 #: What ends a run with a message and no traceback: the message says what happened and what to do.
-STOPS = (ConfigError, TrainingDiverged, NonFiniteObservation, checkpoint.CheckpointError)
+STOPS = (ConfigError, TrainingDiverged, NonFiniteObservation, EnvFailed,
+         checkpoint.CheckpointError)
 
 
 def train(cfg: DictConfig, run_dir: str, sweep_job: bool = False) -> float:

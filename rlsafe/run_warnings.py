@@ -100,7 +100,8 @@ class RunWarnings:
     def after_evaluation(self, run, chunk, episode: int) -> list[str]:
         """The new messages for one runner seed (``run.session``, ``run.evaluations[-1]``)."""
         session = run.session
-        _, eval_mean, eval_std, metrics = run.evaluations[-1]
+        latest = run.evaluations[-1]
+        eval_mean, eval_std, metrics = latest.return_mean, latest.return_std, latest.exact
         epsilon = (float(chunk.hparams[-1, self.epsilon_index])
                    if self.epsilon_index is not None and len(chunk.hparams) else None)
         train_mean = float(chunk.returns.mean()) if len(chunk.returns) else eval_mean

@@ -1,15 +1,29 @@
 """Runs an experiment: chunks of training, evaluations, TensorBoard, and the files of a run.
 
 No RL maths here: :class:`rlsafe.session.Session` trains and evaluates; this module decides when,
-shows progress, logs, and writes the run directory. A run directory is finished when it holds
-``summary.json``, which is written last (and atomically, like ``q_table.npz``).
+shows progress, logs, and writes the run directory. A run is a few named steps, one method each
+of :class:`Run`::
 
-Every ``runner.checkpoint_every`` episodes and at the end it writes ``checkpoints/ckpt_<episode>.npz``
-(:mod:`rlsafe.checkpoint`), keeping the last two. SIGINT (Ctrl-C) and SIGTERM stop the run at the
-end of the current chunk: it writes a checkpoint, closes TensorBoard, says how to resume and exits
-with 130 or 143. A resumed run restores the checkpoint and tells TensorBoard to drop whatever the
-interrupted process logged after it (``purge_step``), so the curves continue without gaps or
-repeated steps.
+    restore (a checkpoint, when resuming) -> train a chunk -> evaluate (at the evaluation points)
+    -> checkpoint (every runner.checkpoint_seconds) -> ... -> finish (summary, Q-table)
+
+A single run is a job of one seed; a ``seeds=N`` job trains its seeds side by side, each chunk and
+evaluation in a thread per seed (the compiled loops release the GIL).
+
+What costs time outside the compiled loop is bounded per run, not per episode: a fixed number of
+evaluations (``runner.evaluations``) with their diagnostics and pictures; chunks that end after
+``runner.chunk_steps`` env steps (so a call into the loop is tens of milliseconds of work, whatever
+the episodes' length); at most ``logger.episode_points`` points of the per-episode curves in
+TensorBoard (every episode is kept in ``episodes.npy``); a checkpoint every
+``runner.checkpoint_seconds``. Where chunks end depends only on the config and the seed, so the
+curves are the same in every run of a config, resumed or not.
+
+A run directory is finished when it holds ``summary.json``, which is written last (atomically,
+like ``q_table.npz``). ``status.json`` says what the run is doing or how it ended: ``running``,
+``finished``, ``interrupted`` (SIGINT or SIGTERM: a checkpoint is written at the end of the current
+chunk, and the process exits with 130 or 143) or ``failed`` (the error, and how to resume). A
+resumed run restores the checkpoint and tells TensorBoard to drop whatever the interrupted process
+logged after it (``purge_step``), so the curves continue without gaps or repeated steps.
 """
 
 from __future__ import annotations
@@ -17,35 +31,122 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import signal
 import sys
 import time
+import traceback
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import nullcontext
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from omegaconf import OmegaConf
-from tqdm import tqdm
-from tqdm.contrib.logging import logging_redirect_tqdm
 
 from rlsafe import checkpoint, safety
 from rlsafe.config import Parts
 from rlsafe.diagnostics import Diagnostics
-from rlsafe.run_warnings import RunWarnings
+from rlsafe.episode_log import EpisodeLog
 from rlsafe.exact import ExactEvaluator
 from rlsafe.files import atomic_write
-from rlsafe.logger import TensorBoard
-from rlsafe.pictures import Pictures
+from rlsafe.logger import TensorBoard, episode_stride
+from rlsafe.run_warnings import RunWarnings
 from rlsafe.session import Session
-from rlsafe.stats import aggregate
+from rlsafe.summary import flat_hparams, job_summary, one_line, run_summary
 
 log = logging.getLogger(__name__)
+
+#: ``runner.chunk_steps: null``: env steps per chunk, for compiled envs (tens of ms of work)
+#: and for Python-stepped ones (a fraction of a second).
+CHUNK_STEPS_COMPILED = 1_000_000
+CHUNK_STEPS_PYTHON = 20_000
+#: ``logger.pictures_every: null``: pictures at about this many evaluations of a run.
+PICTURES_PER_RUN = 4
+#: A run estimated to train longer than this says so, with its steps, time and disk.
+LONG_RUN_SECONDS = 60.0
+
+STATUS = "status.json"
 
 
 class TrainingDiverged(RuntimeError):
     """A TD error became NaN or infinite: the Q-values are diverging."""
+
+
+class EvaluationRecord(NamedTuple):
+    """One evaluation of one seed's greedy policy."""
+
+    episode: int  #: training episodes done
+    return_mean: float
+    return_std: float
+    exact: dict | None  #: rlsafe.exact's metrics, None without a model
+    env_steps: int = 0  #: training env steps done
+
+    def to_json(self) -> dict:
+        return {"episode": self.episode, "env_steps": self.env_steps,
+                "return_mean": self.return_mean, "return_std": self.return_std,
+                **({f"exact_{k}": v for k, v in self.exact.items()} if self.exact else {})}
+
+    @classmethod
+    def from_checkpoint(cls, saved) -> "EvaluationRecord":
+        if isinstance(saved, dict):
+            return cls(saved["episode"], saved["return_mean"], saved["return_std"],
+                       saved["exact"], saved.get("env_steps", 0))
+        return cls(*saved)  # a checkpoint written before records had names
+
+    def to_checkpoint(self) -> dict:
+        return self._asdict()
+
+
+def evaluation_points(runner) -> np.ndarray:
+    """The episodes after which the greedy policy is evaluated (int64, ascending, the last is
+    ``runner.episodes``): every ``runner.eval_every``, or ``runner.evaluations`` evenly spread."""
+    episodes = runner.episodes
+    if runner.eval_every:
+        points = np.arange(runner.eval_every, episodes, runner.eval_every)
+    else:
+        count = min(runner.evaluations, episodes)
+        points = np.round(np.arange(1, count) * episodes / count).astype(np.int64)
+    return np.unique(np.append(points, episodes)).astype(np.int64)
+
+
+@dataclass
+class Seed:
+    """One seed of a job: its session, its outputs, and what the runner has measured."""
+
+    seed: int
+    session: Session
+    board: TensorBoard | None = None
+    episodes: EpisodeLog | None = None
+    evaluations: list[EvaluationRecord] = field(default_factory=list)
+    train_seconds: float = 0.0
+    safety_totals: dict = field(default_factory=dict)  # training totals (rlsafe.safety.add_totals)
+    safety_eval: dict = field(default_factory=dict)  # the latest evaluation's safety metrics
+    eval_interventions: int = 0  # shield interventions in the latest evaluation
+    diagnostics: Diagnostics | None = None  # rlsafe.diagnostics, when logger.diagnostics
+    warnings: RunWarnings | None = None  # rlsafe.run_warnings, when logger.warnings
+    last_chunk: object = None  # the latest rlsafe.session.Chunk
+
+    def state(self) -> dict:
+        """What a checkpoint keeps besides the session."""
+        return {"evaluations": [e.to_checkpoint() for e in self.evaluations],
+                "train_seconds": self.train_seconds,
+                "safety_totals": self.safety_totals, "safety_eval": self.safety_eval,
+                "eval_interventions": self.eval_interventions,
+                "last_greedy": (None if self.diagnostics is None or self.diagnostics.last_greedy
+                                is None else self.diagnostics.last_greedy.tolist()),
+                "warnings": None if self.warnings is None else self.warnings.state()}
+
+    def restore(self, own: dict, parts: Parts) -> None:
+        self.evaluations = [EvaluationRecord.from_checkpoint(e) for e in own["evaluations"]]
+        self.train_seconds = float(own["train_seconds"])
+        self.safety_totals = dict(own.get("safety_totals", {}))
+        self.safety_eval = dict(own.get("safety_eval", {}))
+        self.eval_interventions = int(own.get("eval_interventions", 0))
+        self.diagnostics = Diagnostics(parts.logger.rare_visits, own.get("last_greedy"))
+        if parts.logger.warnings:
+            self.warnings = RunWarnings.for_run(parts).restore(own.get("warnings"))
 
 
 class _StopOnSignal:
@@ -74,371 +175,390 @@ class _StopOnSignal:
         return False
 
 
-@dataclass
-class _Seed:
-    """One seed of a job: its session, its TensorBoard run, and what the runner has measured."""
+class Run:
+    """A run or a ``seeds=N`` job in ``run_dir``, step by step (see the module's docstring)."""
 
-    seed: int
-    session: Session
-    board: TensorBoard | None = None
-    evaluations: list = field(default_factory=list)  # (episode, mean, std, exact metrics or None)
-    train_seconds: float = 0.0
-    safety_totals: dict = field(default_factory=dict)  # training totals (rlsafe.safety.add_totals)
-    safety_eval: dict = field(default_factory=dict)  # the latest evaluation's safety metrics
-    eval_interventions: int = 0  # shield interventions in the latest evaluation
-    diagnostics: Diagnostics | None = None  # rlsafe.diagnostics, when logger.diagnostics
-    warnings: RunWarnings | None = None  # rlsafe.run_warnings, when logger.warnings
+    def __init__(self, parts: Parts, run_dir: str | Path):
+        self.started = time.perf_counter()
+        self.parts, self.run_dir = parts, Path(run_dir)
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        runner = parts.runner
+        self.many = parts.seeds > 1
+        self.seeds = [Seed(seed, Session(parts.env, parts.discretizer, parts.agent, seed,
+                                         runner.episodes))
+                      for seed in range(parts.seed, parts.seed + parts.seeds)]
+        self.points = evaluation_points(runner)
+        self.chunk_steps = runner.chunk_steps or (
+            CHUNK_STEPS_COMPILED if parts.env.compiled else CHUNK_STEPS_PYTHON)
+        self.parallel_seconds = 0.0  # wall time of the job's training chunks (all seeds together)
+        self.exact = ExactEvaluator.for_run(parts.env, parts.agent)  # None without a model
+        self.shielded = bool(getattr(parts.agent.config, "shield", False))
+        self.workers = min(parts.seeds, runner.threads or os.cpu_count() or 1)
+        self.last_checkpoint = time.monotonic()
+        self.overall: TensorBoard | None = None
+        self.pictures = None
+        self.bar = None
+        self.estimated = False
 
-    def state(self) -> dict:
-        """What a checkpoint keeps besides the session."""
-        return {"evaluations": self.evaluations, "train_seconds": self.train_seconds,
-                "safety_totals": self.safety_totals, "safety_eval": self.safety_eval,
-                "eval_interventions": self.eval_interventions,
-                "last_greedy": (None if self.diagnostics is None or self.diagnostics.last_greedy
-                                is None else self.diagnostics.last_greedy.tolist()),
-                "warnings": None if self.warnings is None else self.warnings.state()}
+    @property
+    def episode(self) -> int:
+        return self.seeds[0].session.episode
+
+    @property
+    def boards(self) -> list[TensorBoard]:
+        return [s.board for s in self.seeds] + ([self.overall] if self.overall else [])
+
+    # --- the steps ---
+
+    def restore(self, resume: tuple[dict, dict, Path]) -> None:
+        """Continue from a checkpoint ``(arrays, meta, path)`` (:func:`rlsafe.checkpoint.latest`)."""
+        arrays, meta, path = resume
+        states = checkpoint.split(arrays, meta)
+        if len(states) != len(self.seeds):
+            raise checkpoint.CheckpointError(f"{path}: it holds {len(states)} seeds, the config "
+                                             f"has seeds={len(self.seeds)}")
+        for s, (own_arrays, own) in zip(self.seeds, states):
+            checkpoint.restore_session(s.session, own_arrays, own, str(path))
+            s.restore(own, self.parts)
+        self.parallel_seconds = float(meta.get("parallel_seconds", self.seeds[0].train_seconds))
+        log.info("resuming %s from episode %d (%s)", self.run_dir, self.episode, path.name)
+
+    def open_outputs(self, resumed: bool) -> None:
+        """TensorBoard runs, episode files, diagnostics and warnings of every seed."""
+        parts, episode = self.parts, self.episode
+        logger = parts.logger
+        purge = episode + 1 if resumed else None
+        stride = episode_stride(parts.runner.episodes, logger.episode_points) \
+            if logger.episode_scalars else 0
+        for s in self.seeds:  # a single run's files in the run directory, else one per seed
+            directory = self.run_dir / f"seed_{s.seed}" if self.many else self.run_dir
+            s.board = TensorBoard(directory, logger.tensorboard, stride, episode, purge)
+            s.episodes = EpisodeLog(directory, parts.env.aux_names, episode)
+            if not (logger.diagnostics and logger.tensorboard):
+                s.diagnostics = None
+            elif s.diagnostics is None:  # a resumed run's came from its checkpoint
+                s.diagnostics = Diagnostics(logger.rare_visits)
+            if logger.warnings and s.warnings is None:
+                s.warnings = RunWarnings.for_run(parts)
+        if self.many:
+            self.overall = TensorBoard(self.run_dir / "aggregate", logger.tensorboard, 0, episode,
+                                       purge)
+        if logger.pictures and logger.tensorboard:
+            from rlsafe.pictures import Pictures
+
+            self.pictures = Pictures.for_run(parts)  # None for an env with no map and no bins
+        if not resumed:
+            config_yaml = OmegaConf.to_yaml(parts.config, resolve=True)
+            for board in self.boards:
+                board.text("config", "\n".join("    " + line for line in config_yaml.splitlines()))
+
+    def train_chunk(self, each) -> None:
+        """Train every seed up to the next evaluation point (or ``runner.chunk_steps`` steps)."""
+        runner, episode = self.parts.runner, self.episode
+        n = min(runner.chunk_episodes, int(self.points[np.searchsorted(self.points, episode,
+                                                                       side="right")]) - episode)
+        if runner.checkpoint_every:
+            n = min(n, runner.checkpoint_every - episode % runner.checkpoint_every)
+        started = time.perf_counter()
+        chunks = each(lambda s: s.session.train(n, self.chunk_steps))
+        self.parallel_seconds += time.perf_counter() - started
+        env, agent = self.parts.env, self.parts.agent
+        for s, chunk in zip(self.seeds, chunks):
+            s.last_chunk = chunk
+            s.train_seconds += chunk.seconds
+            s.episodes.append(chunk)
+            safety.add_totals(s.safety_totals, env.aux_names, chunk.lengths, chunk.aux)
+            s.board.chunk(chunk, agent.hparam_names, s.session, s.safety_totals)
+            end = chunk.first_episode + chunk.returns.shape[0]
+            if self.shielded:
+                s.board.scalars(end, {"train/shield/interventions": chunk.interventions,
+                                      "train/shield/interventions_total":
+                                          int(s.session.shield_counts[0])})
+            if hasattr(agent, "scalars"):  # e.g. the Lagrangian agent's lambda
+                s.board.scalars(end, agent.scalars(s.session.tables))
+        for s, chunk in zip(self.seeds, chunks):
+            if chunk.diverged:
+                kept = checkpoint.checkpoints(self.run_dir / "checkpoints")
+                raise TrainingDiverged(
+                    f"a TD error became NaN or infinite in episode {s.session.episode}"
+                    + (f" of seed {s.seed}" if self.many else "") + ": the Q-values diverged. "
+                    "Lower agent.alpha, or scale the rewards down. "
+                    + (f"The last good checkpoint is kept: {kept[0]}." if kept else
+                       "No checkpoint was written before it."))
+        if self.bar is not None:
+            self.bar.update(len(chunks[0].returns))
+        if not self.estimated:
+            self.estimated = True
+            self._say_how_long()
+
+    def evaluate(self, each) -> None:
+        """Evaluate every seed's greedy policy; log it with diagnostics, pictures and warnings."""
+        parts, episode = self.parts, self.episode
+        env, runner, exact = parts.env, parts.runner, self.exact
+        results = each(lambda s: s.session.evaluate(runner.eval_episodes))
+        for s, result in zip(self.seeds, results):
+            s.board.evaluation(episode, result, env.aux_names)
+            if self.shielded:
+                s.board.scalars(episode, {"eval/shield/interventions": result.interventions})
+                s.eval_interventions = result.interventions
+            s.safety_eval = safety.episode_metrics(env.aux_names, result.returns, result.lengths,
+                                                   result.aux)
+            metrics = exact(s.session.q) if exact else None
+            s.board.exact(episode, metrics)
+            if s.diagnostics:
+                s.board.diagnostics(episode, *s.diagnostics(
+                    s.session.q, s.session.visits, exact, metrics, result))
+            s.evaluations.append(EvaluationRecord(
+                episode, float(np.mean(result.returns)), float(np.std(result.returns)), metrics,
+                int(s.session.counts[0])))
+            if self.pictures and self._picture_due(s, len(s.evaluations), episode):
+                for tag, picture in self.pictures(s.session.q, s.session.visits).items():
+                    s.board.picture(episode, tag, picture)
+            if s.warnings and s.last_chunk is not None:
+                for message in s.warnings.after_evaluation(s, s.last_chunk, episode):
+                    log.warning("%s%s", f"seed {s.seed}: " if self.many else "", message)
+                    s.board.warning(episode, message)
+        if self.overall:
+            self.overall.scalars(episode, _aggregate_point(self.seeds, env.reward_threshold))
+        mean = float(np.mean([s.evaluations[-1].return_mean for s in self.seeds]))
+        if self.bar is not None:
+            chunks = [s.last_chunk for s in self.seeds if s.last_chunk is not None]
+            self.bar.set_postfix(train=f"{np.mean([c.returns.mean() for c in chunks]):.3g}",
+                                 eval=f"{mean:.3g}")
+        if self.many:
+            log.info("episode %d: eval return %.4g (mean of %d seeds)", episode, mean,
+                     len(self.seeds))
+        else:
+            log.info("episode %d: eval return %.4g +- %.3g", episode, mean,
+                     self.seeds[0].evaluations[-1].return_std)
+
+    def checkpoint(self) -> Path:
+        """Everything logged so far on disk, then the checkpoint that covers it."""
+        for s in self.seeds:
+            s.episodes.sync()
+        for board in self.boards:
+            board.sync()
+        directory = self.run_dir / "checkpoints"
+        directory.mkdir(exist_ok=True)
+        path = directory / f"ckpt_{self.episode}.npz"
+        shared = {"config": OmegaConf.to_container(self.parts.config, resolve=True)}
+        if self.many:
+            checkpoint.save_many(path, [(s.session, s.state()) for s in self.seeds],
+                                 {**shared, "parallel_seconds": self.parallel_seconds})
+        else:  # the format of a single run
+            checkpoint.save(path, self.seeds[0].session, {**shared, **self.seeds[0].state()})
+        for old in checkpoint.checkpoints(directory)[2:]:  # keep this one and the one before
+            old.unlink(missing_ok=True)
+        self.last_checkpoint = time.monotonic()
+        return path
+
+    def finish(self) -> dict:
+        """Final hparams, checkpoint, Q-table and summary; the one line the command prints."""
+        parts, seeds = self.parts, self.seeds
+        summaries = [run_summary(parts, s, self.run_dir, self.started, self.exact) for s in seeds]
+        if not self.many:
+            summary = summaries[0]
+            final = {k: summary[k] for k in ("eval_return_mean", "eval_return_std")}
+            for k in ("eval_optimality", "eval_optimal_action_fraction"):
+                if summary.get(k) is not None:
+                    final[k] = summary[k]
+            if summary["safety"]:  # performance, cost, ... in the HParams view too
+                final.update({f"eval_{k}": v for k, v in summary["safety"]["eval"].items()})
+            seeds[0].board.hparams(flat_hparams(parts), final, self.episode)
+        else:
+            summary = job_summary(parts, seeds, summaries, self.parallel_seconds, self.workers,
+                                  self.run_dir)
+            final = {k: v for k, v in summary["aggregate"].items()
+                     if k.startswith(("eval_", "solved_")) and isinstance(v, float)}
+            self.overall.hparams(flat_hparams(parts), final, self.episode)
+        self.checkpoint()
+        self.close()
+        q = np.stack([s.session.q for s in seeds]) if self.many else seeds[0].session.q
+        visits = (np.stack([s.session.visits for s in seeds]) if self.many
+                  else seeds[0].session.visits)
+        extra = {"seeds": np.array([s.seed for s in seeds], dtype=np.int64)} if self.many else {}
+        atomic_write(self.run_dir / "q_table.npz",
+                     lambda f: np.savez(f, q=q, visits=visits, **extra))
+        summary["wall_time_s"] = time.perf_counter() - self.started
+        atomic_write(self.run_dir / "summary.json",
+                     lambda f: f.write(json.dumps(summary, indent=2).encode()))
+        write_status(self.run_dir, "finished")
+        return summary
+
+    def close(self) -> None:
+        for s in self.seeds:
+            if s.episodes is not None:
+                s.episodes.close()
+        for board in self.boards:
+            if board is not None:
+                board.close()
+
+    # --- what the steps need ---
+
+    def at_evaluation_point(self) -> bool:
+        return self.episode in self.points
+
+    def _picture_due(self, seed: Seed, evaluation: int, episode: int) -> bool:
+        """Pictures at this evaluation (the ``evaluation``-th) of this seed?"""
+        logger = self.parts.logger
+        if logger.picture_seeds is not None and seed.seed >= self.parts.seed + logger.picture_seeds:
+            return False
+        every = logger.pictures_every or -(-len(self.points) // PICTURES_PER_RUN)
+        return evaluation % every == 0 or episode == self.parts.runner.episodes
+
+    def checkpoint_due(self) -> bool:
+        runner = self.parts.runner
+        if self.episode >= runner.episodes:
+            return False  # finish() writes the last one
+        if runner.checkpoint_every and self.episode % runner.checkpoint_every == 0:
+            return True
+        return time.monotonic() - self.last_checkpoint >= runner.checkpoint_seconds
+
+    def _say_how_long(self) -> None:
+        """After the first chunk: a long run's steps, time and disk, roughly."""
+        s = self.seeds[0]
+        done = s.session.episode - s.last_chunk.first_episode
+        if done == 0 or s.last_chunk.seconds <= 0:
+            return
+        runner = self.parts.runner
+        left = runner.episodes - s.session.episode
+        steps = s.last_chunk.steps / done * runner.episodes * len(self.seeds)
+        seconds = (self.parallel_seconds / done) * left
+        if seconds < LONG_RUN_SECONDS:
+            return
+        disk = (s.episodes.dtype.itemsize * runner.episodes * len(self.seeds)
+                + 2 * sum(t.nbytes for t in _tables(s.session)) * len(self.seeds))
+        free = shutil.disk_usage(self.run_dir).free
+        message = (f"this run will take about {steps:,.0f} env steps, {_duration(seconds)} of "
+                   f"training and {disk / 2**20:,.0f} MiB in {self.run_dir}")
+        if disk > free:
+            message += (f", more than the {free / 2**20:,.0f} MiB free there: lower "
+                        "runner.episodes or free some space")
+        log.warning("%s", message)
+        print(f"rlsafe: {message}", file=sys.stderr, flush=True)
 
 
-def _write_checkpoint(run_dir: Path, runs: list[_Seed], parts: Parts, extra: dict) -> Path:
-    directory = run_dir / "checkpoints"
-    directory.mkdir(exist_ok=True)
-    path = directory / f"ckpt_{runs[0].session.episode}.npz"
-    shared = {"config": OmegaConf.to_container(parts.config, resolve=True), **extra}
-    if len(runs) == 1:  # the format of a single run
-        checkpoint.save(path, runs[0].session, {**shared, **runs[0].state()})
-    else:
-        checkpoint.save_many(path, [(r.session, r.state()) for r in runs], shared)
-    for old in checkpoint.checkpoints(directory)[2:]:  # keep this one and the one before
-        old.unlink(missing_ok=True)
-    return path
+def _tables(session) -> tuple:
+    tables = session.tables if isinstance(session.tables, tuple) else (session.tables,)
+    return (*tables, session.visits)
 
 
-def _flat_hparams(parts: Parts) -> dict:
-    """Scalar hyperparameters for TensorBoard's HParams view (lists become strings)."""
-    flat = {"seed": parts.seed, "episodes": parts.runner.episodes}
-    if parts.seeds > 1:
-        flat["seeds"] = parts.seeds
-    for group in ("env", "discretizer", "agent"):
-        node = OmegaConf.to_container(parts.config[group], resolve=True)
-        flat[group] = node.pop("_target_").rsplit(".", 1)[-1]  # the class: CartPole, QLearning...
-        stack = [(group, node)]
-        while stack:
-            prefix, value = stack.pop()
-            if isinstance(value, dict):
-                stack += [(f"{prefix}.{k}", v) for k, v in value.items()]
-            elif isinstance(value, (bool, int, float, str)):
-                flat[prefix] = value
-            else:
-                flat[prefix] = str(value)
-    return flat
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 172800:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
+
+
+def _aggregate_point(seeds: list[Seed], threshold) -> dict:
+    """The aggregate run's scalars at an evaluation: the seeds' latest evaluation, aggregated."""
+    from rlsafe.stats import aggregate
+
+    returns = [s.evaluations[-1].return_mean for s in seeds]
+    point = {f"eval/return_{k}": v for k, v in aggregate(returns).items()}
+    if threshold is not None:
+        point["eval/solved_fraction"] = float(np.mean([m >= threshold for m in returns]))
+    optimality = [s.evaluations[-1].exact and s.evaluations[-1].exact["optimality"]
+                  for s in seeds]
+    if all(x is not None for x in optimality):
+        point.update({f"eval/optimality_{k}": v for k, v in aggregate(optimality).items()})
+    return point
+
+
+def write_status(run_dir: Path, status: str, **details) -> None:
+    """``status.json``: ``running``, ``finished``, ``interrupted`` or ``failed``, and details."""
+    record = {"status": status, "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **details}
+    atomic_write(Path(run_dir) / STATUS, lambda f: f.write(json.dumps(record, indent=2).encode()))
 
 
 def run(parts: Parts, run_dir: str | Path, resume: tuple[dict, dict, Path] | None = None) -> dict:
     """Train, evaluate and log as ``parts`` says; write the run directory; return the summary.
 
     ``resume``: a checkpoint of this run (see :func:`rlsafe.checkpoint.latest`) to continue from.
-    With ``seeds=N > 1`` the seeds train side by side, each chunk and evaluation in a thread per
-    seed (the compiled loops release the GIL); everything else happens here, in this thread.
     """
-    started = time.perf_counter()
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    env, runner = parts.env, parts.runner
-    many = parts.seeds > 1
-    runs = [_Seed(seed, Session(env, parts.discretizer, parts.agent, seed, runner.episodes))
-            for seed in range(parts.seed, parts.seed + parts.seeds)]
-    parallel_seconds = 0.0  # wall time of the job's training chunks (all seeds together)
-    if resume:
-        arrays, meta, path = resume
-        states = checkpoint.split(arrays, meta)
-        if len(states) != len(runs):
-            raise checkpoint.CheckpointError(f"{path}: it holds {len(states)} seeds, the config "
-                                             f"has seeds={len(runs)}")
-        for r, (own_arrays, own) in zip(runs, states):
-            checkpoint.restore_session(r.session, own_arrays, own, str(path))
-            r.evaluations = [tuple(e) for e in own["evaluations"]]
-            r.train_seconds = float(own["train_seconds"])
-            r.safety_totals = dict(own.get("safety_totals", {}))
-            r.safety_eval = dict(own.get("safety_eval", {}))
-            r.eval_interventions = int(own.get("eval_interventions", 0))
-            r.diagnostics = Diagnostics(parts.logger.rare_visits, own.get("last_greedy"))
-            if parts.logger.warnings:
-                r.warnings = RunWarnings.for_run(parts).restore(own.get("warnings"))
-        parallel_seconds = float(meta.get("parallel_seconds", runs[0].train_seconds))
-        log.info("resuming %s from episode %d (%s)", run_dir, runs[0].session.episode, path.name)
-    episode = runs[0].session.episode
-    purge = episode + 1 if resume else None
-    for r in runs:  # a single run's events in the run directory, else one sub-run per seed
-        r.board = TensorBoard(run_dir / f"seed_{r.seed}" if many else run_dir,
-                              parts.logger.tensorboard, parts.logger.episode_scalars, episode,
-                              purge_step=purge)
-        if not (parts.logger.diagnostics and parts.logger.tensorboard):
-            r.diagnostics = None
-        elif r.diagnostics is None:  # a resumed run's came from its checkpoint
-            r.diagnostics = Diagnostics(parts.logger.rare_visits)
-        if parts.logger.warnings and r.warnings is None:  # a resumed run's came from its checkpoint
-            r.warnings = RunWarnings.for_run(parts)
-    overall = (TensorBoard(run_dir / "aggregate", parts.logger.tensorboard, False, episode,
-                           purge_step=purge) if many else None)
-    boards = [r.board for r in runs] + ([overall] if overall else [])
-    exact = ExactEvaluator.for_run(env, parts.agent)  # None without a tabular model
-    pictures = (Pictures.for_run(parts) if parts.logger.pictures and parts.logger.tensorboard
-                else None)  # None too for an env with neither a map nor bins
-    shielded = bool(getattr(parts.agent.config, "shield", False))
-    if not resume:
-        config_yaml = OmegaConf.to_yaml(parts.config, resolve=True)
-        for board in boards:
-            board.text("config", "\n".join("    " + line for line in config_yaml.splitlines()))
-    show = sys.stderr.isatty() if runner.progress is None else runner.progress
-    seeds = f"seed={parts.seed}" if not many else f"seeds={parts.seed}..{runs[-1].seed}"
-    name = f"{env.config.id} {type(parts.agent).__name__} {seeds}"
-    workers = min(parts.seeds, runner.threads or os.cpu_count() or 1)
+    write_status(run_dir, "running", pid=os.getpid())
+    job = None
     try:
-        with logging_redirect_tqdm(), _StopOnSignal() as stop, tqdm(
-                total=runner.episodes, initial=episode, desc=name, unit="ep",
-                disable=not show, dynamic_ncols=True) as bar, (
-                ThreadPoolExecutor(workers, "rlsafe-seed") if workers > 1 else nullcontext()
-        ) as pool:
-            each = (lambda work: list(pool.map(work, runs))) if pool else (
-                lambda work: [work(r) for r in runs])
-            while runs[0].session.episode < runner.episodes:
-                episode = runs[0].session.episode
-                n = min(runner.chunk_episodes, runner.episodes - episode,
-                        runner.eval_every - episode % runner.eval_every,
-                        runner.checkpoint_every - episode % runner.checkpoint_every)
-                chunk_started = time.perf_counter()
-                chunks = each(lambda r: r.session.train(n))
-                parallel_seconds += time.perf_counter() - chunk_started
-                for r, chunk in zip(runs, chunks):
-                    r.train_seconds += chunk.seconds
-                    safety.add_totals(r.safety_totals, env.aux_names, chunk.lengths, chunk.aux)
-                    r.board.chunk(chunk, parts.agent.hparam_names, r.session, r.safety_totals)
-                    if shielded:
-                        r.board.scalars(episode + chunk.returns.shape[0], {
-                            "train/shield/interventions": chunk.interventions,
-                            "train/shield/interventions_total": int(r.session.shield_counts[0])})
-                    if hasattr(parts.agent, "scalars"):  # e.g. the Lagrangian agent's lambda
-                        r.board.scalars(episode + chunk.returns.shape[0],
-                                        parts.agent.scalars(r.session.tables))
-                for r, chunk in zip(runs, chunks):
-                    if chunk.diverged:
-                        kept = checkpoint.checkpoints(run_dir / "checkpoints")
-                        raise TrainingDiverged(
-                            f"a TD error became NaN or infinite in episode {r.session.episode}"
-                            + (f" of seed {r.seed}" if many else "") + ": the Q-values "
-                            "diverged. Lower agent.alpha, or scale the rewards down. "
-                            + (f"The last good checkpoint is kept: {kept[0]}." if kept else
-                               "No checkpoint was written before it.")
-                        )
-                episode = runs[0].session.episode
-                bar.update(len(chunks[0].returns))
-                if episode % runner.eval_every == 0 or episode == runner.episodes:
-                    results = each(lambda r: r.session.evaluate(runner.eval_episodes))
-                    for r, result in zip(runs, results):
-                        r.board.evaluation(episode, result, env.aux_names)
-                        if shielded:
-                            r.board.scalars(episode, {
-                                "eval/shield/interventions": result.interventions})
-                            r.eval_interventions = result.interventions
-                        r.safety_eval = safety.episode_metrics(env.aux_names, result.returns,
-                                                               result.lengths, result.aux)
-                        metrics = exact(r.session.q) if exact else None
-                        r.board.exact(episode, metrics)
-                        if r.diagnostics:
-                            r.board.diagnostics(episode, *r.diagnostics(
-                                r.session.q, r.session.visits, exact, metrics, result))
-                        r.evaluations.append((episode, float(np.mean(result.returns)),
-                                              float(np.std(result.returns)), metrics))
-                        if pictures and (len(r.evaluations) % parts.logger.pictures_every == 0
-                                         or episode == runner.episodes):
-                            for tag, picture in pictures(r.session.q, r.session.visits).items():
-                                r.board.picture(episode, tag, picture)
-                    for r, chunk in zip(runs, chunks) if runs[0].warnings else ():
-                        for message in r.warnings.after_evaluation(r, chunk, episode):
-                            log.warning("%s%s", f"seed {r.seed}: " if many else "", message)
-                            r.board.warning(episode, message)
-                    if overall:
-                        overall.scalars(episode, _aggregate_point(runs, env.reward_threshold))
-                    mean = np.mean([r.evaluations[-1][1] for r in runs])
-                    bar.set_postfix(train=f"{np.mean([c.returns.mean() for c in chunks]):.3g}",
-                                    eval=f"{mean:.3g}")
-                    if many:
-                        log.info("episode %d: eval return %.4g (mean of %d seeds)", episode,
-                                 mean, len(runs))
-                    else:
-                        log.info("episode %d: eval return %.4g +- %.3g", episode, mean,
-                                 runs[0].evaluations[-1][2])
-                if stop.signum is not None or (episode % runner.checkpoint_every == 0
-                                               and episode < runner.episodes):
-                    for board in boards:  # what the checkpoint covers is on disk first
-                        board.sync(episode)
-                    _write_checkpoint(run_dir, runs, parts, _shared(many, parallel_seconds))
+        job = Run(parts, run_dir)
+        if resume:
+            job.restore(resume)
+        job.open_outputs(resumed=resume is not None)
+        runner = parts.runner
+        with ExitStack() as stack:
+            stop = stack.enter_context(_StopOnSignal())
+            job.bar = _progress_bar(stack, parts, job)
+            pool = (stack.enter_context(ThreadPoolExecutor(job.workers, "rlsafe-seed"))
+                    if job.workers > 1 else None)
+            each = ((lambda work: list(pool.map(work, job.seeds))) if pool
+                    else (lambda work: [work(s) for s in job.seeds]))
+            while job.episode < runner.episodes:
+                job.train_chunk(each)
+                if job.at_evaluation_point():
+                    job.evaluate(each)
+                if stop.signum is not None or job.checkpoint_due():
+                    job.checkpoint()
                 if stop.signum is not None:
-                    signame = signal.Signals(stop.signum).name
-                    bar.close()
-                    print(f"rlsafe: {signame} at episode {episode}: checkpoint written. "
-                          f"Resume with: python -m rlsafe.run resume={run_dir}",
-                          file=sys.stderr, flush=True)
-                    for board in boards:
-                        board.close()
-                    raise SystemExit(128 + stop.signum)
-    except BaseException:
-        for board in boards:
-            board.close()
+                    _interrupted(job, stop.signum)
+        summary = job.finish()
+    except SystemExit:
+        if job is not None:
+            job.close()
         raise
-    summaries = [_summary(parts, r, run_dir, started, exact) for r in runs]
-    if not many:
-        summary = summaries[0]
-        final = {k: summary[k] for k in ("eval_return_mean", "eval_return_std")}
-        for k in ("eval_optimality", "eval_optimal_action_fraction"):
-            if summary.get(k) is not None:
-                final[k] = summary[k]
-        if summary["safety"]:  # performance, cost, ... in the HParams view too
-            final.update({f"eval_{k}": v for k, v in summary["safety"]["eval"].items()})
-        runs[0].board.hparams(_flat_hparams(parts), final, runs[0].session.episode)
-    else:
-        summary = _job_summary(parts, runs, summaries, parallel_seconds, workers, run_dir)
-        final = {k: v for k, v in summary["aggregate"].items()
-                 if k.startswith(("eval_", "solved_")) and isinstance(v, float)}
-        overall.hparams(_flat_hparams(parts), final, runs[0].session.episode)
-    for board in boards:
-        board.close()
-    _write_checkpoint(run_dir, runs, parts, _shared(many, parallel_seconds))
-    q = np.stack([r.session.q for r in runs]) if many else runs[0].session.q
-    visits = np.stack([r.session.visits for r in runs]) if many else runs[0].session.visits
-    extra = {"seeds": np.array([r.seed for r in runs], dtype=np.int64)} if many else {}
-    atomic_write(run_dir / "q_table.npz", lambda f: np.savez(f, q=q, visits=visits, **extra))
-    summary["wall_time_s"] = time.perf_counter() - started
-    atomic_write(run_dir / "summary.json",
-                 lambda f: f.write(json.dumps(summary, indent=2).encode()))
-    print(_one_line(summary), flush=True)
+    except BaseException as err:
+        if job is not None:
+            job.close()
+        _failed(run_dir, err)
+        raise
+    print(one_line(summary), flush=True)
     return summary
 
 
-def _shared(many: bool, parallel_seconds: float) -> dict:
-    """What a checkpoint keeps for the whole job (a single run's format is left as it was)."""
-    return {"parallel_seconds": parallel_seconds} if many else {}
+def _progress_bar(stack: ExitStack, parts: Parts, job: Run):
+    """A tqdm bar with ETA when stderr is a terminal (or ``runner.progress=true``), else None."""
+    runner = parts.runner
+    show = sys.stderr.isatty() if runner.progress is None else runner.progress
+    if not show:
+        return None
+    from tqdm import tqdm
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
+    stack.enter_context(logging_redirect_tqdm())
+    seeds = (f"seed={parts.seed}" if not job.many
+             else f"seeds={parts.seed}..{job.seeds[-1].seed}")
+    name = f"{parts.env.config.id} {type(parts.agent).__name__} {seeds}"
+    return stack.enter_context(tqdm(total=runner.episodes, initial=job.episode, desc=name,
+                                    unit="ep", dynamic_ncols=True))
 
 
-def _aggregate_point(runs: list[_Seed], threshold) -> dict:
-    """The aggregate run's scalars at an evaluation: the seeds' latest evaluation, aggregated."""
-    returns = [r.evaluations[-1][1] for r in runs]
-    point = {f"eval/return_{k}": v for k, v in aggregate(returns).items()}
-    if threshold is not None:
-        point["eval/solved_fraction"] = float(np.mean([m >= threshold for m in returns]))
-    optimality = [r.evaluations[-1][3] and r.evaluations[-1][3]["optimality"] for r in runs]
-    if all(x is not None for x in optimality):
-        point.update({f"eval/optimality_{k}": v for k, v in aggregate(optimality).items()})
-    return point
+def _interrupted(job: Run, signum: int) -> None:
+    signame = signal.Signals(signum).name
+    if job.bar is not None:
+        job.bar.close()
+    resume = f"python -m rlsafe.run resume={job.run_dir}"
+    write_status(job.run_dir, "interrupted", signal=signame, episode=job.episode, resume=resume)
+    print(f"rlsafe: {signame} at episode {job.episode}: checkpoint written. Resume with: "
+          f"{resume}", file=sys.stderr, flush=True)
+    job.close()
+    raise SystemExit(128 + signum)
 
 
-def job_value(summary: dict) -> float:
-    """What a job returns to a sweeper: the final evaluation return, aggregated over its seeds."""
-    if "aggregate" in summary:
-        return summary["aggregate"]["value"]
-    return summary["eval_return_mean"]
-
-
-def _job_summary(parts, runs, summaries, parallel_seconds, workers, run_dir) -> dict:
-    """A seeds=N job's summary: the aggregate, then every seed's own summary."""
-    threshold = parts.env.reward_threshold
-    finals = [s["eval_return_mean"] for s in summaries]
-    stats = aggregate(finals)
-    agg = {
-        "objective": parts.runner.objective,
-        "value": stats[parts.runner.objective],
-        **{f"eval_return_{k}": v for k, v in stats.items()},
-        "solved_fraction": (None if threshold is None
-                            else float(np.mean([bool(s["solved"]) for s in summaries]))),
-    }
-    optimality = [s["eval_optimality"] for s in summaries]
-    if all(x is not None for x in optimality):
-        agg.update({f"eval_optimality_{k}": v for k, v in aggregate(optimality).items()})
-    agg["evaluations"] = [
-        {"episode": ep, **{f"return_{k}": v for k, v in aggregate(
-            [r.evaluations[i][1] for r in runs]).items()}}
-        for i, (ep, *_) in enumerate(runs[0].evaluations)]
-    env_steps = sum(s["env_steps"] for s in summaries)
-    return {
-        "seeds": [r.seed for r in runs],
-        "aggregate": agg,
-        "episodes": runs[0].session.episode,
-        "env_steps": env_steps,
-        "steps_per_second": env_steps / max(parallel_seconds, 1e-9),
-        "threads": workers,
-        "wall_time_s": None,
-        "env": parts.env.describe(),
-        "discretizer": parts.discretizer.describe(),
-        "agent": type(parts.agent).__name__,
-        "reward_threshold": threshold,
-        "run_dir": str(run_dir),
-        "runs": summaries,
-    }
-
-
-def _summary(parts, run: _Seed, run_dir, started, exact) -> dict:
-    env, session, evaluations = parts.env, run.session, run.evaluations
-    train_seconds = run.train_seconds
-    _, mean, std, metrics = evaluations[-1]
-    threshold = env.reward_threshold
-    solved_at = next(
-        (ep for ep, m, _, _ in evaluations if threshold is not None and m >= threshold), None)
-    observations = max(int(session.counts[1]), 1)
-    return {
-        "eval_return_mean": mean,
-        "eval_return_std": std,
-        # exact evaluation (rlsafe.exact), null where the env has no tabular model
-        "eval_optimality": metrics and metrics["optimality"],
-        "eval_optimal_action_fraction": metrics and metrics["optimal_action_fraction"],
-        "eval_exact_value": metrics and metrics["value"],
-        "eval_exact_return": metrics and metrics["return"],
-        "exact": exact.describe() if exact else None,
-        "eval_episodes": parts.runner.eval_episodes,
-        "solved": None if threshold is None else bool(mean >= threshold),
-        "reward_threshold": threshold,
-        "episodes_to_solve": solved_at,
-        "episodes": session.episode,
-        "env_steps": int(session.counts[0]),
-        "steps_per_second": int(session.counts[0]) / max(train_seconds, 1e-9),
-        "wall_time_s": time.perf_counter() - started,
-        "seed": run.seed,
-        "evaluations": [{"episode": ep, "return_mean": m, "return_std": s,
-                         **({f"exact_{k}": v for k, v in x.items()} if x else {})}
-                        for ep, m, s, x in evaluations],
-        # rlsafe.safety: the final evaluation's metrics and the training totals; null without
-        # safety signals
-        "safety": ({"eval": run.safety_eval, "train": run.safety_totals}
-                   if safety.has_metrics(env.aux_names) else None),
-        # agent.shield: actions the shield replaced in training and in the final evaluation
-        "shield": ({"train_interventions": int(session.shield_counts[0]),
-                    "eval_interventions": run.eval_interventions}
-                   if getattr(parts.agent.config, "shield", False) else None),
-        "states_visited_fraction": float((session.visits.sum(1) > 0).mean()),
-        "clipped_fraction": (session.clipped / observations).tolist(),
-        "env": env.describe(),
-        "discretizer": parts.discretizer.describe(),
-        "agent": type(parts.agent).__name__,
-        "run_dir": str(run_dir),
-    }
-
-
-def _one_line(summary: dict) -> str:
-    if "aggregate" in summary:
-        agg, seeds = summary["aggregate"], summary["seeds"]
-        solved = ("" if agg["solved_fraction"] is None else
-                  f", solved {round(agg['solved_fraction'] * len(seeds))}/{len(seeds)}")
-        return (
-            f"rlsafe: {summary['env']['id']} {summary['agent']} seeds={seeds[0]}..{seeds[-1]}: "
-            f"eval return IQM {agg['eval_return_iqm']:.4g}, mean {agg['eval_return_mean']:.4g} "
-            f"[95% CI {agg['eval_return_ci_low']:.4g}, {agg['eval_return_ci_high']:.4g}]{solved} | "
-            f"{summary['env_steps']:,} steps at {summary['steps_per_second']:,.0f} steps/s on "
-            f"{summary['threads']} threads | {summary['wall_time_s']:.2f} s | "
-            f"run dir: {summary['run_dir']}"
-        )
-    solved = {None: "", True: " (solved)", False: " (not solved)"}[summary["solved"]]
-    return (
-        f"rlsafe: {summary['env']['id']} {summary['agent']} seed={summary['seed']}: eval return "
-        f"{summary['eval_return_mean']:.4g} +- {summary['eval_return_std']:.3g}{solved} | "
-        f"{summary['env_steps']:,} steps at {summary['steps_per_second']:,.0f} steps/s | "
-        f"{summary['wall_time_s']:.2f} s | run dir: {summary['run_dir']}"
-    )
+def _failed(run_dir: Path, err: BaseException) -> None:
+    """``status.json`` of a run that ended with ``err``: what happened and what to do."""
+    kept = checkpoint.checkpoints(run_dir / "checkpoints")
+    interrupted = isinstance(err, KeyboardInterrupt)
+    details = {"error": f"{type(err).__name__}: {err}",
+               "traceback": "".join(traceback.format_exception(err))}
+    if kept:
+        details["resume"] = f"python -m rlsafe.run resume={run_dir}"
+        details["checkpoint"] = str(kept[0])
+    else:
+        details["rerun"] = "no checkpoint was written: run the same command again"
+    try:
+        write_status(run_dir, "interrupted" if interrupted else "failed", **details)
+    except OSError:  # the directory itself is what failed
+        pass

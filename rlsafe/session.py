@@ -1,26 +1,32 @@
 """Everything a run changes as it trains: tables, generators, env states, counters.
 
 A :class:`Session` trains and evaluates in chunks and returns plain arrays; it neither logs nor
-writes files (that is :mod:`rlsafe.runner`'s job). Compiled envs run the fused loop of
-:mod:`rlsafe.loop`; any other gymnasium env runs :mod:`rlsafe.envs.gym`'s Python-stepped twin of it,
-with the same kernels, so both give the same Q-table for the same seed.
+writes files (that is :mod:`rlsafe.runner`'s job). Every env runs the fused loop of
+:mod:`rlsafe.loop`: a compiled env with its own kernels, any other gymnasium env with
+:mod:`rlsafe.envs.gym`'s, which step it in Python from inside the loop.
 """
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass
 
 import numpy as np
 
-from rlsafe.envs import gym as python_loop
-from rlsafe.jit import specialize
+from rlsafe.envs import gym as python_env
+from rlsafe.jit import never, specialize
+from rlsafe.loop_args import (ENV_STEPS, OK, TRAINING, AgentArgs, Counters, EnvArgs, EvalOut,
+                              Scratch, TrainLimits, TrainOut)
 from rlsafe.seeding import Streams
 
 
 @dataclass
 class Chunk:
-    """What ``Session.train`` returns for a chunk of E episodes."""
+    """What ``Session.train`` returns for a chunk of E episodes.
+
+    The per-episode arrays are views of the session's buffers: valid until its next ``train``.
+    """
 
     first_episode: int
     returns: np.ndarray  # (E,) float64
@@ -34,15 +40,6 @@ class Chunk:
     diverged: bool = False  # a TD error became NaN or infinite; the chunk stopped early
     interventions: int = 0  # actions the shield replaced (agent.shield)
 
-    @classmethod
-    def empty(cls, first_episode: int, n: int, n_aux: int, n_hp: int) -> "Chunk":
-        return cls(first_episode, np.zeros(n), np.zeros(n, dtype=np.int64),
-                   np.zeros(n, dtype=np.bool_), np.zeros((n, n_aux)), np.zeros((n, n_hp)))
-
-    def truncate(self, n: int) -> None:
-        for name in ("returns", "lengths", "terminated", "aux", "hparams"):
-            setattr(self, name, getattr(self, name)[:n])
-
 
 @dataclass
 class Evaluation:
@@ -54,16 +51,20 @@ class Evaluation:
     interventions: int = 0  # actions the shield replaced (agent.shield)
 
 
-def safety_controls(env, agent, n_states: int) -> tuple[np.ndarray, np.ndarray]:
-    """``ctrl`` (int64 (4,)) and ``unsafe`` (bool (S, A)) of :mod:`rlsafe.loop` for this env and
-    agent: the slots of ``actual_action`` and ``exploration``, ``agent.update_on``, the shield."""
+def safety_bindings(env, agent, n_states: int) -> tuple[dict, np.ndarray]:
+    """The constants of :mod:`rlsafe.loop` for this env and agent (the ``aux`` slots of
+    ``actual_action`` and ``exploration``, ``agent.update_on``, the shield) and ``unsafe`` (bool
+    (S, A), the shield's; (1, A) and never read without it)."""
     names = tuple(env.aux_names)
     config = agent.config
     shield = bool(getattr(config, "shield", False))
     proposed = str(getattr(getattr(config, "update_on", "executed"), "value", "executed"))
-    ctrl = np.array([names.index("actual_action") if "actual_action" in names else -1,
-                     names.index("exploration") if "exploration" in names else -1,
-                     int(proposed == "proposed"), int(shield)], dtype=np.int64)
+    constants = {
+        "ACTUAL_ACTION": names.index("actual_action") if "actual_action" in names else -1,
+        "EXPLORATION": names.index("exploration") if "exploration" in names else -1,
+        "LEARN_PROPOSED": proposed == "proposed",
+        "SHIELD": shield,
+    }
     if shield:
         unsafe = env.unsafe_actions("agent.shield")
         if unsafe.shape != (n_states, env.n_actions):
@@ -71,7 +72,7 @@ def safety_controls(env, agent, n_states: int) -> tuple[np.ndarray, np.ndarray]:
                              f"discretizer {n_states}: the shield needs discretizer=identity")
     else:
         unsafe = np.zeros((1, env.n_actions), dtype=np.bool_)  # (1, A): never read
-    return ctrl, unsafe
+    return constants, unsafe
 
 
 class Session:
@@ -85,101 +86,111 @@ class Session:
         self.total_episodes = total_episodes
         self.episode = 0  # episodes trained so far
         self.eval_episodes_done = 0
-        n_states, n_actions = discretizer.n_states, env.n_actions
+        n_states, n_actions, obs_dim = discretizer.n_states, env.n_actions, discretizer.obs_dim
         self.tables = agent.make_tables()
         self.hp = np.zeros(len(agent.hparam_names))  # (n_hp,)
-        self.visits = np.zeros((n_states, n_actions), dtype=np.int64)  # (S, A)
-        self.clipped = np.zeros(discretizer.obs_dim, dtype=np.int64)  # (D,)
-        self.counts = np.zeros(2, dtype=np.int64)  # env steps, observations
-        self.td_stats = np.zeros(3)  # sum, sum of squares, max |td| (of the current chunk)
-        self.ctrl, self.unsafe = safety_controls(env, agent, n_states)  # see rlsafe.loop
-        self.shield_counts = np.zeros(2, dtype=np.int64)  # shield interventions: train, eval
-        kernels = {"discretize": discretizer.kernel, **agent.kernels}
+        self.counters = Counters(
+            visits=np.zeros((n_states, n_actions), dtype=np.int64),  # (S, A)
+            clipped=np.zeros(obs_dim, dtype=np.int64),  # (D,)
+            counts=np.zeros(2, dtype=np.int64),  # env steps, observations
+            td_stats=np.zeros(3),  # sum, sum of squares, max |td| (of the current chunk)
+            shield_counts=np.zeros(2, dtype=np.int64),  # shield interventions: train, eval
+        )
+        constants, self.unsafe = safety_bindings(env, agent, n_states)
+        kernels = {"discretize": discretizer.kernel, **agent.kernels, **constants}
+        n_aux = len(env.aux_names)
         if env.compiled:
-            kernels.update(env.kernels)
-            self.env_state, self.eval_env_state = env.make_state(), env.make_state()
-            self.env_rng = env.make_rng(self.streams.env_seed)
-            self.eval_env_rng = env.make_rng(self.streams.eval_env_seed)
+            kernels.update({"env_truncated": never, **env.kernels})
+            self.train_env = EnvArgs(env.params, env.make_state(),
+                                     env.make_rng(self.streams.env_seed), env.max_steps)
+            self.eval_env = EnvArgs(env.eval_params, env.make_state(),
+                                    env.make_rng(self.streams.eval_env_seed), env.eval_max_steps)
+            self.scratch = Scratch(np.zeros(obs_dim), np.zeros(n_aux), self.counters.clipped)
+            self.eval_scratch = Scratch(np.zeros(obs_dim), np.zeros(n_aux),
+                                        np.zeros(obs_dim, dtype=np.int64))
+            self.python_env = self.python_eval_env = None
         else:
-            self.gym, self.eval_gym = env.make_gym(), env.make_eval_gym()
+            kernels.update(python_env.KERNELS)
+            unused = np.random.default_rng(0)  # the Python env draws from its own np_random
+            self.python_env = python_env.PythonEnv(env.make_gym(), env.config.id, env.aux_names,
+                                                   self.streams.env_seed, obs_dim)
+            self.python_eval_env = python_env.PythonEnv(
+                env.make_eval_gym(), env.config.id, env.aux_names, self.streams.eval_env_seed,
+                obs_dim, role="evaluation")
+            pe, pv = self.python_env, self.python_eval_env
+            self.train_env = EnvArgs(pe.params, pe.state, unused, env.max_steps)
+            self.eval_env = EnvArgs(pv.params, pv.state, unused, env.eval_max_steps)
+            self.scratch = Scratch(pe.obs, pe.aux, self.counters.clipped)
+            self.eval_scratch = Scratch(pv.obs, pv.aux, np.zeros(obs_dim, dtype=np.int64))
         self.loops = specialize("rlsafe.loop", **kernels)
-        self._warm_up()
+        self._buffers = None  # TrainOut of the largest chunk so far, reused
+        self.train(0)  # compile (or load from the cache) now, so that chunks time only work
+        self.evaluate(0)
 
-    def _warm_up(self) -> None:
-        """Compile (or load from the cache) now, so that chunks time only work.
+    # The session's arrays by name (checkpoints, logging, tests).
+    visits = property(lambda self: self.counters.visits)
+    clipped = property(lambda self: self.counters.clipped)
+    counts = property(lambda self: self.counters.counts)
+    td_stats = property(lambda self: self.counters.td_stats)
+    shield_counts = property(lambda self: self.counters.shield_counts)
+    env_state = property(lambda self: self.train_env.state)
+    eval_env_state = property(lambda self: self.eval_env.state)
+    env_rng = property(lambda self: self.train_env.rng)
+    eval_env_rng = property(lambda self: self.eval_env.rng)
+    gym = property(lambda self: self.python_env and self.python_env.gym)
+    eval_gym = property(lambda self: self.python_eval_env and self.python_eval_env.gym)
 
-        Uses scratch copies and a throwaway generator: the session's state is not touched."""
-        if self.env.compiled:
-            self.train(0)
-            self.evaluate(0)
-            return
-        loops, rng = self.loops, np.random.default_rng(0)
-        scratch = (tuple(t.copy() for t in self.tables) if isinstance(self.tables, tuple)
-                   else self.tables.copy())  # an agent's tables: one array or a tuple of them
-        hp = self.hp.copy()
-        loops.schedule(self.agent.params, 0.0, hp)
-        obs = np.zeros(self.discretizer.obs_dim)  # (D,)
-        s = loops.observe(self.discretizer.params, obs, self.clipped.copy())
-        a = loops.begin(scratch, s, hp, rng)
-        aux = np.zeros(len(self.env.aux_names))  # (n_aux,)
-        loops.learn(scratch, s, a, 0.0, aux, s, False, False, hp, rng)
-        loops.greedy(scratch, s, rng)
-        loops.act(scratch, s, 0, 0.0, self.ctrl, self.unsafe, self.shield_counts.copy(), 0, rng)
+    def _out(self, n: int) -> TrainOut:
+        if self._buffers is None or self._buffers.returns.shape[0] < n:
+            n_aux, n_hp = len(self.env.aux_names), len(self.hp)
+            self._buffers = TrainOut(np.zeros(n), np.zeros(n, dtype=np.int64),
+                                     np.zeros(n, dtype=np.bool_), np.zeros((n, n_aux)),
+                                     np.zeros((n, n_hp)))
+        return self._buffers
 
-    def train(self, n: int) -> Chunk:
-        """Train ``n`` more episodes."""
-        chunk = Chunk.empty(self.episode, n, len(self.env.aux_names), len(self.hp))
-        steps_before, shielded = int(self.counts[0]), int(self.shield_counts[0])
+    def train(self, n: int, max_steps: int | None = None) -> Chunk:
+        """Train ``n`` more episodes, or fewer: with ``max_steps``, stop at the first episode end
+        after the chunk has taken that many env steps (where chunks end depends only on the
+        config and the seed, so it is the same in every run)."""
+        out = self._out(n)
+        steps_before, shielded = int(self.counts[ENV_STEPS]), int(self.shield_counts[TRAINING])
         self.td_stats[:] = 0.0
+        if self.python_env is not None:  # gymnasium seeds the first reset only
+            self.python_env.seed = self.streams.env_seed if self.episode == 0 else None
+            self.python_env.episode = self.episode - 1
+        limits = TrainLimits(self.episode, self.total_episodes, n,
+                             sys.maxsize if max_steps is None else max_steps)
+        agent = AgentArgs(self.agent.params, self.tables, self.streams.agent, self.hp)
         start = time.perf_counter()
-        if self.env.compiled:
-            obs = np.zeros(self.discretizer.obs_dim)  # (D,)
-            aux = np.zeros(len(self.env.aux_names))  # (n_aux,)
-            done, status = self.loops.train(
-                self.env.params, self.env_state, self.env_rng,
-                self.discretizer.params,
-                self.agent.params, self.tables, self.streams.agent,
-                self.episode, self.total_episodes, self.env.max_steps,
-                obs, aux, self.hp,
-                chunk.returns, chunk.lengths, chunk.terminated, chunk.aux, chunk.hparams,
-                self.visits, self.clipped, self.counts, self.td_stats,
-                self.ctrl, self.unsafe, self.shield_counts,
-            )  # fmt: skip
-        else:
-            done, status = python_loop.train_python(self, chunk)
-        chunk.seconds = time.perf_counter() - start
-        chunk.steps = int(self.counts[0]) - steps_before
-        chunk.interventions = int(self.shield_counts[0]) - shielded
-        chunk.td_stats = self.td_stats.copy()
+        done, status = self.loops.train(self.train_env, self.discretizer.params, agent, limits,
+                                        self.scratch, self.counters, self.unsafe, out)
+        seconds = time.perf_counter() - start
         # a TD error that was not finite, or an update that overflowed on the chunk's last step
-        chunk.diverged = status != 0 or not np.isfinite(self.q).all()
-        chunk.truncate(done)
+        diverged = status != OK or not np.isfinite(self.q).all()
+        chunk = Chunk(self.episode, out.returns[:done], out.lengths[:done],
+                      out.terminated[:done], out.aux[:done], out.hparams[:done],
+                      td_stats=self.td_stats.copy(),
+                      steps=int(self.counts[ENV_STEPS]) - steps_before, seconds=seconds,
+                      diverged=diverged,
+                      interventions=int(self.shield_counts[TRAINING]) - shielded)
         self.episode += done
         return chunk
 
     def evaluate(self, n: int) -> Evaluation:
         """Run ``n`` episodes of the greedy policy on the evaluation env; learns nothing."""
         n_aux = len(self.env.aux_names)
-        result = Evaluation(np.zeros(n), np.zeros(n, dtype=np.int64), np.zeros((n, n_aux)),
-                            np.zeros(n, dtype=np.int64), np.zeros(n))
+        out = EvalOut(np.zeros(n), np.zeros(n, dtype=np.int64), np.zeros((n, n_aux)),
+                      np.zeros(n, dtype=np.int64), np.zeros(n))
         shielded = int(self.shield_counts[1])
-        if self.env.compiled:
-            self.loops.evaluate(
-                self.env.eval_params, self.eval_env_state, self.eval_env_rng,
-                self.discretizer.params,
-                self.tables, self.streams.eval_agent,
-                self.env.eval_max_steps,
-                np.zeros(self.discretizer.obs_dim), np.zeros(n_aux),
-                np.zeros(self.discretizer.obs_dim, dtype=np.int64),
-                result.returns, result.lengths, result.aux,
-                self.ctrl, self.unsafe, self.shield_counts,
-                self.gamma, result.starts, result.discounted,
-            )  # fmt: skip
-        else:
-            python_loop.evaluate_python(self, result)
+        if self.python_eval_env is not None:
+            first = self.eval_episodes_done == 0
+            self.python_eval_env.seed = self.streams.eval_env_seed if first else None
+            self.python_eval_env.episode = self.eval_episodes_done - 1
+        self.loops.evaluate(self.eval_env, self.discretizer.params, self.tables,
+                            self.streams.eval_agent, self.eval_scratch, self.unsafe,
+                            self.shield_counts, self.gamma, out)
         self.eval_episodes_done += n
-        result.interventions = int(self.shield_counts[1]) - shielded
-        return result
+        return Evaluation(*out, interventions=int(self.shield_counts[1]) - shielded)
 
     @property
     def q(self) -> np.ndarray:

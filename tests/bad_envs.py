@@ -47,3 +47,25 @@ class HugeReward(gymnasium.Env):
 
 gymnasium.register("NanObservation-v0", entry_point=NanObservation)
 gymnasium.register("HugeReward-v0", entry_point=HugeReward)
+
+
+class Raises(gymnasium.Env):
+    """Steps normally, then raises in step 4 of episode 5 (a bug in the user's env)."""
+
+    observation_space = gymnasium.spaces.Discrete(3)
+    action_space = gymnasium.spaces.Discrete(2)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.episode = getattr(self, "episode", -1) + 1
+        self.t = 0
+        return 0, {}
+
+    def step(self, action):
+        self.t += 1
+        if self.episode == 5 and self.t == 4:
+            raise KeyError("wall")
+        return self.t % 3, 1.0, False, self.t >= 10, {}
+
+
+gymnasium.register("Raises-v0", entry_point=Raises)

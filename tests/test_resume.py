@@ -20,9 +20,10 @@ import numpy as np
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-CONFIG = ["env=frozenlake", "env._target_=rlsafe.envs.gym.Gym", "runner.episodes=3000",
-          "runner.eval_every=250", "runner.eval_episodes=20", "runner.checkpoint_every=100",
-          "seed=7"]
+EPISODES = 30_000
+CONFIG = ["env=frozenlake", "env._target_=rlsafe.envs.gym.Gym", f"runner.episodes={EPISODES}",
+          "runner.eval_every=2500", "runner.eval_episodes=20", "runner.checkpoint_every=1000",
+          "runner.chunk_episodes=250", "logger.episode_points=null", "seed=7"]
 SAME = ("eval_return_mean", "eval_return_std", "evaluations", "episodes", "env_steps",
         "episodes_to_solve", "eval_optimality", "states_visited_fraction", "clipped_fraction")
 
@@ -63,7 +64,8 @@ def _curves(run_dir: Path) -> dict:
 def _result(run_dir: Path):
     summary = json.loads((run_dir / "summary.json").read_text())
     with np.load(run_dir / "q_table.npz") as saved:
-        return {k: summary[k] for k in SAME}, saved["q"], _curves(run_dir)
+        return ({k: summary[k] for k in SAME}, saved["q"], _curves(run_dir),
+                np.load(run_dir / "episodes.npy"))
 
 
 @pytest.fixture(scope="module")
@@ -74,18 +76,22 @@ def straight(tmp_path_factory):
 
 
 def _assert_same(run_dir, straight):
-    summary, q, curves = _result(run_dir)
+    summary, q, curves, episodes = _result(run_dir)
     assert np.array_equal(q, straight[1])
     assert summary == straight[0]
     for tag, points in straight[2].items():  # no gap, no restart at 0, no step twice
         assert curves[tag] == points, tag
     steps = [s for s, _ in curves["train/episode_return"]]
-    assert steps == list(range(1, 3001))
+    assert steps == list(range(1, EPISODES + 1))
+    # every episode once: cut back to the checkpoint and resumed
+    assert np.array_equal(episodes, straight[3])
+    assert episodes["length"].sum() == summary["env_steps"]
+    assert json.loads((run_dir / "status.json").read_text())["status"] == "finished"
 
 
 def test_sigkill_then_resume_is_bit_identical(tmp_path, straight):
     run_dir = tmp_path / "run"
-    proc = _start_and_stop(run_dir, signal.SIGKILL, after_episode=300)
+    proc = _start_and_stop(run_dir, signal.SIGKILL, after_episode=3000)
     assert proc.returncode == -signal.SIGKILL
     _finish([f"resume={run_dir}"])
     _assert_same(run_dir, straight)
@@ -93,17 +99,19 @@ def test_sigkill_then_resume_is_bit_identical(tmp_path, straight):
 
 def test_ctrl_c_checkpoints_says_how_to_resume_and_exits_nonzero(tmp_path, straight):
     run_dir = tmp_path / "run"
-    proc = _start_and_stop(run_dir, signal.SIGINT, after_episode=200)
+    proc = _start_and_stop(run_dir, signal.SIGINT, after_episode=2000)
     stderr = proc.stderr.read()
     assert proc.returncode == 128 + signal.SIGINT
     assert f"resume={run_dir}" in stderr and "SIGINT" in stderr
+    status = json.loads((run_dir / "status.json").read_text())
+    assert status["status"] == "interrupted" and f"resume={run_dir}" in status["resume"]
     _finish([f"resume={run_dir}"])
     _assert_same(run_dir, straight)
 
 
 def test_damaged_newest_checkpoint_falls_back_to_the_one_before(tmp_path, straight):
     run_dir = tmp_path / "run"
-    _start_and_stop(run_dir, signal.SIGKILL, after_episode=300)
+    _start_and_stop(run_dir, signal.SIGKILL, after_episode=3000)
     newest = max((run_dir / "checkpoints").glob("ckpt_*.npz"),
                  key=lambda p: int(p.stem.split("_")[1]))
     newest.write_bytes(newest.read_bytes()[:100])  # truncated
@@ -150,7 +158,8 @@ def _job_result(run_dir: Path):
         q, seeds = saved["q"], saved["seeds"]
     runs = [{k: run[k] for k in SAME} for run in summary["runs"]]
     curves = {name: _curves(run_dir / name) for name in ("aggregate", "seed_7", "seed_8")}
-    return summary["aggregate"], runs, q, seeds, curves
+    episodes = {name: np.load(run_dir / name / "episodes.npy") for name in ("seed_7", "seed_8")}
+    return summary["aggregate"], runs, q, seeds, curves, episodes
 
 
 def test_seeds_job_sigkill_then_resume_is_bit_identical(tmp_path_factory, straight):
@@ -165,7 +174,7 @@ def test_seeds_job_sigkill_then_resume_is_bit_identical(tmp_path_factory, straig
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and proc.poll() is None:
         done = [int(p.stem.split("_")[1]) for p in (run_dir / "checkpoints").glob("ckpt_*.npz")]
-        if done and max(done) >= 300:
+        if done and max(done) >= 3000:
             os.kill(proc.pid, signal.SIGKILL)
             break
         time.sleep(0.005)
@@ -174,12 +183,15 @@ def test_seeds_job_sigkill_then_resume_is_bit_identical(tmp_path_factory, straig
     assert not (run_dir / "summary.json").exists(), "the job ended before it could be killed"
     resumed = _finish([f"resume={run_dir}"])
     assert "seeds=7..8" in resumed.stdout and "IQM" in resumed.stdout
-    aggregate, runs, q, seeds, curves = _job_result(run_dir)
+    aggregate, runs, q, seeds, curves, episodes = _job_result(run_dir)
     assert seeds.tolist() == [7, 8] and np.array_equal(q, expected[2])
     assert aggregate == expected[0] and runs == expected[1]
     assert curves == expected[4]  # every seed's curves and the aggregate's: no gap, no repeat
-    assert [s for s, _ in curves["seed_8"]["train/episode_return"]] == list(range(1, 3001))
-    assert [s for s, _ in curves["aggregate"]["eval/return_iqm"]] == list(range(250, 3001, 250))
+    assert [s for s, _ in curves["seed_8"]["train/episode_return"]] == list(range(1, EPISODES + 1))
+    assert [s for s, _ in curves["aggregate"]["eval/return_iqm"]] == list(
+        range(2500, EPISODES + 1, 2500))
+    assert all(np.array_equal(episodes[k], expected[5][k]) for k in episodes)
+    assert np.array_equal(episodes["seed_7"], straight[3])
     # seed 7 of the job is the single run of seed 7
     assert np.array_equal(q[0], straight[1]) and runs[0] == straight[0]
     assert curves["seed_7"] == {t: c for t, c in straight[2].items()  # hparams: the job's only

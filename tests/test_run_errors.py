@@ -23,7 +23,7 @@ def test_nan_observation_stops_with_the_episode_and_step(tmp_path):
     proc, out = _run("env=gym", "env.id=bad_envs:NanObservation-v0", "runner.episodes=10",
                      f"hydra.run.dir={tmp_path / 'run'}")
     assert proc.returncode == 1
-    assert "NonFiniteObservation" in out and "step 5 of episode 3" in out and "[nan, nan]" in out
+    assert "NonFiniteObservation" in out and "step 5 of training episode 3" in out and "[nan, nan]" in out
     assert "Traceback" not in out
     assert not (tmp_path / "run" / "summary.json").exists()
 

@@ -30,7 +30,7 @@ def test_unvisited_states_warn_once(tmp_path, caplog):
                              "runner.episodes=300")
     unvisited = [m for m in logged if "never visited" in m]
     assert len(unvisited) == 1 and "discretizer.bins" in unvisited[0]  # once, at 2 evaluations
-    assert "warnings/text_summary" in tags
+    assert "warnings" in tags
 
 
 def test_clipped_dimension_names_its_range(tmp_path, caplog):
@@ -52,7 +52,7 @@ def test_flat_evaluation_at_epsilon_floor(tmp_path, caplog):
 def test_healthy_taxi_run_warns_nothing(tmp_path, caplog):
     logged, tags = _warnings(tmp_path, caplog, "env=taxi")
     assert logged == []
-    assert "warnings/text_summary" not in tags
+    assert "warnings" not in tags
 
 
 def _check(w, q, **kw):

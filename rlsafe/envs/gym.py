@@ -1,18 +1,46 @@
-"""Any gymnasium environment, stepped in Python (``env=gym env.id=...``).
+"""Any gymnasium environment, stepped in Python from inside the compiled loop (``env=gym``).
 
-The agent and discretizer are the same compiled kernels as in the fused loop; only the env runs
-in Python. Each step adds two calls into numba (observe, learn) and an observation check, some
-microseconds on top of gymnasium's own ``step``: CartPole runs at about 43 k steps/s this way, a
-little faster than a plain tutorial loop.
+The loop is :mod:`rlsafe.loop`'s, the same machine code path as for a compiled env, with this
+module's :func:`reset` and :func:`step` bound as the env kernels: they leave the compiled loop for
+one Python call per step (numba's ``objmode``), step the gymnasium env, and write the observation
+and the env's signals into the loop's arrays. Agent, discretizer, schedules and statistics stay
+compiled, no generator crosses between Python and numba per step, and the same seed gives the same
+Q-table as a compiled model of the same env.
+
+gymnasium's ``make`` wraps an env in ``TimeLimit``, ``OrderEnforcing`` and ``PassiveEnvChecker``;
+the loop enforces the time limit itself (``max_steps``) and calls reset and step in order, so
+where those three are the only wrappers the env is stepped unwrapped (a few microseconds a step).
 """
 
+from __future__ import annotations
+
+import itertools
+import warnings
+import weakref
+
+import gymnasium
+import numba
 import numpy as np
 
 from rlsafe.envs.base import Env
+from rlsafe.jit import jit
+
+# The loops release the GIL; the objmode block below takes it back for its Python call, which is
+# what numba warns about when it compiles them. A Python env cannot run in parallel anyway.
+warnings.filterwarnings("ignore", message="Code running in object mode won't allow parallel",
+                        category=numba.NumbaWarning)
 
 
 class Gym(Env):
     """A gymnasium environment without a compiled model."""
+
+
+class NonFiniteObservation(ValueError):
+    """The environment returned NaN or an infinity: training cannot go on meaningfully."""
+
+
+class EnvFailed(RuntimeError):
+    """The user's environment raised an exception; the message names the env, episode and step."""
 
 
 def as_obs(observation, out: np.ndarray) -> np.ndarray:
@@ -21,103 +49,130 @@ def as_obs(observation, out: np.ndarray) -> np.ndarray:
     return out
 
 
-class NonFiniteObservation(ValueError):
-    """The environment returned NaN or an infinity: training cannot go on meaningfully."""
+#: Wrappers ``gymnasium.make`` adds that the loop makes redundant (it truncates and orders calls).
+_REDUNDANT = (gymnasium.wrappers.TimeLimit, gymnasium.wrappers.OrderEnforcing,
+              gymnasium.wrappers.PassiveEnvChecker)
 
 
-def _check(obs: np.ndarray, env_id: str, episode: int, step: int) -> None:
-    if not np.isfinite(obs).all():
-        raise NonFiniteObservation(
-            f"{env_id} returned the observation {obs.tolist()} at step {step} of episode "
-            f"{episode}: NaN or infinite values cannot be discretized. Fix the environment or "
-            "wrap it so it returns finite observations."
-        )
+def _steppable(env: gymnasium.Env) -> gymnasium.Env:
+    """``env`` without the wrappers of :data:`_REDUNDANT` where they are its only wrappers."""
+    inner = env
+    while isinstance(inner, gymnasium.Wrapper):
+        if not isinstance(inner, _REDUNDANT):
+            return env  # a wrapper that changes something: step the whole stack
+        inner = inner.env
+    return inner
 
 
-def train_python(session, out) -> tuple[int, int]:
-    """The loop of :func:`rlsafe.loop.train`, with the gymnasium env stepped in Python.
+class PythonEnv:
+    """One gymnasium env as the loop's kernels see it: its slot, the loop's arrays it writes.
 
-    Same kernels, same order of calls on every generator, so the same seed gives the same Q-table
-    as the compiled loop. Fills ``out`` (a :class:`rlsafe.session.Chunk`) like ``loop.train``.
+    ``obs``, ``aux`` and ``state`` are the very arrays the loop passes to the kernels; the env
+    writes them here, in Python, and the loop reads them after the call. ``state[0]`` is 1.0 when
+    the env reported ``truncated`` (its own time limit) on the last step.
     """
-    loops, env, disc = session.loops, session.env, session.discretizer
-    agent_params, tables, rng, hp = session.agent.params, session.tables, session.streams.agent, session.hp
-    obs = np.zeros(disc.obs_dim)  # (D,)
-    aux = np.zeros(len(env.aux_names))  # (n_aux,)
-    ctrl, unsafe, shield_counts = session.ctrl, session.unsafe, session.shield_counts
-    for e in range(out.returns.shape[0]):
-        episode = session.episode + e
-        loops.schedule(agent_params, episode / session.total_episodes, hp)
-        out.hparams[e] = hp
-        observation, _ = session.gym.reset(seed=session.streams.env_seed if episode == 0 else None)
-        _check(as_obs(observation, obs), env.config.id, episode, 0)
-        session.counts[1] += 1
-        s = loops.observe(disc.params, obs, session.clipped)
-        a = loops.act(tables, s, loops.begin(tables, s, hp, rng), 0.0, ctrl, unsafe, shield_counts,
-                      0, rng)
-        total, t = 0.0, 0
-        out.aux[e] = 0.0
-        while True:
-            observation, reward, terminated, truncated, info = session.gym.step(int(a))
-            t += 1
-            session.counts[0] += 1
-            session.counts[1] += 1
-            _check(as_obs(observation, obs), env.config.id, episode, t)
-            s2 = loops.observe(disc.params, obs, session.clipped)
-            for k, name in enumerate(env.aux_names):
-                aux[k] = float(info.get(name, 0.0))
-            executed = a if ctrl[0] < 0 else int(aux[ctrl[0]])
-            session.visits[s, executed] += 1
-            a2, td = loops.learn(tables, s, a if ctrl[2] == 1 else executed, float(reward), aux,
-                                 s2, bool(terminated), bool(truncated), hp, rng)
-            if not np.isfinite(td):
-                out.lengths[e] = t
-                return e, 1
-            with np.errstate(over="ignore"):  # huge but finite TD errors may sum to inf
-                session.td_stats += (td, td * td, 0.0)
-            session.td_stats[2] = max(session.td_stats[2], abs(td))
-            total += float(reward)
-            out.aux[e] += aux
-            if terminated or truncated:
-                break
-            rate = aux[ctrl[1]] if ctrl[1] >= 0 else 0.0
-            s, a = s2, loops.act(tables, s2, a2, rate, ctrl, unsafe, shield_counts, 0, rng)
-        out.returns[e], out.lengths[e], out.terminated[e] = total, t, terminated
-    return out.returns.shape[0], 0
+
+    _slots = itertools.count()
+
+    def __init__(self, gym_env: gymnasium.Env, env_id: str, aux_names, seed: int | None,
+                 obs_dim: int, role: str = "training"):
+        self.gym = gym_env
+        self.stepped = _steppable(gym_env)
+        self.env_id = env_id
+        self.role = role  #: "training" or "evaluation", for messages
+        self.aux_names = tuple(aux_names)
+        self.seed = seed  #: for the next reset only (gymnasium keeps its generator after it)
+        self.obs = np.zeros(obs_dim)  # (D,)
+        self.aux = np.zeros(len(self.aux_names))  # (n_aux,)
+        self.state = np.zeros(1)  # (1,): truncated by the env itself
+        space = gym_env.observation_space
+        self.discrete = isinstance(space, gymnasium.spaces.Discrete)
+        self.check = isinstance(space, gymnasium.spaces.Box) and np.issubdtype(space.dtype,
+                                                                                np.floating)
+        self.episode = -1  #: the episode being run, for messages (set by the session)
+        self.t = 0
+        self.slot = next(self._slots)
+        self.params = np.array([float(self.slot)])  # (1,): the kernels' env_params
+        _ENVS[self.slot] = self
+
+    def _observe(self, observation) -> None:
+        if self.discrete:
+            self.obs[0] = observation
+            return
+        as_obs(observation, self.obs)
+        if self.check and not np.isfinite(self.obs).all():
+            raise NonFiniteObservation(
+                f"{self.env_id} returned the observation {self.obs.tolist()} at step {self.t} "
+                f"of {self.role} episode {self.episode}: NaN or infinite values cannot be "
+                "discretized. Fix "
+                "the environment or wrap it so it returns finite observations."
+            )
+
+    def _failed(self, what: str, err: Exception) -> EnvFailed:
+        return EnvFailed(f"{self.env_id} raised in {what} ({self.role} episode {self.episode}, "
+                         f"step {self.t}): {type(err).__name__}: {err}")
+
+    def reset(self) -> None:
+        self.episode += 1
+        self.t = 0
+        try:
+            observation, _ = self.stepped.reset(seed=self.seed)
+        except Exception as err:
+            raise self._failed("reset", err) from err
+        self.seed = None
+        self.state[0] = 0.0
+        self._observe(observation)
+
+    def step(self, action: int) -> tuple[float, bool]:
+        self.t += 1
+        try:
+            observation, reward, terminated, truncated, info = self.stepped.step(action)
+        except Exception as err:
+            raise self._failed("step", err) from err
+        self._observe(observation)
+        for k, name in enumerate(self.aux_names):
+            self.aux[k] = float(info.get(name, 0.0))
+        self.state[0] = float(bool(truncated))
+        return float(reward), bool(terminated)
 
 
-def evaluate_python(session, out) -> None:
-    """The loop of :func:`rlsafe.loop.evaluate`, stepped in Python; fills ``out``."""
-    loops, env, disc = session.loops, session.env, session.discretizer
-    obs = np.zeros(disc.obs_dim)  # (D,)
-    clipped = np.zeros(disc.obs_dim, dtype=np.int64)  # (D,) not reported for evaluation
-    ctrl, unsafe, shield_counts = session.ctrl, session.unsafe, session.shield_counts
-    rng = session.streams.eval_agent
-    for e in range(out.returns.shape[0]):
-        first = session.eval_episodes_done == 0 and e == 0
-        observation, _ = session.eval_gym.reset(seed=session.streams.eval_env_seed if first else None)
-        s = loops.observe(disc.params, _eval_obs(observation, obs, env, e), clipped)
-        out.starts[e] = s
-        total, t, rate, discounted, discount = 0.0, 0, 0.0, 0.0, 1.0
-        out.aux[e] = 0.0
-        while True:
-            a = loops.act(session.tables, s, loops.greedy(session.tables, s, rng), rate, ctrl,
-                          unsafe, shield_counts, 1, rng)
-            observation, reward, terminated, truncated, info = session.eval_gym.step(int(a))
-            t += 1
-            total += float(reward)
-            discounted += discount * float(reward)
-            discount *= session.gamma
-            for k, name in enumerate(env.aux_names):
-                out.aux[e, k] += float(info.get(name, 0.0))
-            if terminated or truncated or t >= env.eval_max_steps:
-                break
-            rate = float(info.get("exploration", 0.0)) if ctrl[1] >= 0 else 0.0
-            s = loops.observe(disc.params, _eval_obs(observation, obs, env, e), clipped)
-        out.returns[e], out.lengths[e], out.discounted[e] = total, t, discounted
+#: The live Python envs by slot; a session holds its envs, so they leave with it.
+_ENVS: "weakref.WeakValueDictionary[int, PythonEnv]" = weakref.WeakValueDictionary()
 
 
-def _eval_obs(observation, obs, env, episode):
-    as_obs(observation, obs)
-    _check(obs, env.config.id, episode, -1)
-    return obs
+def _reset(slot: int) -> None:
+    _ENVS[slot].reset()
+
+
+def _step(slot: int, action: int) -> tuple[float, bool]:
+    return _ENVS[slot].step(action)
+
+
+# The kernels. Not inlined (numba cannot inline a function with an objmode block): one call per
+# step into this small function, which enters Python once.
+@numba.njit(nogil=True, error_model="numpy")
+def reset(env_params, env_state, rng, obs):
+    """``env_reset`` of :mod:`rlsafe.loop`: resets the Python env in slot ``env_params[0]``."""
+    slot = int(env_params[0])
+    with numba.objmode():
+        _reset(slot)
+
+
+@numba.njit(nogil=True, error_model="numpy")
+def step(env_params, env_state, action, rng, obs, aux):
+    """``env_step`` of :mod:`rlsafe.loop`: steps the Python env in slot ``env_params[0]``."""
+    slot = int(env_params[0])
+    a = int(action)
+    with numba.objmode(reward="float64", terminated="boolean"):
+        reward, terminated = _step(slot, a)
+    return reward, terminated
+
+
+@jit
+def truncated(env_state):
+    """``env_truncated`` of :mod:`rlsafe.loop`: the env's own truncation of the last step."""
+    return env_state[0] != 0.0
+
+
+#: The env kernels of every Python-stepped env.
+KERNELS = {"env_reset": reset, "env_step": step, "env_truncated": truncated}
