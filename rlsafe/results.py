@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import yaml
 from omegaconf import OmegaConf
 
 #: The per-run metrics: name -> what it is (also the tables' titles).
@@ -100,8 +101,22 @@ def _overrides(run_dir: Path) -> dict[str, str]:
         key, _, value = str(override).partition("=")
         key = key.lstrip("+~")
         if key not in NOT_CONFIGURATION and not key.startswith("hydra."):
-            found[key] = value
+            found[key] = _canonical(value)
     return found
+
+
+def _canonical(value: str) -> str:
+    """One spelling per value: a sweep writes ``logger.tensorboard=false`` as ``False``, and
+    ``0.10`` is ``0.1``; read as YAML, then written back (booleans lower case)."""
+    try:
+        parsed = yaml.safe_load(value)
+    except yaml.YAMLError:
+        return value
+    if isinstance(parsed, bool):
+        return str(parsed).lower()
+    if isinstance(parsed, (int, float)):
+        return repr(parsed)
+    return value
 
 
 def _runs(summary_file: Path) -> list[Run]:
