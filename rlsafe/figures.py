@@ -85,8 +85,8 @@ def performance_profiles(profiles: list[Band], xlabel: str, title: str, stem: Pa
     colors = _colors(lines)
     fig, ax = plt.subplots(layout="constrained", figsize=(PANEL[0] + 2.6, PANEL[1] + 0.4))
     for p in profiles:
-        ax.plot(p.x, p.center, color=colors[p.line], lw=1.5, label=p.line)
-        ax.fill_between(p.x, p.low, p.high, color=colors[p.line], alpha=0.2, lw=0)
+        ax.plot(p.x, p.center, color=colors[p.line], lw=1.5, label=p.line, drawstyle="steps-post")
+        ax.fill_between(p.x, p.low, p.high, color=colors[p.line], alpha=0.2, lw=0, step="post")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(r"fraction of runs with score $> \tau$")
     ax.set_ylim(-0.02, 1.02)

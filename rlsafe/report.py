@@ -315,8 +315,8 @@ def write(args: argparse.Namespace) -> list[Path]:
         bands = [figures.Band("", label, tau, frac, low, high)
                  for label, tau, frac, low, high in profile]
         written += [out / "profile.csv", *figures.performance_profiles(
-            bands, f"threshold $\\tau$ on {args.metric}",
-            f"Performance profiles: {METRICS[args.metric].split(' (')[0]}", out / "profile")]
+            bands, f"threshold $\\tau$ on the {METRICS[args.metric].split(' (')[0]}",
+            "Performance profiles (95% CI)", out / "profile")]
 
     tidy = [row for e in found for task_value, runs in e.tasks.items() for r in runs
             for row in tidy_rows(e, r, task_value, args.curve)]
