@@ -1,4 +1,4 @@
-"""``python -m rlsafe.report <directory>``: compare the configurations of the runs below a directory.
+"""``python -m rlsafe.report <directory>``: compare the configurations of the runs below it.
 
 Finds every finished run below the directory (single runs, ``seeds=N`` jobs, Hydra sweeps of
 either; :mod:`rlsafe.results`), groups them into configurations by their overrides (seeds aside),
