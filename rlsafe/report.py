@@ -299,6 +299,9 @@ def write(args: argparse.Namespace) -> list[Path]:
         if metric == args.metric:
             headline = markdown
 
+    if not headline:
+        raise ReportError(f"--metric {args.metric}: no configuration has it for all its runs "
+                          "(optimality needs an env with a model); choose another --metric")
     pairs = improvement(found, args.metric, x_axis, args.last_k)
     if pairs:
         _write_csv(out / "improvement.csv", pairs, ["x", "y", "probability", "ci_low", "ci_high"])

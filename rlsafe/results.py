@@ -184,9 +184,11 @@ def describe(overrides: dict[str, str], keys, names: dict[str, str]) -> str:
 
 
 def labels(configurations: list[Configuration], leave_out=()) -> list[str]:
-    """Each configuration's label from the factors (except ``leave_out``); ``(defaults)`` when
-    nothing differs."""
+    """Each configuration's label from the factors (except ``leave_out``); a lone configuration's
+    from all its overrides; ``(defaults)`` for one without any."""
     keys = [k for k in factors(configurations) if k not in leave_out]
+    if len(configurations) == 1 and not leave_out:
+        keys = list(configurations[0].overrides)
     names = short_names(keys)
     return [describe(c.overrides, keys, names) or "(defaults)" for c in configurations]
 

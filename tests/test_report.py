@@ -209,6 +209,9 @@ def test_labels_are_the_differing_overrides_readably():
         "sarsa, alpha=default, end=default"]
     assert results.labels(configs, leave_out=("agent",))[0] == "alpha=0.1, end=0.1"
     assert results.common(configs) == {"env": "taxi"}
+    lone = results.Configuration({"env": "cartpole", "runner.episodes": "300"})
+    assert results.labels([lone]) == ["cartpole, episodes=300"]
+    assert results.labels([results.Configuration({})]) == ["(defaults)"]
     assert results.short_names(["a.alpha", "b.alpha", "a.gamma"]) == {
         "a.alpha": "a.alpha", "b.alpha": "b.alpha", "a.gamma": "gamma"}
 
