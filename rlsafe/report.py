@@ -169,14 +169,8 @@ def profiles(found: list[Entry], metric: str, x_axis: str, last_k: int) -> list:
              *stats.performance_profile_interval(s, tau)) for e, s in have]
 
 
-def _windows(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Start and end (exclusive) of the training curve's windows over n episodes."""
-    window = max(1, -(-n // results.TRAIN_POINTS))
-    ends = np.minimum(np.arange(window, n + window, window), n)
-    return ends - np.diff(ends, prepend=0), ends
-
-
-def tidy_rows(entry: Entry, run: Run, task_value: str, curve: str) -> list[dict]:
+def tidy_rows(entry: Entry, run: Run, task_value: str, curve: str,
+              points: int = results.TRAIN_POINTS) -> list[dict]:
     """The run's curve as tidy rows: one per x and metric."""
     base = {**entry.factors, "configuration": entry.label, "task": task_value, "seed": run.seed,
             "curve": curve}
@@ -191,23 +185,23 @@ def tidy_rows(entry: Entry, run: Run, task_value: str, curve: str) -> list[dict]
     episodes = run.episodes()
     if episodes is None:
         return rows
-    starts, ends = _windows(episodes.shape[0])
+    _, ends = results.windows(episodes.shape[0], points)
     steps = np.cumsum(episodes["length"].astype(np.int64))  # (n,)
     for name in episodes.dtype.names:
-        sums = np.concatenate([[0.0], np.cumsum(episodes[name].astype(np.float64))])
-        means = (sums[ends] - sums[starts]) / (ends - starts)
+        means = results.window_means(episodes, name, points)
         rows.extend({**base, "episode": int(e), "env_steps": int(steps[e - 1]),
                      "metric": "terminated_fraction" if name == "terminated" else name,
                      "value": float(m)} for e, m in zip(ends, means))
     return rows
 
 
-def curve_aggregates(entry: Entry, curve: str, x_axis: str) -> tuple | None:
+def curve_aggregates(entry: Entry, curve: str, x_axis: str,
+                     points: int = results.TRAIN_POINTS) -> tuple | None:
     """(x (P,), {mean, ci_low, ...: (P,)}) of the entry's return curves, stratified by task; None
     when no run has the curve."""
     per_task = []
     for runs in entry.tasks.values():
-        found = [results.run_curve(r, curve, x_axis) for r in runs]
+        found = [results.run_curve(r, curve, x_axis, points) for r in runs]
         per_task.append([(x, y) for x, y, _ in (f for f in found if f is not None)])
     if any(not curves for curves in per_task):
         return None
@@ -322,7 +316,7 @@ def write(args: argparse.Namespace) -> list[Path]:
             "Performance profiles (95% CI)", out / "profile")]
 
     tidy = [row for e in found for task_value, runs in e.tasks.items() for r in runs
-            for row in tidy_rows(e, r, task_value, args.curve)]
+            for row in tidy_rows(e, r, task_value, args.curve, args.train_points)]
     if not tidy:
         raise ReportError(f"no run below {args.directory} has its training curve (episodes.npy, "
                           "written by newer rlsafe runs): use --curve eval")
@@ -340,7 +334,7 @@ def write(args: argparse.Namespace) -> list[Path]:
                                        else ())), line_labels))
     aggregate_rows, bands = [], []
     for entry in found:
-        done = curve_aggregates(entry, args.curve, x_axis)
+        done = curve_aggregates(entry, args.curve, x_axis, args.train_points)
         if done is None:
             continue
         grid, agg = done
@@ -469,6 +463,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--curve", choices=list(CURVES), default="eval",
                    help="eval: the greedy policy's evaluations (summary.json); train: the "
                         "training episodes' returns (episodes.npy) (default: eval)")
+    p.add_argument("--train-points", type=int, default=results.TRAIN_POINTS, metavar="N",
+                   help="training curves: average the episodes over windows so that each run "
+                        f"has at most N points (default: {results.TRAIN_POINTS}; 0: every "
+                        "episode, as in episodes.npy)")
     p.add_argument("--no-pictures", action="store_true",
                    help="do not write each run's policy.png and visits.png")
     return p

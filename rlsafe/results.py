@@ -215,30 +215,41 @@ def metric(run: Run, name: str, x_axis: str = "episodes", last_k: int = 5) -> fl
     raise ReportError(f"unknown metric {name!r}: one of {', '.join(METRICS)}")
 
 
+def windows(n: int, points: int = TRAIN_POINTS) -> tuple[np.ndarray, np.ndarray]:
+    """(start (W,), end (W,)) of the windows of ``ceil(n / points)`` consecutive episodes over n
+    episodes (the last may be shorter; ``points`` 0: one window per episode)."""
+    window = 1 if points <= 0 else max(1, math.ceil(n / points))
+    ends = np.minimum(np.arange(window, n + window, window), n)  # (W,) episodes done
+    return ends - np.diff(ends, prepend=0), ends
+
+
+def window_means(episodes: np.ndarray, field_name: str, points: int = TRAIN_POINTS) -> np.ndarray:
+    """(W,): ``field_name`` of ``episodes.npy`` averaged over each of :func:`windows`."""
+    starts, ends = windows(episodes.shape[0], points)
+    sums = np.concatenate([[0.0], np.cumsum(episodes[field_name].astype(np.float64))])  # (n+1,)
+    return (sums[ends] - sums[starts]) / (ends - starts)
+
+
 def train_curve(episodes: np.ndarray, x_axis: str, field_name: str = "return",
                 points: int = TRAIN_POINTS) -> tuple[np.ndarray, np.ndarray]:
-    """(x (W,), y (W,)): ``field_name`` averaged over windows of ``ceil(episodes / points)``
-    consecutive training episodes (the last window may be shorter); x at each window's end."""
-    n = episodes.shape[0]
-    window = max(1, math.ceil(n / points))
-    ends = np.minimum(np.arange(window, n + window, window), n)  # (W,) episodes done
-    starts = ends - np.diff(ends, prepend=0)
-    sums = np.concatenate([[0.0], np.cumsum(episodes[field_name].astype(np.float64))])  # (n+1,)
-    y = (sums[ends] - sums[starts]) / (ends - starts)
+    """(x (W,), y (W,)): ``field_name`` averaged over :func:`windows`; x at each window's end:
+    the episodes done (episode index + 1), or the env steps done (cumulative lengths)."""
+    _, ends = windows(episodes.shape[0], points)
+    y = window_means(episodes, field_name, points)
     if x_axis == "env_steps":
         steps = np.cumsum(episodes["length"].astype(np.float64))  # (n,)
         return steps[ends - 1], y
     return ends.astype(np.float64), y
 
 
-def run_curve(run: Run, curve: str, x_axis: str) -> tuple | None:
+def run_curve(run: Run, curve: str, x_axis: str, points: int = TRAIN_POINTS) -> tuple | None:
     """(x, y, x_axis used) of one run's return curve; None for a train curve without
     episodes.npy. An eval curve without env steps in its summary falls back to episodes."""
     if curve == "train":
         episodes = run.episodes()
         if episodes is None:
             return None
-        return (*train_curve(episodes, x_axis), x_axis)
+        return (*train_curve(episodes, x_axis, points=points), x_axis)
     x, y = run.evaluation_curve(x_axis)
     if x is None:
         return (*run.evaluation_curve("episodes"), "episodes")

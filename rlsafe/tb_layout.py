@@ -25,6 +25,9 @@ def aggregate_layout(metrics=("return",)) -> dict:
     return {CATEGORY: charts}
 
 
-def write_aggregate_layout(writer: SummaryWriter, metrics=("return",)) -> None:
-    """Write the layout into the aggregate run's events (once per events file is enough)."""
-    writer.add_custom_scalars(aggregate_layout(metrics))
+def write_aggregate_layout(writer: SummaryWriter | None, metrics=("return",)) -> None:
+    """Write the layout into the aggregate run's events (once per run is enough; TensorBoard
+    merges the layouts of all runs, so a sweep's jobs share the charts, one band per job).
+    ``writer`` None (TensorBoard off) writes nothing."""
+    if writer is not None:
+        writer.add_custom_scalars(aggregate_layout(metrics))

@@ -185,6 +185,14 @@ def test_env_steps_axis_and_training_curves_from_episodes(sweep, tmp_path):
     assert float(first["x"]) == 1 and float(first["mean"]) == pytest.approx(1.0)  # seeds 0, 1, 2
     _assert_real_image(tmp_path / "train" / "curves.png")
 
+    _report(copy, tmp_path / "steps", "--curve", "train", "--x", "env_steps", "--train-points",
+            "50", "--no-pictures")
+    aggregate = _csv(tmp_path / "steps" / "curves_aggregate.csv")
+    mine = [r for r in aggregate if r["configuration"] == "sarsa, alpha=0.5"]
+    assert {r["x_axis"] for r in mine} == {"env_steps"} and len(mine) == 50
+    # windows of 4 episodes of 10 steps; returns 0..3 plus the seed (0, 1, 2) average 2.5
+    assert float(mine[0]["x"]) == 40 and float(mine[0]["mean"]) == pytest.approx(2.5)
+
 
 def test_train_curve_windows_match_a_naive_average():
     episodes = np.zeros(1001, dtype=[("return", np.float64), ("length", np.int64)])
@@ -282,6 +290,7 @@ def test_the_studies_functions_keep_their_labels(sweep):
 def test_aggregate_layout_is_one_margin_chart_per_statistic(tmp_path):
     from tensorboard.plugins.custom_scalar import layout_pb2
 
+    write_aggregate_layout(None)  # TensorBoard off: nothing to write, no error
     writer = SummaryWriter(str(tmp_path))
     write_aggregate_layout(writer, ["return", "optimality"])
     for step in (1, 2):
