@@ -32,7 +32,7 @@ import argparse
 import csv
 import difflib
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -246,124 +246,153 @@ def _has_env_steps(found: list[Entry]) -> bool:
                for rec in r.summary["evaluations"])
 
 
-def write(args: argparse.Namespace) -> list[Path]:
-    """Write the report; the files written."""
-    from rlsafe import figures  # matplotlib, loaded by the report alone
+@dataclass
+class _Output:
+    """The output directory, the files written into it, and the page of report.md."""
 
-    configurations = results.find(args.directory)
-    if not configurations:
-        raise ReportError(f"no finished run (summary.json) below {args.directory}")
-    varying = results.factors(configurations)
-    _check_factor("--task", args.task, varying)
-    _check_factor("--panel", args.panel, varying)
-    found = entries(configurations, args.task)
-    x_axis = args.x
-    if x_axis == "env_steps" and args.curve == "eval" and not _has_env_steps(found):
-        print("rlsafe.report: these summaries record no env steps per evaluation (runs from an "
-              "older rlsafe): the x axis is in episodes", file=sys.stderr)
-        x_axis = "episodes"
-    out = args.out or args.directory
-    out.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    headline = ""
-    shared = results.common(configurations)
-    factor_columns = [k for k in varying if k != args.task]
+    directory: Path
+    factor_columns: list[str]
+    written: list[Path] = field(default_factory=list)
+    page: list[str] = field(default_factory=list)
+
+    def csv(self, name: str, rows: list[dict], columns: list[str]) -> None:
+        _write_csv(self.directory / name, rows, columns)
+        self.written.append(self.directory / name)
+
+    def text(self, name: str, text: str) -> None:
+        (self.directory / name).write_text(text)
+        self.written.append(self.directory / name)
+
+
+def _preamble(args, configurations: list[Configuration], found: list[Entry]) -> list[str]:
     page = [f"# Report of {args.directory}", ""]
+    shared = results.common(configurations)
     if shared:
         page += ["Common to every configuration: `" + " ".join(
             f"{k}={v}" for k, v in shared.items()) + "`", ""]
     if args.task:
         page += [f"Stratified by `{args.task}` (tasks: "
                  f"{', '.join(found[0].tasks)}): intervals resample runs within each task.", ""]
-    page += [f"Point estimates over runs (seeds): IQM and mean, each with its 95% stratified "
-             f"percentile-bootstrap interval ({stats.RESAMPLES:,} resamples, fixed seed; "
-             "rlsafe.stats, as in summary.json and TensorBoard). Ranked by the "
-             f"{'IQM' if args.statistic == 'iqm' else 'mean'}.", ""]
+    return page + [
+        "Point estimates over runs (seeds): IQM and mean, each with its 95% stratified "
+        f"percentile-bootstrap interval ({stats.RESAMPLES:,} resamples, fixed seed; "
+        "rlsafe.stats, as in summary.json and TensorBoard). Ranked by the "
+        f"{'IQM' if args.statistic == 'iqm' else 'mean'}.", ""]
 
+
+def _write_tables(out: _Output, found: list[Entry], args, x_axis: str) -> str:
+    """A table per metric that some configuration has; the Markdown of ``--metric``'s."""
+    headline = ""
     for metric, what in METRICS.items():
         rows = table(found, metric, args.statistic, x_axis, args.last_k)
         if not rows:
             continue
         title = what.replace("the last k", f"the last {args.last_k}")
         markdown = table_markdown(rows, f"{metric}: {title}")
-        (out / f"table_{metric}.md").write_text(markdown)
-        _write_csv(out / f"table_{metric}.csv", rows, factor_columns + TABLE_COLUMNS)
-        written += [out / f"table_{metric}.md", out / f"table_{metric}.csv"]
-        page += [markdown]
-        if metric == args.metric:
-            headline = markdown
-
+        out.text(f"table_{metric}.md", markdown)
+        out.csv(f"table_{metric}.csv", rows, out.factor_columns + TABLE_COLUMNS)
+        out.page.append(markdown)
+        headline = markdown if metric == args.metric else headline
     if not headline:
         raise ReportError(f"--metric {args.metric}: no configuration has it for all its runs "
                           "(optimality needs an env with a model); choose another --metric")
+    return headline
+
+
+def _write_comparisons(out: _Output, found: list[Entry], args, x_axis: str) -> None:
+    """Probability of improvement and performance profiles on ``--metric``."""
+    from rlsafe import figures  # matplotlib, loaded by the report alone
+
     pairs = improvement(found, args.metric, x_axis, args.last_k)
     if pairs:
-        _write_csv(out / "improvement.csv", pairs, ["x", "y", "probability", "ci_low", "ci_high"])
-        written.append(out / "improvement.csv")
-        page += [improvement_markdown(pairs, f"Probability of improvement on {args.metric}")]
-
+        out.csv("improvement.csv", pairs, ["x", "y", "probability", "ci_low", "ci_high"])
+        out.page.append(improvement_markdown(pairs, f"Probability of improvement on "
+                                                    f"{args.metric}"))
     profile = profiles(found, args.metric, x_axis, args.last_k)
-    if profile:
-        _write_csv(out / "profile.csv", [
-            {"configuration": label, "threshold": t, "fraction": f, "ci_low": lo, "ci_high": hi}
-            for label, tau, frac, low, high in profile
-            for t, f, lo, hi in zip(tau, frac, low, high)],
-            ["configuration", "threshold", "fraction", "ci_low", "ci_high"])
-        bands = [figures.Band("", label, tau, frac, low, high)
-                 for label, tau, frac, low, high in profile]
-        written += [out / "profile.csv", *figures.performance_profiles(
-            bands, f"threshold $\\tau$ on the {METRICS[args.metric].split(' (')[0]}",
-            "Performance profiles (95% CI)", out / "profile")]
+    out.csv("profile.csv", [
+        {"configuration": label, "threshold": t, "fraction": f, "ci_low": lo, "ci_high": hi}
+        for label, tau, frac, low, high in profile for t, f, lo, hi in zip(tau, frac, low, high)],
+        ["configuration", "threshold", "fraction", "ci_low", "ci_high"])
+    out.written += figures.performance_profiles(
+        [figures.Band("", *p) for p in profile],
+        f"threshold $\\tau$ on the {METRICS[args.metric].split(' (')[0]}",
+        "Performance profiles (95% CI)", out.directory / "profile")
+
+
+def _write_curves(out: _Output, found: list[Entry], configurations: list[Configuration],
+                  args, curve_x: str) -> None:
+    """The tidy curves of every run, their aggregates, and the figure."""
+    from rlsafe import figures  # matplotlib, loaded by the report alone
 
     tidy = [row for e in found for task_value, runs in e.tasks.items() for r in runs
             for row in tidy_rows(e, r, task_value, args.curve, args.train_points)]
     if not tidy:
         raise ReportError(f"no run below {args.directory} has its training curve (episodes.npy, "
                           "written by newer rlsafe runs): use --curve eval")
-    curve_columns = factor_columns + ["configuration", "task", "seed", "curve", "episode",
-                                      "env_steps", "metric", "value"]
-    _write_csv(out / "curves.csv", tidy, curve_columns)
-    written.append(out / "curves.csv")
+    out.csv("curves.csv", tidy, out.factor_columns + [
+        "configuration", "task", "seed", "curve", "episode", "env_steps", "metric", "value"])
 
-    x_name = "episode" if x_axis == "episodes" else "env_steps"
+    varying = results.factors(configurations)
     panel = args.panel or default_panel(varying, args.task)
     names = results.short_names(varying)
-    line_labels = results.labels(configurations, leave_out=tuple(k for k in (panel, args.task)
-                                                                 if k))
-    line_of = dict(zip((results.labels(configurations, leave_out=(args.task,) if args.task
-                                       else ())), line_labels))
-    aggregate_rows, bands = [], []
+    by_entry = results.labels(configurations, leave_out=(args.task,) if args.task else ())
+    line_of = dict(zip(by_entry, results.labels(
+        configurations, leave_out=tuple(k for k in (panel, args.task) if k))))
+    low, high = ("ci_low", "ci_high") if args.statistic == "mean" else ("iqm_ci_low",
+                                                                         "iqm_ci_high")
+    rows, bands = [], []
     for entry in found:
-        done = curve_aggregates(entry, args.curve, x_axis, args.train_points)
+        done = curve_aggregates(entry, args.curve, curve_x, args.train_points)
         if done is None:
             continue
         grid, agg = done
-        for j, x in enumerate(grid):
-            aggregate_rows.append({**entry.factors, "configuration": entry.label,
-                                   "curve": args.curve, "x_axis": x_name, "x": x,
-                                   "metric": "return", "runs": len(entry.runs()),
-                                   **{k: agg[k][j] for k in AGGREGATE_COLUMNS}})
-        center = args.statistic
-        low, high = ("ci_low", "ci_high") if center == "mean" else ("iqm_ci_low", "iqm_ci_high")
+        rows += [{**entry.factors, "configuration": entry.label, "curve": args.curve,
+                  "x_axis": "episode" if curve_x == "episodes" else "env_steps", "x": x,
+                  "metric": "return", "runs": len(entry.runs()),
+                  **{k: agg[k][j] for k in AGGREGATE_COLUMNS}} for j, x in enumerate(grid)]
         title = _panel_title(panel, entry.factors.get(panel, "default"), names) if panel else ""
-        bands.append(figures.Band(title, line_of[entry.label], grid, agg[center], agg[low],
-                                  agg[high]))
-    _write_csv(out / "curves_aggregate.csv", aggregate_rows,
-               factor_columns + ["configuration", "curve", "x_axis", "x", "metric", "runs"]
-               + AGGREGATE_COLUMNS)
-    written.append(out / "curves_aggregate.csv")
+        bands.append(figures.Band(title, line_of[entry.label], grid, agg[args.statistic],
+                                  agg[low], agg[high]))
+    out.csv("curves_aggregate.csv", rows, out.factor_columns + [
+        "configuration", "curve", "x_axis", "x", "metric", "runs"] + AGGREGATE_COLUMNS)
     statistic = "IQM" if args.statistic == "iqm" else "mean"
     what = "evaluation return" if args.curve == "eval" else "training return"
-    written += figures.learning_curves(
-        bands, "training episodes" if x_axis == "episodes" else "training env steps",
+    out.written += figures.learning_curves(
+        bands, "training episodes" if curve_x == "episodes" else "training env steps",
         f"{what} ({statistic} over runs, 95% CI)",
         f"Learning curves: {statistic} of the {what} over runs with its 95% interval",
-        out / "curves")
-    page += ["### Files", ""] + [f"- `{p.name}`" for p in written] + [""]
-    (out / "report.md").write_text("\n".join(page))
-    written.insert(0, out / "report.md")
+        out.directory / "curves")
+
+
+def write(args: argparse.Namespace) -> list[Path]:
+    """Write the report; the files written (report.md first)."""
+    configurations = results.find(args.directory)
+    if not configurations:
+        raise ReportError(f"no finished run (summary.json) below {args.directory}")
+    varying = results.factors(configurations)
+    _check_factor("--task", args.task, varying)
+    _check_factor("--panel", args.panel, varying)
+    if args.panel and args.panel == args.task:
+        raise ReportError(f"--panel and --task are both {args.task}: a task's runs are pooled "
+                          "into each configuration, so panels need another factor")
+    found = entries(configurations, args.task)
+    x_axis = args.x  # of the evaluation curves and the AUC
+    if x_axis == "env_steps" and not _has_env_steps(found):
+        print("rlsafe.report: these summaries record no env steps per evaluation (runs from an "
+              "older rlsafe): the x axis of the evaluation curves and the AUC is in episodes",
+              file=sys.stderr)
+        x_axis = "episodes"
+    curve_x = x_axis if args.curve == "eval" else args.x  # episodes.npy has the lengths
+    out = _Output(args.out or args.directory, [k for k in varying if k != args.task])
+    out.directory.mkdir(parents=True, exist_ok=True)
+    out.page = _preamble(args, configurations, found)
+    headline = _write_tables(out, found, args, x_axis)
+    _write_comparisons(out, found, args, x_axis)
+    _write_curves(out, found, configurations, args, curve_x)
+    out.page += ["### Files", ""] + [f"- `{p.name}`" for p in out.written] + [""]
+    (out.directory / "report.md").write_text("\n".join(out.page))
     print(headline, end="")
-    return written
+    return [out.directory / "report.md", *out.written]
 
 
 def run_pictures(run_dir: Path) -> list[Path]:

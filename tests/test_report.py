@@ -247,7 +247,7 @@ def test_x_in_env_steps_falls_back_to_episodes_where_summaries_lack_them(sweep, 
                 record.pop("env_steps", None)
         path.write_text(json.dumps(text))
     proc = _report(copy, tmp_path / "out", "--x", "env_steps", "--no-pictures")
-    assert "the x axis is in episodes" in proc.stderr
+    assert "the x axis of the evaluation curves and the AUC is in episodes" in proc.stderr
     assert {r["x_axis"] for r in _csv(tmp_path / "out" / "curves_aggregate.csv")} == {"episode"}
 
 
@@ -255,6 +255,8 @@ def test_x_in_env_steps_falls_back_to_episodes_where_summaries_lack_them(sweep, 
     (["--panel", "agnt"], "did you mean agent?"),
     (["--task", "seed"], "not a factor of these runs"),
     (["--curve", "train"], "use --curve eval"),
+    (["--panel", "agent", "--task", "agent"], "--panel and --task are both agent"),
+    (["--metric", "optimality", "--task", "agent.alpha"], None),
 ])
 def test_bad_options_are_clear_errors(sweep, tmp_path, options, message):
     copy = tmp_path / "runs"
@@ -262,6 +264,9 @@ def test_bad_options_are_clear_errors(sweep, tmp_path, options, message):
                                                                "episodes.npy"))
     proc = _run("rlsafe.report", str(copy), "--out", str(tmp_path / "out"), "--no-pictures",
                 *options)
+    if message is None:  # a valid combination, for contrast
+        assert proc.returncode == 0, proc.stderr
+        return
     assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr
 
 
