@@ -68,8 +68,8 @@ class Run:
         """(x (E,), y (E,)) of the evaluations; x in env steps only where every evaluation
         records them (else None is returned as x, and the caller falls back to episodes)."""
         records = self.summary["evaluations"]
-        y = np.array([r.get(metric, np.nan) if r.get(metric) is not None else np.nan
-                      for r in records], dtype=np.float64)  # (E,)
+        y = np.array([np.nan if r.get(metric) is None else r[metric] for r in records],
+                     dtype=np.float64)  # (E,)
         if x_axis == "env_steps":
             if not records or any("env_steps" not in r for r in records):
                 return None, y
