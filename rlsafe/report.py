@@ -15,8 +15,9 @@ labels each by the overrides that set it apart, and writes into ``--out`` (defau
 * ``curves.png`` and ``.pdf``: the learning curves (``--curve``: evaluations, or training episodes
   from ``episodes.npy``), ``--statistic`` over runs with its band, one panel per value of
   ``--panel`` and one line per other configuration, on ``--x`` (episodes or env steps).
-* ``curves.csv`` (tidy: one row per run, x and metric) and ``curves_aggregate.csv`` (one row per
-  configuration and x: mean and IQM with their intervals).
+* ``curves.csv`` (tidy: one row per run, x and metric, of the evaluations and, where the runs
+  have ``episodes.npy``, of the training episodes) and ``curves_aggregate.csv`` (one row per
+  configuration and x of ``--curve``: mean and IQM with their intervals).
 * in each run directory, ``policy.png`` and ``visits.png`` (``policy_seed_<s>.png``, ... for a
   ``seeds=N`` job): :mod:`rlsafe.pictures` of its final Q-table, for envs with a map or a bins
   discretizer; ``--no-pictures`` skips them.
@@ -325,8 +326,8 @@ def _write_curves(out: _Output, found: list[Entry], configurations: list[Configu
     from rlsafe import figures  # matplotlib, loaded by the report alone
 
     tidy = [row for e in found for task_value, runs in e.tasks.items() for r in runs
-            for row in tidy_rows(e, r, task_value, args.curve, args.train_points)]
-    if not tidy:
+            for curve in CURVES for row in tidy_rows(e, r, task_value, curve, args.train_points)]
+    if not any(row["curve"] == args.curve for row in tidy):
         raise ReportError(f"no run below {args.directory} has its training curve (episodes.npy, "
                           "written by newer rlsafe runs): use --curve eval")
     out.csv("curves.csv", tidy, out.factor_columns + [

@@ -174,12 +174,13 @@ def test_env_steps_axis_and_training_curves_from_episodes(sweep, tmp_path):
     _report(copy, tmp_path / "train", "--curve", "train", "--no-pictures", "--panel",
             "agent.alpha")
     rows = _csv(tmp_path / "train" / "curves.csv")
-    mine = [r for r in rows if r["configuration"] == "qlearning, alpha=0.1" and r["seed"] == "2"]
+    assert {r["curve"] for r in rows} == {"eval", "train"}  # every curve, whatever is drawn
+    mine = [r for r in rows if r["configuration"] == "qlearning, alpha=0.1" and r["seed"] == "2"
+            and r["curve"] == "train"]
     returns = [r for r in mine if r["metric"] == "return"]
     assert len(returns) == 200 and float(returns[9]["value"]) == 9 + 2  # 200 windows of 1
     assert {r["metric"] for r in mine} == {"return", "length", "terminated_fraction", "cost"}
     assert float([r for r in mine if r["metric"] == "length"][0]["env_steps"]) == 10
-    assert {r["curve"] for r in rows} == {"train"}
     aggregate = _csv(tmp_path / "train" / "curves_aggregate.csv")
     first = [r for r in aggregate if r["configuration"] == "qlearning, alpha=0.1"][0]
     assert float(first["x"]) == 1 and float(first["mean"]) == pytest.approx(1.0)  # seeds 0, 1, 2
