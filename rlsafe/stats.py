@@ -196,11 +196,18 @@ def aggregate(values) -> dict:
     Deterministic (the bootstrap's seed is fixed); with one value every entry is that value. The
     same numbers as :func:`point` and :func:`interval` of ``[values]``.
     """
-    task = [np.asarray(values, dtype=np.float64).reshape(-1)]
+    return dict(_aggregate(tuple(np.asarray(values, dtype=np.float64).reshape(-1).tolist())))
+
+
+@lru_cache(maxsize=1024)
+def _aggregate(values: tuple) -> tuple:
+    """:func:`aggregate`, cached: a job aggregates each evaluation's returns twice (TensorBoard at
+    the evaluation, ``summary.json`` at the end)."""
+    task = [np.array(values)]
     intervals = _intervals(task, STATISTICS, RESAMPLES, CONFIDENCE)
-    return {"mean": point(task, "mean"), "ci_low": intervals["mean"][0],
-            "ci_high": intervals["mean"][1], "iqm": point(task, "iqm"),
-            "iqm_ci_low": intervals["iqm"][0], "iqm_ci_high": intervals["iqm"][1]}
+    return (("mean", point(task, "mean")), ("ci_low", intervals["mean"][0]),
+            ("ci_high", intervals["mean"][1]), ("iqm", point(task, "iqm")),
+            ("iqm_ci_low", intervals["iqm"][0]), ("iqm_ci_high", intervals["iqm"][1]))
 
 
 def _beats(x: np.ndarray, y: np.ndarray) -> np.ndarray:
