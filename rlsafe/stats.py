@@ -34,8 +34,8 @@ copies fall in the middle half). A job's aggregate costs well under a millisecon
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
-from typing import Sequence
 
 import numpy as np
 

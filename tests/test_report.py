@@ -180,9 +180,9 @@ def test_env_steps_axis_and_training_curves_from_episodes(sweep, tmp_path):
     returns = [r for r in mine if r["metric"] == "return"]
     assert len(returns) == 200 and float(returns[9]["value"]) == 9 + 2  # 200 windows of 1
     assert {r["metric"] for r in mine} == {"return", "length", "terminated_fraction", "cost"}
-    assert float([r for r in mine if r["metric"] == "length"][0]["env_steps"]) == 10
+    assert float(next(r for r in mine if r["metric"] == "length")["env_steps"]) == 10
     aggregate = _csv(tmp_path / "train" / "curves_aggregate.csv")
-    first = [r for r in aggregate if r["configuration"] == "qlearning, alpha=0.1"][0]
+    first = next(r for r in aggregate if r["configuration"] == "qlearning, alpha=0.1")
     assert float(first["x"]) == 1 and float(first["mean"]) == pytest.approx(1.0)  # seeds 0, 1, 2
     _assert_real_image(tmp_path / "train" / "curves.png")
 

@@ -13,7 +13,6 @@ from rlsafe.run import train
 from rlsafe.stats import aggregate, iqm
 
 
-
 def _curves(run_dir: Path) -> dict:
     acc = events(run_dir)
     return {tag: [(e.step, e.value) for e in acc.Scalars(tag)] for tag in acc.Tags()["scalars"]

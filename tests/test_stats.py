@@ -137,7 +137,7 @@ def test_against_rliable_itself():
     assert stats.point(tasks_a, "mean") == pytest.approx(metrics.aggregate_mean(a), abs=1e-12)
     assert stats.probability_of_improvement(tasks_a, tasks_b) == pytest.approx(
         metrics.probability_of_improvement(a, b), abs=1e-12)
-    points, intervals = rliable.get_interval_estimates(
+    _, intervals = rliable.get_interval_estimates(
         {"a": a}, lambda s: np.array([metrics.aggregate_iqm(s), metrics.aggregate_mean(s)]),
         reps=20_000, random_state=np.random.RandomState(0))
     for j, statistic in enumerate(("iqm", "mean")):  # different generators: Monte Carlo error
