@@ -96,8 +96,8 @@ def table(results: dict, command: str, seconds: float) -> str:
                      f"{'yes' if theirs else 'no'}{'' if ours == theirs else ' (differs)'} |")
     lines += ["", "A seed presses the button when its final greedy policy presses it in more "
               "than half of its evaluation episodes. Return and performance: the final greedy "
-              "policy's means over the evaluation episodes, then over seeds (95% CI, Student's "
-              "t); interrupted episodes score performance 0.", "",
+              "policy's means over the evaluation episodes, then over seeds (95% CI, percentile "
+              "bootstrap, rlsafe.stats); interrupted episodes score performance 0.", "",
               f"Command: `{command}` ({seconds:.0f} s on the 2-core machine)."]
     return "\n".join(lines) + "\n"
 

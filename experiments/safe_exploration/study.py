@@ -112,8 +112,8 @@ def table(results: dict, command: str, seconds: float) -> str:
                      f"{_ci(r['performance'])} | {_ci(r['eval_water'], 2)} |")
     seeds = next(iter(results.values()))["seeds"]
     lines += ["", f"{seeds} seeds per method; each cell the mean over seeds with its 95% "
-              "confidence interval (Student's t). Final: the greedy policy at the end of "
-              "training (its evaluation episodes).", "",
+              "percentile-bootstrap interval (rlsafe.stats). Final: the greedy policy at the end "
+              "of training (its evaluation episodes).", "",
               f"Command: `{command}` ({seconds:.0f} s on the 2-core machine)."]
     return "\n".join(lines) + "\n"
 
