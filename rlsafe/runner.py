@@ -55,6 +55,7 @@ from rlsafe.logger import TensorBoard, episode_stride
 from rlsafe.run_warnings import RunWarnings
 from rlsafe.session import Session
 from rlsafe.summary import flat_hparams, job_summary, one_line, run_summary
+from rlsafe.tb_layout import write_aggregate_layout
 
 log = logging.getLogger(__name__)
 
@@ -243,6 +244,9 @@ class Run:
         if self.many:
             self.overall = TensorBoard(self.run_dir / "aggregate", logger.tensorboard, 0, episode,
                                        purge)
+            if not resumed:  # the mean and IQM with their intervals as bands (Custom Scalars)
+                write_aggregate_layout(self.overall, ["return", "optimality"] if self.exact
+                                       else ["return"])
         if logger.pictures and logger.tensorboard:
             from rlsafe.pictures import Pictures
 

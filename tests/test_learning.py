@@ -16,17 +16,18 @@ from omegaconf import OmegaConf
 from conftest import compose_config, config_names, session_for
 from rlsafe import dp
 from rlsafe.config import build
+from rlsafe.runner import evaluation_points
 
 SEEDS = range(5)
 
 
 def _first_solving_evaluation(session, runner, threshold):
-    """Train in chunks of ``runner.eval_every`` with an evaluation after each, as the runner does.
+    """Train up to each of the runner's evaluation points and evaluate there, as the runner does.
 
     Returns (episode of the first evaluation averaging >= threshold or None, the evaluations)."""
     solved_at, means = None, []
-    while session.episode < runner.episodes:
-        session.train(min(runner.eval_every, runner.episodes - session.episode))
+    for point in evaluation_points(runner):
+        session.train(int(point) - session.episode)
         mean = float(np.mean(session.evaluate(runner.eval_episodes).returns))
         means.append(mean)
         if solved_at is None and mean >= threshold:

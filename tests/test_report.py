@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from tensorboardX import SummaryWriter
 
 from conftest import events
 from rlsafe import report, results, stats
+from rlsafe.logger import TensorBoard
 from rlsafe.tb_layout import write_aggregate_layout
 
 BUDGET = ["env=frozenlake", "runner.episodes=200", "runner.eval_every=50",
@@ -296,13 +296,14 @@ def test_the_studies_functions_keep_their_labels(sweep):
 def test_aggregate_layout_is_one_margin_chart_per_statistic(tmp_path):
     from tensorboard.plugins.custom_scalar import layout_pb2
 
-    write_aggregate_layout(None)  # TensorBoard off: nothing to write, no error
-    writer = SummaryWriter(str(tmp_path))
-    write_aggregate_layout(writer, ["return", "optimality"])
+    write_aggregate_layout(None)  # no aggregate run, or TensorBoard off: nothing, no error
+    write_aggregate_layout(TensorBoard(tmp_path / "off", enabled=False))
+    board = TensorBoard(tmp_path)
+    write_aggregate_layout(board, ["return", "optimality"])
     for step in (1, 2):
-        for key, value in stats.aggregate([step, step + 1.0, step + 3.0]).items():
-            writer.add_scalar(f"eval/return_{key}", value, step)
-    writer.close()
+        board.scalars(step, {f"eval/return_{key}": value for key, value in
+                             stats.aggregate([step, step + 1.0, step + 3.0]).items()})
+    board.close()
     acc = events(tmp_path)
     layout = layout_pb2.Layout()
     layout.ParseFromString(acc.Tensors("custom_scalars__config__")[0].tensor_proto.string_val[0])

@@ -2,9 +2,9 @@
 
     python experiments/defaults/study.py [--seeds 5] [--envs cartpole,frozenlake,...] [overrides ...]
 
-Each seed trains as ``python -m rlsafe.run env=<name> seed=<seed> [overrides]`` would: chunks of
-``runner.eval_every`` episodes, an evaluation of ``runner.eval_episodes`` greedy episodes after
-each. It prints the episode of the first evaluation at or above the env's reward threshold, the
+Each seed trains as ``python -m rlsafe.run env=<name> seed=<seed> [overrides]`` would: up to each
+of the runner's evaluation points (``rlsafe.runner.evaluation_points``), an evaluation of
+``runner.eval_episodes`` greedy episodes at each. It prints the episode of the first evaluation at or above the env's reward threshold, the
 final evaluation, and for the toy-text envs the final greedy policy's optimality gap (relative,
 from the start distribution, by exact dynamic programming: rlsafe.dp) and what an optimal policy
 scores in evaluation. tests/test_learning.py asserts the part of this the defaults promise; this
@@ -21,6 +21,7 @@ import numpy as np
 from rlsafe import dp
 from rlsafe.config import build
 from rlsafe.config import compose as compose_config
+from rlsafe.runner import evaluation_points
 from rlsafe.session import Session
 
 ENVS = "cartpole,frozenlake,taxi,frozenlake8x8,cliffwalking"
@@ -31,8 +32,8 @@ def run_seed(name: str, seed: int, overrides: list[str]) -> dict:
     runner, threshold = parts.runner, parts.env.reward_threshold
     session = Session(parts.env, parts.discretizer, parts.agent, seed, runner.episodes)
     solved_at, mean, start = None, None, time.perf_counter()
-    while session.episode < runner.episodes:
-        session.train(min(runner.eval_every, runner.episodes - session.episode))
+    for point in evaluation_points(runner):
+        session.train(int(point) - session.episode)
         mean = float(np.mean(session.evaluate(runner.eval_episodes).returns))
         if solved_at is None and threshold is not None and mean >= threshold:
             solved_at = session.episode
