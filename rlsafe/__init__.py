@@ -1,4 +1,9 @@
-"""rlsafe: fast, reproducible tabular reinforcement learning."""
+"""rlsafe: fast, reproducible tabular reinforcement learning.
+
+From Python: ``rlsafe.train("env=taxi", "seeds=3")`` trains as ``python -m rlsafe.run env=taxi
+seeds=3`` would and returns a :class:`rlsafe.api.Result` (Q-tables, every episode, evaluations,
+summary); ``rlsafe.compose(...)`` gives the config to inspect or edit first.
+"""
 
 __version__ = "0.1.0"
 
@@ -26,3 +31,13 @@ def _register_gridworlds() -> None:
 
 
 _register_gridworlds()
+
+
+def __getattr__(name: str):
+    """``rlsafe.train``, ``rlsafe.compose`` and ``rlsafe.Result`` (:mod:`rlsafe.api`), imported on
+    first use so that ``import rlsafe`` (which gymnasium does to make a gridworld) stays light."""
+    if name in ("train", "compose", "Result"):
+        from rlsafe import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'rlsafe' has no attribute {name!r}")
