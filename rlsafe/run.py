@@ -21,7 +21,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from rlsafe import checkpoint
-from rlsafe.config import ConfigError, build, check_names, resumable
+from rlsafe.config import CONFIG_DIR, ConfigError, build, check_names, resumable
 from rlsafe.envs.gym import NonFiniteObservation
 from rlsafe.runner import TrainingDiverged, job_value, run
 
@@ -56,7 +56,9 @@ def train(cfg: DictConfig, run_dir: str, sweep_job: bool = False) -> float:
     return job_value(run(build(cfg), run_dir, resume=found))
 
 
-@hydra.main(version_base="1.3", config_path="../configs", config_name="config")
+# An absolute path, so that the console script and ``python -m rlsafe`` (where Hydra would take a
+# relative one as a package path) find the configs as ``python -m rlsafe.run`` does.
+@hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="config")
 def main(cfg: DictConfig) -> float:
     """Hydra's task function: returns the final evaluation return (aggregated over ``seeds``), for
     sweepers to optimize."""
