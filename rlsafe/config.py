@@ -31,6 +31,8 @@ from hydra.utils import get_class
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+import rlsafe.sweep_names  # noqa: F401  (the resolver naming sweep job directories)
+
 
 # ``${rlsafe_resumed:${resume},<if resuming>,<otherwise>}`` in configs/config.yaml: where a run goes
 OmegaConf.register_new_resolver(
