@@ -18,17 +18,20 @@ from pathlib import Path
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
+from numba.core.errors import NumbaError
 from omegaconf import DictConfig, OmegaConf
 
 from rlsafe import checkpoint
 from rlsafe.config import CONFIG_DIR, ConfigError, build, check_names, resumable
 from rlsafe.envs.gym import NonFiniteObservation
+from rlsafe.jit import KernelError, explain_compile_error
 from rlsafe.runner import TrainingDiverged, job_value, run
 
 log = logging.getLogger(__name__)
 
 #: What ends a run with a message and no traceback: the message says what happened and what to do.
-STOPS = (ConfigError, TrainingDiverged, NonFiniteObservation, checkpoint.CheckpointError)
+STOPS = (ConfigError, TrainingDiverged, NonFiniteObservation, checkpoint.CheckpointError,
+         KernelError)
 
 
 def train(cfg: DictConfig, run_dir: str, sweep_job: bool = False) -> float:
@@ -40,6 +43,16 @@ def train(cfg: DictConfig, run_dir: str, sweep_job: bool = False) -> float:
     already holds a finished run returns its result without training, and one that holds
     checkpoints continues from the last, so re-running a killed sweep finishes it.
     """
+    try:
+        return _train(cfg, run_dir, sweep_job)
+    except NumbaError as err:  # a user's kernel that allocates: numba's 200 lines, made one
+        explained = explain_compile_error(err)
+        if explained is None:
+            raise
+        raise explained from None
+
+
+def _train(cfg: DictConfig, run_dir: str, sweep_job: bool) -> float:
     if cfg.get("resume"):
         parts, found = resumable(cfg.resume)
         return job_value(run(parts, cfg.resume, resume=found))
