@@ -283,10 +283,10 @@ def check_names(args: list[str]) -> None:
         value = o.value()
         if isinstance(value, str) and value not in options:
             close = difflib.get_close_matches(value, options, n=1)
-            hint = f" Did you mean {group}={close[0]}?" if close else ""
+            hint = (f" Did you mean {group}={close[0]}?" if close else
+                    f" Your own: --config-dir DIR with DIR/{group}/{value}.yaml.")
             raise ConfigError(f"{group}={value} is not an option of {group}: the options are "
-                              f"{', '.join(options)}.{hint} (Your own: --config-dir DIR with "
-                              f"DIR/{group}/{value}.yaml)")
+                              f"{', '.join(options)}.{hint}")
         choices.append(o.input_line)
     try:
         cfg = compose(*searchpath, *choices, config_dir=config_dir)
