@@ -13,11 +13,11 @@ directory, so a bad config leaves nothing behind.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import difflib
 import os
 import sys
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Iterator, List, Optional
 
@@ -53,7 +53,7 @@ def _config_dir() -> Path:
 CONFIG_DIR = _config_dir()
 
 
-@contextmanager
+@contextlib.contextmanager
 def _initialize(config_dir: str | None = None) -> Iterator[None]:
     """Hydra set up as ``rlsafe --config-dir <config_dir>`` sets it up: rlsafe's configs, then the
     user's own directory (whose files add options to the groups: ``env/myenv.yaml``).

@@ -152,60 +152,6 @@ def _source_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def _outside_sources(functions) -> str:
-    """Hash of the source files of the bound kernels that live outside rlsafe (a user's own env):
-    editing one gives a new module, as editing rlsafe does (numba would reuse stale code)."""
-    package = Path(__file__).resolve().parent
-    digest = hashlib.sha256()
-    for module in sorted({fn.__module__ for fn in functions if fn is not None}):
-        path = getattr(sys.modules.get(module), "__file__", None)
-        if path and package not in Path(path).resolve().parents:
-            digest.update(module.encode())
-            digest.update(Path(path).read_bytes())
-    return digest.hexdigest()
-
-
-class KernelError(RuntimeError):
-    """A kernel that numba refuses to compile into rlsafe's loops; says where and what instead."""
-
-
-#: numba's words for what a kernel may not do in rlsafe's loops -> what to write instead
-_REFUSALS = (
-    (("'integers') for NumPyRandomGeneratorType", "NumPyRandomGeneratorType_integers"),
-     "rng.integers allocates an array, which rlsafe's loops cannot do (they are compiled without "
-     "numba's runtime): use rlsafe.jit.random_index(rng, n), the same value as "
-     "rng.integers(0, n) from the same draws (rng.random() and rng.uniform(a, b) are fine)"),
-    (("NRT required but not enabled",
-      "Only accept returning of array passed into the function as argument"),
-     "kernels may not allocate arrays (np.zeros, np.empty, np.array, a copying slice, an rng "
-     "method with size=): rlsafe's loops are compiled without numba's runtime. Write into the "
-     "arrays passed in (state, obs, aux), or make scratch arrays once, in the env's params"),
-)
-
-
-def explain_compile_error(err: Exception) -> KernelError | None:
-    """A short :class:`KernelError` for numba's long refusal ``err`` of a kernel that allocates
-    (rng.integers, np.zeros...), naming the kernel's file, line and the fix; None for others."""
-    text = str(err)
-    fix = next((fix for needles, fix in _REFUSALS if any(n in text for n in needles)), None)
-    if fix is None:
-        return None
-    lines = text.splitlines()
-    where = ""
-    blocks = [i for i, line in enumerate(lines) if line.startswith('File "')]
-    if blocks:  # the outermost block: the kernel's own line, then a caret under it
-        i = blocks[-1]
-        caret = next((j for j in range(i + 1, len(lines)) if lines[j].strip() == "^"), None)
-        code = lines[caret - 1].strip() if caret else ""
-        where = lines[i].rstrip(":").replace('File "', "").replace('", line', ", line")
-        calls = [line for line in lines if line.startswith("During: typing of call at ")]
-        if calls:  # the same place with its full path
-            path, _, number = calls[-1][len("During: typing of call at "):].rpartition(" (")
-            where = f"{path}, line {number.rstrip(')')}"
-        where = f"{where}: `{code}`: " if code else f"{where}: "
-    return KernelError(f"numba cannot compile a kernel into the loop: {where}{fix}")
-
-
 @functools.cache
 def specialize(template: str, **bindings) -> ModuleType:
     """Return ``template`` (a module name such as ``"rlsafe.loop"``) with its names bound.
@@ -230,8 +176,7 @@ def specialize(template: str, **bindings) -> ModuleType:
         else:
             lines.append(f"from {fn.__module__} import {fn.__name__} as {name}")
     text = head + _BINDINGS_BEGIN + "\n" + "\n".join(lines) + "\n" + _BINDINGS_END + tail
-    key = hashlib.sha256((_source_fingerprint() + _outside_sources(bindings.values())
-                          + text).encode()).hexdigest()[:20]
+    key = hashlib.sha256((_source_fingerprint() + text).encode()).hexdigest()[:20]
     module_name = f"rlsafe_specialized_{template.rsplit('.', 1)[-1]}_{key}"
     if module_name in sys.modules:
         return sys.modules[module_name]

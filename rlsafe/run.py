@@ -24,7 +24,7 @@ from omegaconf import DictConfig, OmegaConf
 from rlsafe import checkpoint
 from rlsafe.config import CONFIG_DIR, ConfigError, build, check_names, resumable
 from rlsafe.envs.gym import NonFiniteObservation
-from rlsafe.jit import KernelError, explain_compile_error
+from rlsafe.kernel_errors import KernelError, explain_compile_error
 from rlsafe.runner import TrainingDiverged, job_value, run
 
 log = logging.getLogger(__name__)
