@@ -73,8 +73,10 @@ def test_compiled_and_python_stepped_learn_the_same_q_table():
     assert np.abs(q_a).max() > 0
 
 
-def _cli(*args, cwd):
+def _cli(*args, cwd, cache=None):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    if cache is not None:  # a compile cache of its own
+        env.update(RLSAFE_CACHE_DIR=str(cache), NUMBA_CACHE_DIR=str(cache / "numba"))
     return subprocess.run([sys.executable, "-m", "rlsafe", *args], capture_output=True, text=True,
                           timeout=300, cwd=cwd, env=env)
 
@@ -100,7 +102,8 @@ def test_rng_integers_in_a_kernel_is_explained_in_one_line(tmp_path):
                                                               wrong))
     (tmp_path / "configs").symlink_to(EXAMPLE / "configs")
     proc = _cli("--config-dir", "configs", "env=windy_corridor", "runner.episodes=10",
-                f"hydra.run.dir={tmp_path / 'run'}", cwd=tmp_path)
+                f"hydra.run.dir={tmp_path / 'run'}", cwd=tmp_path,
+                cache=tmp_path / "cache")  # nothing compiled from the right kernel to reuse
     assert proc.returncode == 1
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
