@@ -134,6 +134,7 @@ def test_gymnasium_toy_text_through_env_gym_is_compiled_except_unmodelled_kwargs
     taxi = ("env=gym", "env.id=Taxi-v4", "discretizer=identity")
     assert build(compose_config(*taxi)).env.compiled
     assert not build(compose_config(*taxi, "+env.kwargs.fickle_passenger=true")).env.compiled
+    assert not build(compose_config(*taxi, "+env.kwargs.render_mode=ansi")).env.compiled
 
 
 def test_user_env_by_module_id_from_the_command_line(user_dir, tmp_path):

@@ -5,7 +5,8 @@ terminated)``, ``initial_state_distrib``, drawn with ``categorical_sample``, as 
 and CliffWalking are) runs in the fused compiled loop from its own model
 (:class:`rlsafe.envs.toy_text.ToyText`), bit for bit as it would step in Python, once a probe
 (:func:`rlsafe.envs.toy_text.differs_from_model`) has seen it follow that model. Every other env,
-and one whose model the probe finds wanting (the log says why), is stepped in Python
+and one whose model the probe finds wanting (the log says why) or that is to be drawn
+(``render_mode``), is stepped in Python
 (:class:`rlsafe.envs.gym.Gym`). ``env._target_=rlsafe.envs.gym.Gym`` asks for Python stepping.
 """
 
@@ -22,6 +23,13 @@ from rlsafe.envs.toy_text import ToyText, differs_from_model, model_arrays
 log = logging.getLogger(__name__)
 
 
+class TabularGym(ToyText):
+    """:class:`ToyText` for any gymnasium id whose env :class:`AnyGym` has seen follow its own
+    model ``P``: the model is that env's own, so no list of ids it implements applies."""
+
+    entry_points = None  # any id (rlsafe.envs.base.Env: the classes a compiled model implements)
+
+
 class AnyGym:
     """The env ``env=gym`` builds: a :class:`ToyText` where the env has a tabular model it
     follows, else a :class:`Gym`. Not an env itself: constructing it returns one of those."""
@@ -34,7 +42,7 @@ class AnyGym:
         if reason is None:
             log.info("%s.id=%s has a tabular model P that it follows: compiled from it",
                      key, config.id)
-            return ToyText(config, key)
+            return TabularGym(config, key)
         if reason:  # an env with a model P that cannot be used
             log.info("%s.id=%s is stepped in Python: %s", key, config.id, reason)
         return env
@@ -50,6 +58,8 @@ def why_not_compiled(env: Gym) -> str | None:
         config = env.config
         if config.eval_kwargs or config.action_bins is not None:
             return "the compiled model takes neither env.eval_kwargs nor env.action_bins"
+        if config.kwargs.get("render_mode") or config.eval_kwargs.get("render_mode"):
+            return "render_mode: a compiled model is never drawn"
         if config.kwargs.get("fickle_passenger"):
             return "fickle_passenger changes Taxi's destination outside its model P"
         spaces = (probe.observation_space, probe.action_space)
