@@ -13,40 +13,93 @@ directory, so a bad config leaves nothing behind.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import difflib
 import os
 import sys
 from dataclasses import dataclass
-from typing import Any, List, Optional
+from typing import Any, Iterator, List, Optional
 
 from pathlib import Path
 
 from hydra import compose as hydra_compose
-from hydra import initialize_config_dir
+from hydra import version as hydra_version
 from hydra.core.global_hydra import GlobalHydra
 from hydra.experimental.callback import Callback
 from hydra.utils import get_class
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+import rlsafe.sweep_names  # noqa: F401  (the resolver naming sweep job directories)
+
 
 # ``${rlsafe_resumed:${resume},<if resuming>,<otherwise>}`` in configs/config.yaml: where a run goes
 OmegaConf.register_new_resolver(
     "rlsafe_resumed", lambda resume, yes, no: no if resume is None else yes, replace=True)
 
-#: The config groups: configs/ at the top of the repository (an editable install uses it in place).
-CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
 
 
-def compose(*overrides: str) -> DictConfig:
+def _config_dir() -> Path:
+    """rlsafe's config groups: ``rlsafe/configs`` in an installed wheel (setup.py maps the
+    repository's ``configs/`` there at build time), else ``configs/`` at the top of the checkout,
+    used in place by an editable install or ``PYTHONPATH``. Either way one source: ``configs/``."""
+    package = Path(__file__).resolve().parent
+    packaged = package / "configs"
+    return packaged if packaged.is_dir() else package.parent / "configs"
+
+
+#: The config groups (a directory: ``config.yaml``, ``env/``, ``agent/``...), wherever rlsafe is.
+CONFIG_DIR = _config_dir()
+
+
+@contextlib.contextmanager
+def _initialize(config_dir: str | None = None) -> Iterator[None]:
+    """Hydra set up as ``rlsafe --config-dir <config_dir>`` sets it up: rlsafe's configs, then the
+    user's own directory (whose files add options to the groups: ``env/myenv.yaml``).
+
+    What ``hydra.initialize_config_dir`` does, plus the one search path entry it cannot add.
+    """
+    from hydra._internal.hydra import Hydra
+    from hydra._internal.utils import create_config_search_path
+    from hydra.core.config_search_path import SearchPathQuery
+
+    search_path = create_config_search_path(str(CONFIG_DIR))
+    if config_dir is not None:
+        extra = Path(config_dir).expanduser().absolute()
+        if not extra.is_dir():
+            raise ConfigError(f"--config-dir {config_dir}: no such directory")
+        search_path.prepend(provider="command-line", path=f"file://{extra}",
+                            anchor=SearchPathQuery(provider="schema"))  # where Hydra puts it
+    GlobalHydra.instance().clear()
+    hydra_version.setbase("1.3")
+    Hydra.create_main_hydra2(task_name="app", config_search_path=search_path)
+    try:
+        yield
+    finally:
+        GlobalHydra.instance().clear()
+
+
+def compose(*overrides: str, config_dir: str | None = None) -> DictConfig:
     """The config ``python -m rlsafe.run <overrides>`` would use, without Hydra's own node.
 
-    For notebooks, scripts and tests: ``build(compose("env=taxi", "seed=3"))``.
+    For notebooks, scripts and tests: ``build(compose("env=taxi", "seed=3"))``. ``config_dir``
+    is the command's ``--config-dir``: a directory of the user's own config groups
+    (``compose("env=myenv", config_dir="my_configs")`` reads ``my_configs/env/myenv.yaml``);
+    ``hydra.searchpath=[...]`` among the overrides works as on the command line.
     """
-    GlobalHydra.instance().clear()
-    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+    with _initialize(config_dir):
         return hydra_compose(config_name="config", overrides=list(overrides))
+
+
+def group_options(group: str, *overrides: str, config_dir: str | None = None) -> list[str]:
+    """Every option of config group ``group`` (``"env"``: ``cartpole``, ``taxi``...), over the
+    whole search path: rlsafe's own, ``config_dir`` (``--config-dir``) and any
+    ``hydra.searchpath=[...]`` among ``overrides``, as Hydra itself finds them."""
+    searchpath = [o for o in overrides if o.lstrip("+~").startswith("hydra.searchpath=")]
+    with _initialize(config_dir):
+        loader = GlobalHydra.instance().hydra.config_loader
+        return sorted(loader.get_group_options(group, config_name="config", overrides=searchpath))
 
 
 class ConfigError(ValueError):
@@ -232,11 +285,15 @@ def check_names(args: list[str]) -> None:
     Hydra reports these too, but without suggestions; anything this cannot parse or judge is left
     to Hydra. Raises ConfigError.
     """
+    command = _command_line(args)
+    if command is None:
+        return
+    lines, config_dir = command
+    searchpath = [a for a in lines if a.lstrip("+~").startswith("hydra.searchpath=")]
     try:
         from hydra.core.override_parser.overrides_parser import OverridesParser
 
-        overrides = OverridesParser.create().parse_overrides(
-            [a for a in args if "=" in a and not a.startswith("-")])
+        overrides = OverridesParser.create().parse_overrides(lines)
     except Exception:  # Hydra will report what it cannot parse
         return
     choices = []
@@ -244,16 +301,17 @@ def check_names(args: list[str]) -> None:
         group = o.key_or_group
         if group not in GROUPS or o.is_sweep_override() or o.is_delete():
             continue
-        options = sorted(p.stem for p in (CONFIG_DIR / group).glob("*.yaml"))
+        options = group_options(group, *searchpath, config_dir=config_dir)
         value = o.value()
         if isinstance(value, str) and value not in options:
             close = difflib.get_close_matches(value, options, n=1)
-            hint = f" Did you mean {group}={close[0]}?" if close else ""
+            hint = (f" Did you mean {group}={close[0]}?" if close else
+                    f" Your own: --config-dir DIR with DIR/{group}/{value}.yaml.")
             raise ConfigError(f"{group}={value} is not an option of {group}: the options are "
                               f"{', '.join(options)}.{hint}")
         choices.append(o.input_line)
     try:
-        cfg = compose(*choices)
+        cfg = compose(*searchpath, *choices, config_dir=config_dir)
     except Exception:
         return
     for o in overrides:
@@ -267,6 +325,26 @@ def check_names(args: list[str]) -> None:
             close = difflib.get_close_matches(name, keys, n=1)
             hint = f" Did you mean {parent}.{close[0]}?" if close else ""
             raise ConfigError(f"{key} is not a setting: {parent} has {', '.join(keys)}.{hint}")
+
+
+def _command_line(args: list[str]) -> tuple[list[str], str | None] | None:
+    """(overrides, ``--config-dir``) of the command line ``args``, read by Hydra's own parser;
+    None where the checks cannot judge: the user's own primary config (``--config-name``,
+    ``--config-path``) or arguments Hydra itself will reject."""
+    import argparse
+    import contextlib
+    import io
+
+    from hydra._internal.utils import get_args_parser
+
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):
+            parsed, _ = get_args_parser().parse_known_args(args)
+    except (SystemExit, argparse.ArgumentError):
+        return None
+    if parsed.config_name is not None or parsed.config_path is not None:
+        return None
+    return [a for a in parsed.overrides if "=" in a], parsed.config_dir
 
 
 class ValidateConfig(Callback):

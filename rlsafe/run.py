@@ -18,11 +18,13 @@ from pathlib import Path
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
+from numba.core.errors import NumbaError
 from omegaconf import DictConfig, OmegaConf
 
 from rlsafe import checkpoint
-from rlsafe.config import ConfigError, build, check_names, resumable
+from rlsafe.config import CONFIG_DIR, ConfigError, build, check_names, resumable
 from rlsafe.envs.gym import EnvFailed, NonFiniteObservation
+from rlsafe.kernel_errors import KernelError, explain_compile_error
 from rlsafe.runner import TrainingDiverged, run
 from rlsafe.summary import job_value
 
@@ -30,7 +32,7 @@ log = logging.getLogger(__name__)
 
 #: What ends a run with a message and no traceback: the message says what happened and what to do.
 STOPS = (ConfigError, TrainingDiverged, NonFiniteObservation, EnvFailed,
-         checkpoint.CheckpointError)
+         checkpoint.CheckpointError, KernelError)
 
 
 def train(cfg: DictConfig, run_dir: str, sweep_job: bool = False) -> float:
@@ -42,6 +44,16 @@ def train(cfg: DictConfig, run_dir: str, sweep_job: bool = False) -> float:
     already holds a finished run returns its result without training, and one that holds
     checkpoints continues from the last, so re-running a killed sweep finishes it.
     """
+    try:
+        return _train(cfg, run_dir, sweep_job)
+    except NumbaError as err:  # a user's kernel that allocates: numba's 200 lines, made one
+        explained = explain_compile_error(err)
+        if explained is None:
+            raise
+        raise explained from None
+
+
+def _train(cfg: DictConfig, run_dir: str, sweep_job: bool) -> float:
     if cfg.get("resume"):
         parts, found = resumable(cfg.resume)
         return job_value(run(parts, cfg.resume, resume=found))
@@ -58,7 +70,9 @@ def train(cfg: DictConfig, run_dir: str, sweep_job: bool = False) -> float:
     return job_value(run(build(cfg), run_dir, resume=found))
 
 
-@hydra.main(version_base="1.3", config_path="../configs", config_name="config")
+# An absolute path, so that the console script and ``python -m rlsafe`` (where Hydra would take a
+# relative one as a package path) find the configs as ``python -m rlsafe.run`` does.
+@hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="config")
 def main(cfg: DictConfig) -> float:
     """Hydra's task function: returns the final evaluation return (aggregated over ``seeds``), for
     sweepers to optimize."""

@@ -27,6 +27,7 @@ import numpy as np
 import pytest
 
 from conftest import SMALL
+from rlsafe.sweep_names import job_dirs
 
 ARGS = ["-m", "env=taxi", "agent.alpha=0.1,0.5", *SMALL]
 
@@ -37,9 +38,11 @@ def _sweep(sweep, extra, env=None):
                           timeout=600, env=env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     tables = []
-    for job in ("0", "1"):
-        assert json.loads((sweep / job / "summary.json").read_text())["episodes"] == 200
-        with np.load(sweep / job / "q_table.npz") as saved:
+    jobs = job_dirs(sweep)
+    assert [p.name for p in jobs] == ["0_agent.alpha=0.1", "1_agent.alpha=0.5"]  # as the basic one
+    for job in jobs:
+        assert json.loads((job / "summary.json").read_text())["episodes"] == 200
+        with np.load(job / "q_table.npz") as saved:
             tables.append(saved["q"])
     return tables
 

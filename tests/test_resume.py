@@ -139,17 +139,19 @@ def test_rerunning_a_killed_sweep_skips_finished_jobs_and_resumes_the_rest(tmp_p
                             text=True)
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and proc.poll() is None:
-        if list((sweep / "1" / "checkpoints").glob("ckpt_*.npz")):
+        if list((sweep / "1_seed=7" / "checkpoints").glob("ckpt_*.npz")):
             os.kill(proc.pid, signal.SIGKILL)
             break
         time.sleep(0.005)
     proc.wait(timeout=240)
-    assert (sweep / "0" / "summary.json").exists() and not (sweep / "1" / "summary.json").exists()
-    first_job = (sweep / "0" / "summary.json").read_bytes()
+    # the jobs are named by the swept seed, the same in the re-run: it finds them
+    first, second = sweep / "0_seed=8", sweep / "1_seed=7"
+    assert (first / "summary.json").exists() and not (second / "summary.json").exists()
+    first_job = (first / "summary.json").read_bytes()
     rerun = _finish(args)
     assert "is finished: skipping it" in rerun.stdout + rerun.stderr
-    assert (sweep / "0" / "summary.json").read_bytes() == first_job  # not trained again
-    _assert_same(sweep / "1", straight)  # job 1 is seed 7, the straight run's seed
+    assert (first / "summary.json").read_bytes() == first_job  # not trained again
+    _assert_same(second, straight)  # job 1 is seed 7, the straight run's seed
 
 
 def _job_result(run_dir: Path):

@@ -13,6 +13,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 from conftest import SMALL, compose_config, events
 from rlsafe.run import train
+from rlsafe.sweep_names import job_dirs
 
 
 
@@ -121,12 +122,15 @@ def test_multirun_sweep_writes_one_run_per_job_with_hparams(tmp_path):
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     alphas = []
-    for job in ("0", "1"):
-        assert (sweep / job / "summary.json").exists()
-        acc = events(sweep / job)
+    # named by the swept override only (what the jobs share is left out), so TensorBoard's runs
+    # say what they are
+    assert [p.name for p in job_dirs(sweep)] == ["0_agent.alpha=0.1", "1_agent.alpha=0.5"]
+    for job in job_dirs(sweep):
+        assert (job / "summary.json").exists()
+        acc = events(job)
         assert "_hparams_/experiment" in acc.PluginTagToContent("hparams")
         assert "hparams/eval_return_mean" in acc.Tags()["scalars"]
-        alphas.append(OmegaConf.load(sweep / job / ".hydra" / "config.yaml").agent.alpha)
+        alphas.append(OmegaConf.load(job / ".hydra" / "config.yaml").agent.alpha)
     assert alphas == [0.1, 0.5]
 
 
@@ -142,8 +146,8 @@ def test_joblib_launcher_runs_sweep_jobs_in_parallel_with_the_same_results(tmp_p
                               timeout=600)
         assert proc.returncode == 0, proc.stderr
         results[launcher] = []
-        for job in ("0", "1"):
-            with np.load(sweep / job / "q_table.npz") as saved:
+        for job in job_dirs(sweep):
+            with np.load(job / "q_table.npz") as saved:
                 results[launcher].append(saved["q"])
     for basic, parallel in zip(results["basic"], results["joblib"]):
         assert np.array_equal(basic, parallel)

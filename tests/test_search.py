@@ -5,6 +5,9 @@ import sys
 
 import pytest
 import yaml
+from omegaconf import OmegaConf
+
+from rlsafe.sweep_names import job_dirs
 
 pytest.importorskip("hydra_plugins.hydra_optuna_sweeper")
 
@@ -18,9 +21,11 @@ def test_optuna_sweep_writes_trials_and_best(tmp_path):
          "runner.episodes=100", "logger.tensorboard=false", f"hydra.sweep.dir={out}"],
         check=True, capture_output=True, text=True, timeout=300)
     values = {}
-    for k in range(3):
-        summary = json.loads((out / str(k) / "summary.json").read_text())
+    for k, job in enumerate(job_dirs(out)):
+        summary = json.loads((job / "summary.json").read_text())
         values[k] = summary
+        alpha = OmegaConf.load(job / ".hydra" / "config.yaml").agent.alpha
+        assert job.name == f"{k}_agent.alpha={alpha}"  # the trial's sampled value names it
     best = yaml.safe_load((out / "optimization_results.yaml").read_text())
     assert set(best["best_params"]) == {"agent.alpha"}
     assert 0.05 <= best["best_params"]["agent.alpha"] <= 0.5

@@ -17,6 +17,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from rlsafe.sweep_names import job_dirs
+
 HERE = Path(__file__).resolve().parent
 
 
@@ -32,7 +34,7 @@ def main() -> None:
          f"seed=range(0,{args.seeds})", f"hydra.sweep.dir={sweep}", *args.overrides],
         check=True,
     )
-    rows = [json.loads((sweep / str(job) / "summary.json").read_text()) for job in range(args.seeds)]
+    rows = [json.loads((job / "summary.json").read_text()) for job in job_dirs(sweep)]
     lines = [
         "| seed | eval return (100 episodes) | solved | episodes to solve | env steps | wall time (s) |",
         "|---:|---:|:---:|---:|---:|---:|",

@@ -32,6 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
+from rlsafe.sweep_names import job_dirs
+
 HERE = Path(__file__).resolve().parent
 AGENTS = "qlearning,sarsa,expected_sarsa"
 #: The book's settings: epsilon 0.1 and alpha 0.5, both constant; undiscounted; Q starts at 0.
@@ -71,8 +73,7 @@ def load(out: Path) -> dict[str, list[dict]]:
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     runs: dict[str, list[dict]] = {}
-    for job in sorted((p for p in out.iterdir() if p.is_dir() and p.name.isdigit()),
-                      key=lambda p: int(p.name)):
+    for job in job_dirs(out):
         overrides = OmegaConf.load(job / ".hydra" / "overrides.yaml")
         agent = next(o.split("=", 1)[1] for o in overrides if o.startswith("agent="))
         acc = EventAccumulator(str(job), size_guidance={"scalars": 0})

@@ -1,4 +1,10 @@
-"""FrozenLake, Taxi and CliffWalking, compiled from the model gymnasium itself holds (``env.P``).
+"""FrozenLake, Taxi, CliffWalking and any env in their convention, compiled from its own model.
+
+The toy-text convention: ``env.unwrapped.P[s][a]`` lists the outcomes ``(probability,
+next_state, reward, terminated)`` of action ``a`` in state ``s``, ``initial_state_distrib`` is the
+distribution of the first state, and the env draws with ``categorical_sample`` as below. A user's
+env in this convention is compiled too (``env=gym``, see :class:`rlsafe.envs.any_gym.AnyGym`),
+once :func:`differs_from_model` has found it stepping exactly as its model says.
 
 gymnasium's toy-text envs step by ``categorical_sample``: one ``np_random.random()`` per reset
 (over the initial-state distribution) and per step (over the transitions of ``P[s][a]``), taking
@@ -12,6 +18,7 @@ Padded model arrays, with ``K`` the most transitions of any (s, a):
 
 from __future__ import annotations
 
+import gymnasium
 import numpy as np
 
 from rlsafe.envs.base import Env, EnvConfig
@@ -68,6 +75,51 @@ def model_arrays(unwrapped) -> tuple:
     return prob, next_state, reward, terminal, n_next, start
 
 
+def _categorical_python(prob, n: int, u: float) -> int:
+    """:func:`_categorical` in plain Python (the same float64 sums, so the same index)."""
+    total = 0.0
+    for i in range(n):
+        total += float(prob[i])
+        if total > u:
+            return i
+    return 0
+
+
+def differs_from_model(gym_env, params: tuple, n_actions: int, episodes: int = 20,
+                       steps: int = 200, seed: int = 20261206) -> str | None:
+    """How ``gym_env`` steps differently from the model ``params`` (:func:`model_arrays`), or None.
+
+    Plays ``episodes`` episodes of random actions in both, seeded alike, and compares each first
+    state, next state, reward and ``terminated``, and where the two random streams are at the end
+    of each episode. An env that keeps a model ``P`` but steps by other rules (or draws from
+    another generator, or in another way) is caught here rather than compiled wrongly.
+    """
+    prob, next_state, reward, terminal, n_next, start = params
+    actions = np.random.default_rng(seed)
+    for episode in range(episodes):
+        observation, _ = gym_env.reset(seed=seed + episode)
+        rng = gymnasium.utils.seeding.np_random(seed + episode)[0]  # what reset(seed) gives
+        s = _categorical_python(start, start.shape[0], rng.random())
+        if int(observation) != s:
+            return f"reset(seed={seed + episode}) gave state {observation}, its model {s}"
+        for t in range(steps):
+            a = int(actions.integers(n_actions))
+            observation, r, terminated, truncated, _ = gym_env.step(a)
+            i = _categorical_python(prob[s, a], int(n_next[s, a]), rng.random())
+            model = (int(next_state[s, a, i]), float(reward[s, a, i]), bool(terminal[s, a, i]))
+            if (int(observation), float(r), bool(terminated)) != model:
+                return (f"step {t + 1} of a probe episode from state {s}, action {a}: it gave "
+                        f"(state, reward, terminated) = {(int(observation), float(r), bool(terminated))}"
+                        f", its model P {model}")
+            s = model[0]
+            if terminated or truncated:
+                break
+        if gym_env.unwrapped.np_random.bit_generator.state != rng.bit_generator.state:
+            return ("it draws from its generator other than categorical_sample over P (once per "
+                    "reset and step)")
+    return None
+
+
 def _layout(unwrapped) -> GridLayout | None:
     """The map of FrozenLake, CliffWalking or Taxi, with its actions' arrows; None otherwise."""
     name = type(unwrapped).__name__
@@ -92,7 +144,8 @@ def _layout(unwrapped) -> GridLayout | None:
 
 
 class ToyText(Env):
-    """A toy-text env (FrozenLake, Taxi, CliffWalking) run from its own model ``P``."""
+    """A toy-text env (FrozenLake, Taxi, CliffWalking, or one in their convention) run from its
+    own model ``P``."""
 
     kernels = {"env_reset": reset, "env_step": step}
     state_dim = 1
