@@ -111,6 +111,7 @@ class Blackjack(Env):
     """Blackjack-v1 with a compiled model (see the module docstring)."""
 
     kernels = {"env_reset": reset, "env_step": step}
+    entry_points = ("gymnasium.envs.toy_text.blackjack:BlackjackEnv",)
     kwargs_allowed = frozenset({"sab", "natural"})
     state_dim = 7
 
