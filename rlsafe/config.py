@@ -64,7 +64,9 @@ class RunnerConfig:
     eval_episodes: int = 100  #: episodes per evaluation, on a separately seeded env
     checkpoint_every: int = 1000  #: episodes between checkpoints (one is also written at the end)
     progress: Optional[bool] = None  #: progress bar; null: on when stderr is a terminal
-    max_table_mb: float = 4096.0  #: refuse tables larger than this (MiB) before allocating them
+    #: refuse tables (with the per-episode results of a chunk and an evaluation) larger than this
+    #: (MiB) before allocating them
+    max_table_mb: float = 4096.0
     threads: Optional[int] = None  #: threads training the seeds of a job; null: one per core
     objective: str = "iqm"  #: a seeds=N job's value: iqm or mean of the final evaluation returns
 
@@ -74,6 +76,8 @@ class RunnerConfig:
             value = getattr(self, name)
             if value < 1:
                 raise ValueError(f"{key}.{name}={value} must be >= 1")
+            if value >= 2**63:  # the compiled loops count in int64
+                raise ValueError(f"{key}.{name}={value} must be below 2**63")
         if self.threads is not None and self.threads < 1:
             raise ValueError(f"{key}.threads={self.threads} must be >= 1 (or null: one per core)")
         if self.objective not in OBJECTIVES:
@@ -161,6 +165,9 @@ def build(cfg: DictConfig) -> Parts:
     seeds = cfg.get("seeds", 1)
     if not isinstance(seeds, int) or isinstance(seeds, bool) or seeds < 1:
         raise ConfigError(f"seeds={seeds!r} must be a whole number >= 1 (the runs in this job)")
+    if seed + seeds - 1 >= 2**63:  # TensorBoard's hparams and numpy's integers are int64
+        raise ConfigError(f"seed={seed} must be below 2**63" + (
+            f" - seeds ({2**63 - seeds + 1})" if seeds > 1 else ""))
     runner = _typed(cfg.get("runner", {}), RunnerConfig, "runner")
     logger = _typed(cfg.get("logger", {}), LoggerConfig, "logger")
     if logger.pictures_every < 1:
@@ -179,17 +186,34 @@ def build(cfg: DictConfig) -> Parts:
     except ValueError as err:  # a part's own check (spaces, ranges it alone can know)
         raise ConfigError(str(err)) from None
     n_states, n_actions = discretizer.n_states, env.n_actions
+    if not runner.max_table_mb > 0:  # nan would let everything through
+        raise ConfigError(f"runner.max_table_mb={runner.max_table_mb} must be a number > 0")
     table_mb = seeds * (agent_cls.table_bytes(n_states, n_actions, agent_config)
                         + 8 * n_states * n_actions) / 2**20
+    each = f" for each of seeds={seeds}" if seeds > 1 else ""
     if table_mb > runner.max_table_mb:
-        each = f" for each of seeds={seeds}" if seeds > 1 else ""
         raise ConfigError(
             f"the tables for {n_states:,} states x {n_actions} actions{each} would take "
             f"{table_mb:,.0f} MiB (the agent's tables plus visit counts), over runner.max_table_mb="
             f"{runner.max_table_mb:g}: use fewer discretizer.bins, or raise runner.max_table_mb"
         )
+    results_mb = seeds * _results_bytes(runner, len(env.aux_names), agent_config) / 2**20
+    if table_mb + results_mb > runner.max_table_mb:
+        raise ConfigError(
+            f"runner.chunk_episodes={runner.chunk_episodes} and runner.eval_episodes="
+            f"{runner.eval_episodes}{each} keep per-episode results that would take "
+            f"{results_mb:,.0f} MiB (with the tables {table_mb + results_mb:,.0f}), over "
+            f"runner.max_table_mb={runner.max_table_mb:g}: use fewer episodes per chunk or per "
+            "evaluation (say 10,000), or raise runner.max_table_mb"
+        )
     agent = agent_cls(agent_config, n_states, n_actions)
     try:
+        update_on = getattr(getattr(agent_config, "update_on", None), "value", None)
+        if update_on == "proposed" and "actual_action" not in env.aux_names:
+            raise ValueError(
+                f"agent.update_on=proposed: {env.config.id} never overrides the agent's action "
+                "(it reports no actual_action), so it would change nothing; it is for envs that "
+                "do, such as env=safe_interruptibility")
         if getattr(agent_config, "shield", False):
             env.unsafe_actions("agent.shield")  # the model and cost signal it needs
         if hasattr(agent, "check_env"):  # an agent that needs a signal of the env (a cost)
@@ -200,6 +224,15 @@ def build(cfg: DictConfig) -> Parts:
     except ValueError as err:
         raise ConfigError(str(err)) from None
     return Parts(cfg, seed, runner, logger, env, discretizer, agent, seeds)
+
+
+def _results_bytes(runner: RunnerConfig, n_aux: int, agent_config: Any) -> int:
+    """Memory of one chunk's and one evaluation's per-episode arrays (rlsafe.session's Chunk and
+    Evaluation: returns, lengths, flags, signals, hyperparameters, first states)."""
+    chunk = min(runner.chunk_episodes, runner.episodes, runner.eval_every,
+                runner.checkpoint_every)
+    n_hp = 3 + 4  # alpha, exploration, gamma, and at most four extras
+    return chunk * (17 + 8 * (n_aux + n_hp)) + runner.eval_episodes * (32 + 8 * n_aux)
 
 
 GROUPS = ("env", "agent", "discretizer")
@@ -263,13 +296,14 @@ def check_names(args: list[str]) -> None:
                               f"{', '.join(keys)}.{hint}")
         group, _, subkey = key.partition(".")
         others = _options_with(group, subkey) if group in GROUPS else []
-        if others and not close:
+        if others:
             chosen = _chosen(cfg, group)
-            has = " and ".join(f"{group}={option}" for option in others)
+            has = ", ".join(f"{group}={option}" for option in others)
             raise ConfigError(
                 f"{key} is not a setting of {group}" + (f"={chosen}" if chosen else "") +
                 f": {has} {'has' if len(others) == 1 else 'have'} it. Choose "
-                f"{group}={others[0]}, or drop {key}. {parent} has {', '.join(keys)}.")
+                f"{'one of them' if len(others) > 1 else has}, or drop {key}. {parent} has "
+                f"{', '.join(keys)}.{hint}")
         raise ConfigError(f"{key} is not a setting: {parent} has {', '.join(keys)}.{hint}")
     _check_effective(overrides)
 

@@ -26,8 +26,9 @@ class EnvConfig:
     action_bins: Optional[int] = None
 
     def check(self, key: str) -> None:
-        if self.max_episode_steps is not None and self.max_episode_steps < 1:
-            raise ValueError(f"{key}.max_episode_steps={self.max_episode_steps} must be >= 1 or null")
+        if self.max_episode_steps is not None and not 1 <= self.max_episode_steps < 2**63:
+            raise ValueError(f"{key}.max_episode_steps={self.max_episode_steps} must be >= 1 "
+                             "(and below 2**63) or null")
         if self.action_bins is not None and self.action_bins < 2:
             raise ValueError(f"{key}.action_bins={self.action_bins} must be >= 2 or null")
 
