@@ -18,6 +18,7 @@ import dataclasses
 import difflib
 import os
 import sys
+import typing
 from dataclasses import dataclass
 from typing import Any, Iterator, List, Optional
 
@@ -123,7 +124,9 @@ class RunnerConfig:
     #: a checkpoint every N episodes as well (null: by time only)
     checkpoint_every: Optional[int] = None
     progress: Optional[bool] = None  #: progress bar; null: on when stderr is a terminal
-    max_table_mb: float = 4096.0  #: refuse tables larger than this (MiB) before allocating them
+    #: refuse tables (with the per-episode results of a chunk and an evaluation) larger than this
+    #: (MiB) before allocating them
+    max_table_mb: float = 4096.0
     threads: Optional[int] = None  #: threads training the seeds of a job; null: one per core
     objective: str = "iqm"  #: a seeds=N job's value: iqm or mean of the final evaluation returns
 
@@ -132,6 +135,8 @@ class RunnerConfig:
             value = getattr(self, name)
             if value < 1:
                 raise ValueError(f"{key}.{name}={value} must be >= 1")
+            if value >= 2**63:  # the compiled loops count in int64
+                raise ValueError(f"{key}.{name}={value} must be below 2**63")
         for name in ("chunk_steps", "eval_every", "checkpoint_every", "threads"):
             value = getattr(self, name)
             if value is not None and value < 1:
@@ -229,6 +234,9 @@ def build(cfg: DictConfig) -> Parts:
     seeds = cfg.get("seeds", 1)
     if not isinstance(seeds, int) or isinstance(seeds, bool) or seeds < 1:
         raise ConfigError(f"seeds={seeds!r} must be a whole number >= 1 (the runs in this job)")
+    if seed + seeds - 1 >= 2**63:  # TensorBoard's hparams and numpy's integers are int64
+        raise ConfigError(f"seed={seed} must be below 2**63" + (
+            f" - seeds ({2**63 - seeds + 1})" if seeds > 1 else ""))
     runner = _typed(cfg.get("runner", {}), RunnerConfig, "runner")
     logger = _typed(cfg.get("logger", {}), LoggerConfig, "logger")
     if logger.episode_points is not None and logger.episode_points < 1:
@@ -253,17 +261,34 @@ def build(cfg: DictConfig) -> Parts:
     except ValueError as err:  # a part's own check (spaces, ranges it alone can know)
         raise ConfigError(str(err)) from None
     n_states, n_actions = discretizer.n_states, env.n_actions
+    if not runner.max_table_mb > 0:  # nan would let everything through
+        raise ConfigError(f"runner.max_table_mb={runner.max_table_mb} must be a number > 0")
     table_mb = seeds * (agent_cls.table_bytes(n_states, n_actions, agent_config)
                         + 8 * n_states * n_actions) / 2**20
+    each = f" for each of seeds={seeds}" if seeds > 1 else ""
     if table_mb > runner.max_table_mb:
-        each = f" for each of seeds={seeds}" if seeds > 1 else ""
         raise ConfigError(
             f"the tables for {n_states:,} states x {n_actions} actions{each} would take "
             f"{table_mb:,.0f} MiB (the agent's tables plus visit counts), over runner.max_table_mb="
             f"{runner.max_table_mb:g}: use fewer discretizer.bins, or raise runner.max_table_mb"
         )
+    results_mb = seeds * _results_bytes(runner, len(env.aux_names), agent_config) / 2**20
+    if table_mb + results_mb > runner.max_table_mb:
+        raise ConfigError(
+            f"runner.chunk_episodes={runner.chunk_episodes} and runner.eval_episodes="
+            f"{runner.eval_episodes}{each} keep per-episode results that would take "
+            f"{results_mb:,.0f} MiB (with the tables {table_mb + results_mb:,.0f}), over "
+            f"runner.max_table_mb={runner.max_table_mb:g}: use fewer episodes per chunk or per "
+            "evaluation (say 10,000), or raise runner.max_table_mb"
+        )
     agent = agent_cls(agent_config, n_states, n_actions)
     try:
+        update_on = getattr(getattr(agent_config, "update_on", None), "value", None)
+        if update_on == "proposed" and "actual_action" not in env.aux_names:
+            raise ValueError(
+                f"agent.update_on=proposed: {env.config.id} never overrides the agent's action "
+                "(it reports no actual_action), so it would change nothing; it is for envs that "
+                "do, such as env=safe_interruptibility")
         if getattr(agent_config, "shield", False):
             env.unsafe_actions("agent.shield")  # the model and cost signal it needs
         if hasattr(agent, "check_env"):  # an agent that needs a signal of the env (a cost)
@@ -274,6 +299,15 @@ def build(cfg: DictConfig) -> Parts:
     except ValueError as err:
         raise ConfigError(str(err)) from None
     return Parts(cfg, seed, runner, logger, env, discretizer, agent, seeds)
+
+
+def _results_bytes(runner: RunnerConfig, n_aux: int, agent_config: Any) -> int:
+    """Memory of one chunk's and one evaluation's per-episode arrays (rlsafe.session's Chunk and
+    Evaluation: returns, lengths, flags, signals, hyperparameters, first states)."""
+    chunk = min(runner.chunk_episodes, runner.episodes, runner.eval_every or runner.episodes,
+                runner.checkpoint_every or runner.episodes)
+    n_hp = 3 + 4  # alpha, exploration, gamma, and at most four extras
+    return chunk * (17 + 8 * (n_aux + n_hp)) + runner.eval_episodes * (32 + 8 * n_aux)
 
 
 GROUPS = ("env", "agent", "discretizer")
@@ -316,15 +350,156 @@ def check_names(args: list[str]) -> None:
         return
     for o in overrides:
         key = o.key_or_group
-        if "." not in key or o.is_add() or o.is_delete() or key.startswith("hydra."):
+        if o.is_delete() or key == "hydra" or key.startswith("hydra.") or "/" in key:
             continue
         parent, _, name = key.rpartition(".")
-        node = OmegaConf.select(cfg, parent)
-        if isinstance(node, DictConfig) and name not in node.keys():  # "in" skips ??? values
-            keys = [k for k in node if not str(k).startswith("_")]
-            close = difflib.get_close_matches(name, keys, n=1)
-            hint = f" Did you mean {parent}.{close[0]}?" if close else ""
-            raise ConfigError(f"{key} is not a setting: {parent} has {', '.join(keys)}.{hint}")
+        node = OmegaConf.select(cfg, parent) if parent else cfg
+        if not isinstance(node, DictConfig):
+            continue
+        present = name in node.keys()  # "in" skips ??? values
+        if o.is_add():
+            if present and not o.is_force_add() and (parent or name not in GROUPS):
+                raise ConfigError(f"+{key}: {key} is already set, and a + only adds a new key: "
+                                  f"drop the + ({o.input_line.lstrip('+')})")
+            continue
+        if present or (not parent and (name in GROUPS or (CONFIG_DIR / name).is_dir())):
+            continue  # a group choice was checked above; an unknown group is Hydra's to report
+        if _takes_any_key(cfg, parent):
+            raise ConfigError(
+                f"{key}: {parent} takes any key, but a new one needs a + in front: "
+                f"+{o.input_line} (Hydra refuses to set a key the config does not have yet)")
+        keys = [k for k in node if not str(k).startswith("_")]
+        close = difflib.get_close_matches(name, keys, n=1)
+        hint = f" Did you mean {parent + '.' if parent else ''}{close[0]}?" if close else ""
+        if not parent:
+            raise ConfigError(f"{key} is not a setting: the top-level settings are "
+                              f"{', '.join(keys)}.{hint}")
+        group, _, subkey = key.partition(".")
+        others = _options_with(group, subkey) if group in GROUPS else []
+        if others:
+            chosen = _chosen(cfg, group)
+            has = ", ".join(f"{group}={option}" for option in others)
+            raise ConfigError(
+                f"{key} is not a setting of {group}" + (f"={chosen}" if chosen else "") +
+                f": {has} {'has' if len(others) == 1 else 'have'} it. Choose "
+                f"{'one of them' if len(others) > 1 else has}, or drop {key}. {parent} has "
+                f"{', '.join(keys)}.{hint}")
+        raise ConfigError(f"{key} is not a setting: {parent} has {', '.join(keys)}.{hint}")
+    _check_effective(overrides)
+
+
+def _takes_any_key(cfg: DictConfig, parent: str) -> bool:
+    """Whether the node ``parent`` (e.g. ``env.kwargs``) is a free-form dict of its part's Config,
+    such as the keyword arguments for ``gymnasium.make``."""
+    group, _, field_name = parent.partition(".")
+    node = cfg.get(group) if group else None
+    if not field_name or "." in field_name or not isinstance(node, DictConfig):
+        return False
+    try:
+        hints = typing.get_type_hints(get_class(node._target_).Config)
+        return typing.get_origin(hints[field_name]) is dict
+    except Exception:  # no class, no Config, no such field: judge by the name
+        return field_name.endswith("kwargs")
+
+
+def _option_nodes(group: str) -> dict[str, Any]:
+    """Each option of ``group`` (configs/<group>/*.yaml) and its node for the group (an option
+    written for the global package, as the envs are, holds it under the group's name)."""
+    nodes = {}
+    for path in sorted((CONFIG_DIR / group).glob("*.yaml")):
+        try:
+            text = path.read_text()
+            node = OmegaConf.load(path)
+        except Exception:
+            continue
+        if any(line.strip().startswith("# @package _global_") for line in text.splitlines()[:5]):
+            node = node.get(group)
+        if isinstance(node, DictConfig):
+            nodes[path.stem] = node
+    return nodes
+
+
+def _has_key(node: Any, dotted: str) -> bool:
+    for part in dotted.split("."):
+        if not isinstance(node, DictConfig) or part not in node.keys():
+            return False
+        node = node._get_node(part)
+    return True
+
+
+def _options_with(group: str, subkey: str) -> list[str]:
+    """The options of ``group`` that have the key ``subkey`` (dotted, e.g. ``trace_decay``), for
+    "agent=sarsa_lambda has it"."""
+    return [option for option, node in _option_nodes(group).items() if _has_key(node, subkey)]
+
+
+def _chosen(cfg: DictConfig, group: str) -> str | None:
+    """The option of ``group`` that ``cfg`` was composed with (by its ``_target_``)."""
+    target = OmegaConf.select(cfg, f"{group}._target_", default=None)
+    for option, node in _option_nodes(group).items():
+        if node.get("_target_") == target:
+            return option
+    return None
+
+
+def _shown(value: Any) -> str:
+    """A value as it is typed on the command line (``true``, not ``True``)."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
+
+
+#: an exploration rule's own settings (the others' do nothing under it): ``agent.exploration``
+EXPLORATION_SETTINGS = {"epsilon_greedy": "epsilon", "softmax": "temperature", "ucb": "ucb_c"}
+
+
+def _check_effective(overrides: list) -> None:
+    """Refuse a setting typed on the command line that the composed config would ignore: another
+    exploration rule's parameter or schedule, a constant schedule's ``end``/``duration``,
+    ``runner.threads`` with one seed, pictures settings with no pictures. A setting decided by a
+    swept key (``-m agent.exploration=softmax,ucb``) is left alone: some jobs use it."""
+    given = {o.key_or_group.lstrip("+"): o for o in overrides
+             if not o.is_delete() and not o.is_sweep_override()}
+    swept = {o.key_or_group.lstrip("+") for o in overrides if o.is_sweep_override()}
+    try:
+        cfg = compose(*(o.input_line for o in overrides if not o.is_sweep_override()))
+    except Exception:  # Hydra reports what it cannot compose
+        return
+
+    def fail_unless(deciding: str, uses: Any, key: str, why: str) -> None:
+        value = OmegaConf.select(cfg, deciding, default=None)
+        if given[key].value() is False:  # turning off what is off anyway is no mistake
+            return
+        if deciding not in swept and value is not None and not uses(value):
+            raise ConfigError(f"{key}={_shown(given[key].value())} does nothing with "
+                              f"{deciding}={_shown(value)}: {why}")
+
+    for key in given:
+        group, _, rest = key.partition(".")
+        name = rest.split(".")[0]
+        if group == "agent" and "exploration" in cfg.get("agent", {}):
+            for rule, setting in EXPLORATION_SETTINGS.items():
+                if name in (setting, f"{setting}_schedule"):
+                    fail_unless("agent.exploration", lambda v, r=rule: str(v) == r, key,
+                                f"{setting} belongs to agent.exploration={rule}; set that, or "
+                                "drop it")
+        if group == "agent" and name.endswith("_schedule") and rest.split(".")[-1] in (
+                "end", "duration"):
+            fail_unless(f"agent.{name}.kind", lambda v: str(v) != "constant", key,
+                        f"a constant schedule keeps the start value throughout; set "
+                        f"agent.{name}.kind=linear or exponential to move it")
+        if key == "runner.threads":
+            fail_unless("seeds", lambda v: v > 1, key,
+                        "threads train the seeds of a seeds=N job side by side; set seeds=N")
+        if key in ("logger.pictures_every", "logger.picture_dims"):
+            fail_unless("logger.pictures", bool, key, "set logger.pictures=true, or drop it")
+        if key in ("logger.episode_scalars", "logger.diagnostics", "logger.pictures",
+                   "logger.pictures_every", "logger.picture_dims", "logger.rare_visits"):
+            fail_unless("logger.tensorboard", bool, key,
+                        "it goes to TensorBoard only; set logger.tensorboard=true, or drop it")
+        if key == "logger.rare_visits":
+            fail_unless("logger.diagnostics", bool, key,
+                        "it counts rare states for the diagnostics; set logger.diagnostics=true")
 
 
 def _command_line(args: list[str]) -> tuple[list[str], str | None] | None:

@@ -25,11 +25,19 @@ which ran value iteration once per run at the agent's gamma):
   with the evaluation's sampling noise, and the agent's values bootstrap through a time limit
   where the sampled returns stop at it: for a policy that reaches the limit the sampled value is
   lower by at most ``gamma ** T * max|V|`` (CartPole: 0.99 ** 500 * 100 = 0.66 of 100).
+
+Huge or non-finite Q-values (``agent.q_init=1e300``, a diverging run) reach TensorBoard safely
+(:mod:`rlsafe.finite`): scalars beyond float32 are clipped and NaN ones left out, the histogram
+leaves out what is not finite and is itself left out while its range cannot be cut into
+:data:`rlsafe.logger.HISTOGRAM_BINS` equal bins; each is reported once per run, not per event.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from rlsafe.finite import FiniteHistogram, FiniteScalars
+from rlsafe.logger import HISTOGRAM_BINS
 
 
 class Diagnostics:
@@ -39,16 +47,26 @@ class Diagnostics:
         self.rare_visits = int(rare_visits)
         #: int64 (S,): the greedy actions at the previous evaluation (kept in checkpoints)
         self.last_greedy = None if last_greedy is None else np.asarray(last_greedy, np.int64)
+        self.finite_scalars = FiniteScalars()  # what TensorBoard can show, reported once
+        self.finite_histogram = FiniteHistogram("diag/q_values", HISTOGRAM_BINS)
 
     def __call__(self, q: np.ndarray, visits: np.ndarray, exact=None,
-                 metrics: dict | None = None, evaluation=None) -> tuple[dict, np.ndarray]:
+                 metrics: dict | None = None, evaluation=None,
+                 step: int | None = None) -> tuple[dict, np.ndarray]:
         """Scalars (tag -> float) and the Q-values for the histogram, from q and visits (S, A).
 
         ``exact``: the run's :class:`rlsafe.exact.ExactEvaluator` or None; ``metrics``: what it
         returned for this ``q`` (its ``value`` is the greedy policy's exact discounted value);
         ``evaluation``: this evaluation's :class:`rlsafe.session.Evaluation`, for the sampled
-        calibration error where there is no model.
+        calibration error where there is no model; ``step``: the episode, for the warnings.
+        Both results are safe for TensorBoard (see the module docstring).
         """
+        with np.errstate(over="ignore", invalid="ignore"):  # huge Q: reported by FiniteScalars
+            scalars, seen = self._values(q, visits, exact, metrics, evaluation)
+        return (self.finite_scalars(scalars, step),
+                self.finite_histogram(seen.ravel(), step))
+
+    def _values(self, q, visits, exact, metrics, evaluation) -> tuple[dict, np.ndarray]:
         per_state = visits.sum(axis=1)  # (S,)
         visited = per_state > 0  # (S,)
         greedy = q.argmax(axis=1)  # (S,)
@@ -71,7 +89,7 @@ class Diagnostics:
         elif evaluation is not None and evaluation.starts.shape[0]:
             own = float(q[evaluation.starts].max(axis=1).mean())
             scalars["diag/calibration_error"] = own - float(evaluation.discounted.mean())
-        return scalars, seen.ravel()
+        return scalars, seen
 
 
 def _exact_gaps(v_agent: np.ndarray, visited: np.ndarray, exact, metrics: dict | None) -> dict:

@@ -8,8 +8,9 @@ Two kinds of jitted code live in rlsafe:
 * **Loops** (:mod:`rlsafe.loop`) call those kernels by name. :func:`specialize` writes one small
   module per combination of components into the cache directory, binding the names with plain
   imports, and numba caches that module. The cached loop carries its callees' machine code, so a
-  warm start compiles nothing, and the file name hashes rlsafe's own source, so editing any kernel
-  gives a fresh module instead of stale machine code (numba does not track callees' files).
+  warm start compiles nothing, and the file name hashes rlsafe's own source and the source of every
+  module the bound kernels come from or call (a user's env outside the package too), so editing any
+  kernel gives a fresh module instead of stale machine code (numba does not track callees' files).
 
 Passing jitted functions as arguments or closing over them would be simpler, but numba then keys
 its cache on the dispatcher's per-process identity and recompiles in every process.
@@ -21,14 +22,17 @@ import ast
 import functools
 import hashlib
 import importlib.util
+import marshal
 import os
 import sys
 import tempfile
 from pathlib import Path
-from types import ModuleType
+from types import FunctionType, ModuleType
 
 import numba
 import numpy as np
+from numba.core.dispatcher import Dispatcher
+from numba.core.extending import _Intrinsic
 from numba.np.random.generator_core import next_uint32  # how numba's own Generator methods draw
 
 #: Options for every kernel: no fastmath (compiled envs must match gymnasium bit for bit) and no
@@ -159,6 +163,94 @@ def _source_fingerprint() -> str:
     return digest.hexdigest()
 
 
+#: Packages whose code is keyed by their version (in :func:`_source_fingerprint`), not their files.
+_VERSIONED = frozenset({"numba", "numpy", "llvmlite", "builtins"})
+
+
+def _defining_module(value) -> ModuleType | None:
+    """The module that defines a jitted function, an intrinsic or a plain function (which numba
+    may compile when a kernel calls it, e.g. one made jittable with ``register_jitable``)."""
+    if isinstance(value, Dispatcher):
+        name = value.py_func.__module__
+    elif isinstance(value, _Intrinsic):
+        name = value._defn.__module__
+    elif isinstance(value, FunctionType):
+        name = value.__module__
+    else:
+        return None
+    return sys.modules.get(name) if name else None
+
+
+def _defines_kernels(module: ModuleType) -> bool:
+    """Whether ``module`` itself defines a jitted function or an intrinsic."""
+    return any(isinstance(v, (Dispatcher, _Intrinsic)) and _defining_module(v) is module
+               for v in vars(module).values())
+
+
+def kernel_modules(functions) -> list[ModuleType]:
+    """The modules a compiled loop binding ``functions`` depends on: those that define them and,
+    transitively, those that define the functions (jitted or not) and the modules their globals
+    name, as far as those define kernels. numba, numpy, llvmlite and the standard library are left
+    out: their versions are keyed instead. Sorted by name."""
+    found: dict[str, ModuleType] = {}
+    todo = [_defining_module(fn) for fn in functions]
+    while todo:
+        module = todo.pop()
+        if module is None or module.__name__ in found:
+            continue
+        top = module.__name__.split(".")[0]
+        if top in _VERSIONED or top in sys.stdlib_module_names:
+            continue
+        found[module.__name__] = module
+        for value in vars(module).values():
+            if isinstance(value, ModuleType):
+                if _defines_kernels(value):  # ``import mylib.physics as phys``; ``phys.f(...)``
+                    todo.append(value)
+            else:
+                todo.append(_defining_module(value))
+    return [found[name] for name in sorted(found)]
+
+
+def _constant_bytes(value) -> bytes | None:
+    """A stable encoding of a global numba would freeze into the machine code; None for others."""
+    if isinstance(value, (bool, int, float, complex, str, bytes, np.generic)):
+        return repr(value).encode()
+    if isinstance(value, tuple) and all(isinstance(v, (bool, int, float, complex, str, bytes,
+                                                       np.generic)) for v in value):
+        return repr(value).encode()
+    if isinstance(value, np.ndarray) and value.dtype != object:
+        return f"{value.dtype} {value.shape}".encode() + np.ascontiguousarray(value).tobytes()
+    return None
+
+
+def _module_fingerprint(module: ModuleType) -> bytes:
+    """Hash of a module's source file (or, without one, its functions' bytecode) and of the
+    values of its constant globals (numba compiles them in: an imported constant counts too)."""
+    digest = hashlib.sha256(module.__name__.encode())
+    path = getattr(module, "__file__", None)
+    if path and path.endswith(".py") and os.path.exists(path):
+        digest.update(Path(path).read_bytes())
+    else:  # a notebook's or an interactively made module: the code of its functions
+        for name, value in sorted(vars(module).items()):
+            fn = value.py_func if isinstance(value, Dispatcher) else value
+            if isinstance(fn, FunctionType) and fn.__module__ == module.__name__:
+                digest.update(name.encode() + marshal.dumps(fn.__code__))
+    for name, value in sorted(vars(module).items()):
+        encoded = None if name.startswith("__") else _constant_bytes(value)
+        if encoded is not None:
+            digest.update(name.encode() + b"=" + encoded + b"\n")
+    return digest.digest()
+
+
+def kernels_fingerprint(functions) -> str:
+    """Hash of everything the machine code of a loop binding ``functions`` depends on outside
+    rlsafe's own source: see :func:`kernel_modules` and :func:`_module_fingerprint`."""
+    digest = hashlib.sha256()
+    for module in kernel_modules(functions):
+        digest.update(_module_fingerprint(module))
+    return digest.hexdigest()
+
+
 @functools.cache
 def specialize(template: str, **bindings) -> ModuleType:
     """Return ``template`` (a module name such as ``"rlsafe.loop"``) with its names bound.
@@ -187,7 +279,9 @@ def specialize(template: str, **bindings) -> ModuleType:
         else:
             lines.append(f"from {value.__module__} import {value.__name__} as {name}")
     text = head + _BINDINGS_BEGIN + "\n" + "\n".join(lines) + "\n" + _BINDINGS_END + tail
-    key = hashlib.sha256((_source_fingerprint() + text).encode()).hexdigest()[:20]
+    bound = [fn for fn in bindings.values() if fn is not None]
+    key = hashlib.sha256((_source_fingerprint() + kernels_fingerprint(bound) + text).encode())
+    key = key.hexdigest()[:20]
     module_name = f"rlsafe_specialized_{template.rsplit('.', 1)[-1]}_{key}"
     if module_name in sys.modules:
         return sys.modules[module_name]

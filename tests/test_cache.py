@@ -42,3 +42,98 @@ def test_second_process_loads_the_compiled_loop_from_the_cache(tmp_path):
     assert Path(first["module"]).parent == tmp_path  # the specialized module lives in the cache
     after = {p for p in package.rglob("*") if p.suffix in (".nbi", ".nbc")}
     assert after == before, "numba wrote cache files into the package directory"
+
+
+#: A compiled env outside the package, as the README's "Adding an environment" says: jitted
+#: ``reset`` and ``step``, a class deriving from Env that sets ``kernels``, ``params``, ``state_dim``.
+#: It is CartPole whose reward per step is REWARD, given by a helper kernel in a second module.
+USER_ENV = """
+import numpy as np
+from rlsafe.envs import cartpole
+from rlsafe.envs.base import Env
+from rlsafe.jit import jit
+from myrewards import reward
+
+
+@jit
+def reset(params, state, rng, obs):
+    cartpole.reset(params, state, rng, obs)
+
+
+@jit
+def step(params, state, action, rng, obs, aux):
+    _, terminated = cartpole.step(params, state, action, rng, obs, aux)
+    return reward(terminated), terminated
+
+
+class MyEnv(Env):
+    kernels = {"env_reset": reset, "env_step": step}
+    kwargs_allowed = frozenset()
+    state_dim = 4
+
+    def __init__(self, config, key="env"):
+        super().__init__(config, key)
+        self.params = np.zeros(1)
+"""
+
+USER_REWARDS = """
+from rlsafe.jit import jit
+
+REWARD = {reward}
+
+
+@jit
+def reward(terminated):
+    return {expression}
+"""
+
+USER_PROBE = """
+import json
+from rlsafe.config import build, compose
+from rlsafe.session import Session
+parts = build(compose("env=cartpole", "env._target_=myenv.MyEnv", "runner.episodes=20"))
+s = Session(parts.env, parts.discretizer, parts.agent, parts.seed, 20)
+chunk = s.train(20)
+print(json.dumps({"returns": chunk.returns.tolist(), "q": float(s.q.sum()),
+                  "module": s.loops.__file__,
+                  "misses": sum(s.loops.train.stats.cache_misses.values())}))
+"""
+
+
+def _user_probe(cache: Path, code_dir: Path) -> dict:
+    env = {**os.environ, "RLSAFE_CACHE_DIR": str(cache), "NUMBA_CACHE_DIR": str(cache / "numba"),
+           "PYTHONPATH": os.pathsep.join([str(code_dir), os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.run([sys.executable, "-c", USER_PROBE], env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_editing_a_users_kernel_or_what_it_calls_gives_a_fresh_loop(tmp_path):
+    """The loop's cache key covers the bound kernels' modules wherever they are, and the modules
+    they call: an edit there changes the result in the next process; unchanged code loads."""
+    code, cache = tmp_path / "code", tmp_path / "cache"
+    code.mkdir()
+    (code / "myenv.py").write_text(USER_ENV)
+    rewards = code / "myrewards.py"
+    rewards.write_text(USER_REWARDS.format(reward="1.0", expression="REWARD"))
+    first = _user_probe(cache, code)
+    again = _user_probe(cache, code)
+    assert first["misses"] == 1 and again["misses"] == 0, "unchanged code must load from cache"
+    assert again["module"] == first["module"] and again["returns"] == first["returns"]
+    written = sorted(cache.glob("*.py"))
+
+    rewards.write_text(USER_REWARDS.format(reward="1.0", expression="2.0 * REWARD"))  # the kernel
+    doubled = _user_probe(cache, code)
+    assert doubled["module"] != first["module"] and doubled["misses"] == 1
+    assert doubled["returns"] == [2.0 * r for r in first["returns"]]
+
+    rewards.write_text(USER_REWARDS.format(reward="4.0", expression="2.0 * REWARD"))  # a constant
+    octupled = _user_probe(cache, code)
+    assert octupled["returns"] == [8.0 * r for r in first["returns"]]
+
+    rewards.write_text(USER_REWARDS.format(reward="1.0", expression="REWARD"))  # back again
+    back = _user_probe(cache, code)
+    assert back["module"] == first["module"] and back["misses"] == 0
+    assert back["returns"] == first["returns"]
+    assert len(sorted(cache.glob("*.py"))) == len(written) + 2  # one new module per new code

@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from conftest import compose_config
-from rlsafe.config import ConfigError, build
+from rlsafe.config import ConfigError, build, check_names
 
 CASES = [
     # (overrides, words the message must contain)
@@ -41,6 +41,59 @@ CASES = [
     (["discretizer.bins=1000", "runner.max_table_mb=100"], ["MiB", "runner.max_table_mb"]),
     (["agent.epsilon_schedule.kind=cubic"], ["agent.epsilon_schedule.kind", "cubic"]),
     (["seed=-1"], ["seed=-1"]),
+    # options that would silently mean something else (issue 15)
+    (["env=cartpole", "env.id=Acrobot-v1"],
+     ["env.id=Acrobot-v1", "CartPole-v0, CartPole-v1 only", "env=gym env.id=Acrobot-v1"]),
+    (["env=island_navigation", "env.id=rlsafe/WhiskyGold-v0"],
+     ["rlsafe/IslandNavigation-v0 only", "env=gym env.id=rlsafe/WhiskyGold-v0"]),
+    (["env=taxi", "env.id=Blackjack-v1"], ["ToyText", "env=gym env.id=Blackjack-v1"]),
+    (["env=cartpole", "+env.kwargs.render_mode=human"], ["render_mode=human", "never drawn",
+                                                         "env=gym env.id=CartPole-v1"]),
+    (["env=mountaincar", "+env.kwargs.gravity=0.01"], ["gravity", "env=gym"]),
+    (["env=cartpole", "+env.eval_kwargs={sutton_barto_reward: true}"],
+     ["eval_kwargs", "evaluates on its training model only", "env=gym"]),
+    (["env=cartpole", "env.eval_kwargs={sutton_barto_reward: true}"],
+     ["env.eval_kwargs is not a setting of env=cartpole", "env=island_navigation", "have it"]),
+    (["env=cartpole", "+env.action_bins=3"], ["action_bins", "remove it"]),
+    (["env=cartpole", "env.action_bins=3"], ["env.action_bins", "env=gym has it"]),
+    (["env=blackjack", "env.kwargs.natural=true"], ["natural=true", "env.kwargs.sab=false"]),
+    (["env=taxi", "+env.kwargs.fickle_passenger=true"], ["fickle_passenger", "env=gym"]),
+    (["agent.temperature=2"], ["agent.temperature=2 does nothing",
+                               "agent.exploration=epsilon_greedy", "agent.exploration=softmax"]),
+    (["agent.exploration=softmax", "agent.epsilon_schedule.end=0.1"],
+     ["agent.epsilon_schedule.end=0.1 does nothing", "agent.exploration=epsilon_greedy"]),
+    (["agent.exploration=ucb", "agent.ucb_c_schedule.end=0"],
+     ["agent.ucb_c_schedule.end=0 does nothing", "kind=constant", "linear or exponential"]),
+    (["agent.alpha_schedule.kind=constant", "agent.alpha_schedule.duration=0.5"],
+     ["agent.alpha_schedule.duration=0.5 does nothing"]),
+    (["agent.update_on=proposed"], ["agent.update_on=proposed", "env=safe_interruptibility"]),
+    (["runner.threads=2"], ["runner.threads=2 does nothing with seeds=1", "seeds=N"]),
+    (["logger.pictures=false", "logger.picture_dims=[0,1]"],
+     ["logger.picture_dims=[0, 1] does nothing with logger.pictures=false"]),
+    (["logger.tensorboard=false", "logger.diagnostics=true"],
+     ["logger.diagnostics=true does nothing with logger.tensorboard=false"]),
+    # numbers that would overflow, truncate, or exhaust memory mid-run (issue 15, adversarial)
+    (["env.max_episode_steps=99999999999999999999"], ["env.max_episode_steps", "2**63"]),
+    (["runner.episodes=99999999999999999999"], ["runner.episodes", "below 2**63"]),
+    (["seed=99999999999999999999"], ["seed=99999999999999999999", "below 2**63"]),
+    (["discretizer.bins=3.5"], ["discretizer.bins=3.5", "whole number"]),
+    (["discretizer.low=[-1e308,-1e308,-1e308,-1e308]", "discretizer.high=[1e308,1e308,1e308,1e308]"],
+     ["dimension 0", "too wide"]),
+    (["runner.eval_episodes=3000000000"], ["runner.eval_episodes=3000000000", "MiB",
+                                           "runner.max_table_mb"]),
+    (["runner.max_table_mb=nan"], ["runner.max_table_mb=nan", "> 0"]),
+    # Hydra-level mistakes rlsafe catches first, with the fix (issue 15)
+    (["seeed=3"], ["seeed is not a setting", "top-level", "Did you mean seed?"]),
+    (["env=cartpole", "env.kwargs.sutton_barto_reward=true"],
+     ["+env.kwargs.sutton_barto_reward=true"]),
+    (["env=gym", "env.id=FrozenLake-v1", "discretizer=identity", "env.eval_kwargs.map_name=8x8"],
+     ["+env.eval_kwargs.map_name=8x8"]),
+    (["+seed=3"], ["+seed", "already set", "drop the +", "(seed=3)"]),
+    (["agent=sarsa", "agent.trace_decay=0.5"],
+     ["agent.trace_decay is not a setting of agent=sarsa", "agent=sarsa_lambda has it"]),
+    (["agent.lambda_init=2"], ["agent=lagrangian_qlearning has it"]),
+    (["env=taxi", "discretizer.low=[0]"], ["discretizer.low is not a setting of "
+                                           "discretizer=identity", "discretizer=bins has it"]),
 ]
 
 
@@ -79,3 +132,19 @@ def test_an_env_yaml_tunes_the_agent_and_the_command_line_still_wins():
     assert compose_config("env=blackjack", "agent=sarsa").agent.gamma == 1.0
     assert compose_config("env=blackjack", "agent.gamma=0.9").agent.gamma == 0.9
     assert compose_config("env=taxi").agent.gamma == 0.99
+
+
+@pytest.mark.parametrize("args", [
+    ["-m", "agent.exploration=softmax,ucb", "agent.temperature=2"],  # some jobs use it
+    ["agent.exploration=softmax", "agent.temperature=2", "agent.temperature_schedule.end=0.1"],
+    ["env=cartpole", "+env.kwargs.sutton_barto_reward=true"],
+    ["env=blackjack", "env.kwargs.sab=false", "env.kwargs.natural=true"],
+    ["++seed=3", "logger.tensorboard=false", "logger.diagnostics=false"],
+    ["seeds=2", "runner.threads=2", "agent.alpha_schedule.end=0.1"],
+    ["agent=sarsa_lambda", "agent.trace_decay=0.5", "hydra.run.dir=/tmp/x"],
+])
+def test_names_the_command_line_may_use_pass(args):
+    """check_names refuses only what cannot work or would be ignored: these pass."""
+    check_names(args)
+    build(compose_config(*[a for a in args if "=" in a and not a.startswith(("-m", "hydra."))
+                           and "," not in a]))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from conftest import compose_config, events
 
 from rlsafe import dp
@@ -74,3 +75,62 @@ def _frozenlake_deterministic():
     parts = build(compose_config("env=frozenlake", "+env.kwargs.is_slippery=false",
                                  "agent.gamma=0.9"))
     return parts, ExactEvaluator.for_run(parts.env, parts.agent)
+
+
+def test_huge_q_values_reach_tensorboard_safely_and_are_reported_once(caplog):
+    """Q-values of 1e300 that differ in the last bits: numpy.histogram cannot cut them into 64
+    bins (the run ended in "Too many bins for data range"); scalars beyond float32 clip."""
+    import logging
+
+    from rlsafe.logger import HISTOGRAM_BINS
+
+    q = np.full((4, 2), 1e300)
+    q[0, 0] = np.nextafter(1e300, np.inf)
+    visits = np.ones(q.shape, dtype=np.int64)
+    diagnostics = Diagnostics()
+    with caplog.at_level(logging.WARNING, logger="rlsafe.finite"):
+        for step in (100, 200, 300):
+            scalars, values = diagnostics(q, visits, step=step)
+            assert values.size == 0  # the histogram is left out, not a crash
+            assert scalars["diag/q_max_abs"] == float(np.finfo(np.float32).max)
+            assert scalars["diag/states_visited_fraction"] == 1.0
+    assert len([r for r in caplog.records if "diag/q_values" in r.message]) == 1
+    assert len([r for r in caplog.records if "diag/q_max_abs" in r.message]) == 1
+    assert "at episode 100" in caplog.text and "at episode 200" not in caplog.text
+    q[0, 0], q[1, 1] = np.nan, -np.inf  # non-finite values: left out of the histogram
+    scalars, values = diagnostics(np.where(np.isfinite(q), 1.0, q), visits)
+    assert values.size == 6 and np.isfinite(values).all()
+    np.histogram(values, bins=HISTOGRAM_BINS)  # what tensorboardX does with them
+
+
+@pytest.mark.parametrize("values", [
+    [1e300, np.nextafter(1e300, np.inf)], [1e308, -1e308], [5.0, 5.0], [1e300], [0.0, 1.0],
+    [np.nan, 1.0, np.inf], [np.nan], [-1e-300, 1e-300], [1e16, 1e16 + 2], [2.0**53, 2.0**53 + 2]])
+def test_histogram_values_are_what_numpy_can_bin_and_only_drop_what_it_cannot(values):
+    from rlsafe.finite import histogram_values
+
+    values = np.array(values)
+    kept = histogram_values(values, 64)
+    finite = values[np.isfinite(values)]
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            np.histogram(finite, bins=64)
+        binnable = finite.size > 0
+    except ValueError:
+        binnable = False
+    assert kept.size == (finite.size if binnable else 0)
+    if kept.size:
+        np.histogram(kept, bins=64)
+
+
+def test_finite_scalars_clip_beyond_float32_leave_out_nan_and_report_each_tag_once(caplog):
+    import logging
+
+    from rlsafe.finite import FLOAT32_MAX, FiniteScalars
+
+    finite = FiniteScalars()
+    with caplog.at_level(logging.WARNING, logger="rlsafe.finite"):
+        for _ in range(3):
+            out = finite({"a": 1.5, "b": np.inf, "c": -1e300, "d": np.nan, "e": 3e38})
+            assert out == {"a": 1.5, "b": FLOAT32_MAX, "c": -FLOAT32_MAX, "e": 3e38}
+    assert len(caplog.records) == 3 and all(t in caplog.text for t in ("b is", "c is", "d is"))

@@ -62,3 +62,17 @@ def test_a_finished_run_is_not_overwritten(tmp_path):
 def test_resume_takes_no_other_overrides(tmp_path):
     proc, out = _run(f"resume={tmp_path}", "seed=3")
     assert proc.returncode == 2 and "drop the other overrides: seed=3" in out
+
+
+def test_huge_q_values_finish_the_run_with_one_warning_not_a_histogram_crash(tmp_path):
+    """Q-values of 1e300 that differ in the last bits ended in numpy's "Too many bins for data
+    range" from the diagnostics histogram, leaving a half-written run directory."""
+    run_dir = tmp_path / "run"
+    proc, out = _run("env=mountaincar", "agent.q_init=1e300", "agent.alpha=1", "agent.gamma=1",
+                     "runner.episodes=200", "runner.eval_every=50", "runner.eval_episodes=5",
+                     "runner.chunk_episodes=50", f"hydra.run.dir={run_dir}")
+    assert proc.returncode == 0, out
+    assert "Traceback" not in out and "Too many bins" not in out
+    assert out.count("diag/q_values: the values span") == 1  # once, not at each evaluation
+    assert out.count("diag/q_max_abs is") == 1
+    assert (run_dir / "summary.json").exists()

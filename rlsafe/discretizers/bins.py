@@ -62,9 +62,16 @@ def _per_dim(key: str, value: Any, dims: int, kind: type) -> np.ndarray:
             f"dimensions: give one value, or a list of {dims}"
         )
     try:
-        return np.array([kind(v) for v in values], dtype=np.int64 if kind is int else np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f"{key}={value}: every entry must be a {kind.__name__}") from None
+        converted = [kind(v) for v in values]
+    except (TypeError, ValueError, OverflowError):
+        converted = None
+    if converted is None or (kind is int and any(
+            isinstance(v, bool) or c != v for v, c in zip(values, converted))):
+        what = "whole number" if kind is int else "number"
+        raise ValueError(f"{key}={value}: every entry must be a {what}")
+    if kind is int and max(converted) >= 2**62:
+        raise ValueError(f"{key}={value}: too many bins")
+    return np.array(converted, dtype=np.int64 if kind is int else np.float64)
 
 
 class Bins:
@@ -94,6 +101,14 @@ class Bins:
                 raise ValueError(
                     f"{key}: dimension {d} has low={self.low[d]} >= high={self.high[d]}; "
                     "each low must be below its high"
+                )
+            width = self.high[d] - self.low[d]
+            if not np.isfinite(width) or not np.isfinite(self.bins[d] / width) or (
+                    self.bins[d] / width == 0.0):
+                raise ValueError(
+                    f"{key}: dimension {d} spans [{self.low[d]}, {self.high[d]}], too wide to "
+                    "cut into bins in float64 (every value would fall into one bin); give a "
+                    "range that the observations actually cover"
                 )
         self.n_states = int(np.prod(self.bins.astype(object)))  # exact, no int64 overflow
         self.obs_dim = dims

@@ -220,6 +220,7 @@ class Acrobot(Env):
     """Acrobot-v1 with a compiled model (see the module docstring)."""
 
     kernels = {"env_reset": reset, "env_step": step}
+    entry_points = ("gymnasium.envs.classic_control.acrobot:AcrobotEnv",)
     kwargs_allowed = frozenset()
     state_dim = 4
     action_moves = ((0, -1), (0, 0), (0, 1))  # torque -1, 0, +1

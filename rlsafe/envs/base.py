@@ -26,8 +26,9 @@ class EnvConfig:
     action_bins: Optional[int] = None
 
     def check(self, key: str) -> None:
-        if self.max_episode_steps is not None and self.max_episode_steps < 1:
-            raise ValueError(f"{key}.max_episode_steps={self.max_episode_steps} must be >= 1 or null")
+        if self.max_episode_steps is not None and not 1 <= self.max_episode_steps < 2**63:
+            raise ValueError(f"{key}.max_episode_steps={self.max_episode_steps} must be >= 1 "
+                             "(and below 2**63) or null")
         if self.action_bins is not None and self.action_bins < 2:
             raise ValueError(f"{key}.action_bins={self.action_bins} must be >= 2 or null")
 
@@ -55,6 +56,12 @@ def gym_spec(env_id: str, key: str = "env.id") -> gymnasium.envs.registration.En
         raise ValueError(f"{key}={env_id} is not a registered gymnasium environment.{hint}") from None
 
 
+def entry_point(spec: gymnasium.envs.registration.EnvSpec) -> str:
+    """The ``module:Class`` a gymnasium id is registered with (written out if it is a class)."""
+    ep = spec.entry_point
+    return ep if isinstance(ep, str) else f"{ep.__module__}:{ep.__qualname__}"
+
+
 class Env:
     """An environment as the runner sees it: spaces, time limit, and how to make the real thing.
 
@@ -71,6 +78,10 @@ class Env:
     kwargs_allowed: frozenset[str] | None = None
     #: whether a compiled model builds ``eval_params`` from ``env.eval_kwargs``
     eval_kwargs_supported: bool = False
+    #: the gymnasium classes (entry points, ``module:Class``) whose dynamics a compiled model
+    #: implements: any ``env.id`` registered with another is refused, since the run would train
+    #: this model under that id's name (None: any id, for a user's env that mirrors its own)
+    entry_points: tuple[str, ...] | None = None
     #: for pictures of a discretized env (rlsafe.pictures): each action's arrow as (drow, dcol)
     #: on the picture ((0, -1) left, (0, 0) a dot), the observation dimensions' names, and the
     #: two dimensions drawn by default (x, y); None: action numbers, ``obs[d]``, the two with
@@ -81,6 +92,9 @@ class Env:
 
     def __init__(self, config: EnvConfig, key: str = "env"):
         self.config = config
+        self.spec = gym_spec(config.id, f"{key}.id")
+        if self.compiled:
+            self._check_compiled(config, key)
         if self.kwargs_allowed is not None:
             unknown = set(config.kwargs) - self.kwargs_allowed - {"render_mode"}
             if unknown:
@@ -95,7 +109,6 @@ class Env:
             raise ValueError(f"{key}.eval_kwargs: the compiled {type(self).__name__} evaluates on "
                              "its training model only; env=gym evaluates gymnasium's own env with "
                              "them")
-        self.spec = gym_spec(config.id, f"{key}.id")
         try:
             probe = self.make_gym()
         except Exception as err:  # gymnasium raises many types for bad kwargs or missing extras
@@ -135,6 +148,25 @@ class Env:
         #: circles (CliffWalking has no limit) would otherwise never finish its evaluation
         self.eval_max_steps = min(self.max_steps, EVAL_MAX_STEPS)
         self.reward_threshold = self.spec.reward_threshold
+
+    def _check_compiled(self, config: EnvConfig, key: str) -> None:
+        """Refuse what a compiled model would silently not do: another env's id, rendering."""
+        name = type(self).__name__
+        if self.entry_points is not None and entry_point(self.spec) not in self.entry_points:
+            ids = [i for i, spec in gymnasium.registry.items()
+                   if entry_point(spec) in self.entry_points]
+            raise ValueError(
+                f"{key}.id={config.id}: the compiled {name} implements {', '.join(ids)} only, so it "
+                f"would train its own dynamics under the name {config.id}. For {config.id} use "
+                f"env=gym env.id={config.id} (gymnasium's own env, stepped in Python), or the env "
+                "option that compiles it if there is one (python -m rlsafe.run --help lists them)"
+            )
+        for kwargs_key in ("kwargs", "eval_kwargs"):
+            mode = getattr(config, kwargs_key).get("render_mode")
+            if mode is not None:
+                raise ValueError(
+                    f"{key}.{kwargs_key}.render_mode={mode}: the compiled {name} is never drawn; "
+                    f"to watch gymnasium's env, use env=gym env.id={config.id} with it")
 
     @property
     def compiled(self) -> bool:

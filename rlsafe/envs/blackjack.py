@@ -111,12 +111,17 @@ class Blackjack(Env):
     """Blackjack-v1 with a compiled model (see the module docstring)."""
 
     kernels = {"env_reset": reset, "env_step": step}
+    entry_points = ("gymnasium.envs.toy_text.blackjack:BlackjackEnv",)
     kwargs_allowed = frozenset({"sab", "natural"})
     state_dim = 7
 
     def __init__(self, config: EnvConfig, key: str = "env"):
         super().__init__(config, key)
         kwargs = {**self.spec.kwargs, **config.kwargs}  # Blackjack-v1 is registered with sab=True
+        if kwargs.get("sab") and kwargs.get("natural"):
+            raise ValueError(f"{key}.kwargs.natural=true pays 1.5 for a natural only under the "
+                             "casino rules: with sab=true (Sutton and Barto's, Blackjack-v1's "
+                             f"default) it does nothing; add {key}.kwargs.sab=false")
         self.params = np.array([float(bool(kwargs.get("sab", False))),
                                 float(bool(kwargs.get("natural", False)))])
 

@@ -75,6 +75,7 @@ class CartPole(Env):
     """CartPole-v1 with a compiled model (see the module docstring)."""
 
     kernels = {"env_reset": reset, "env_step": step}
+    entry_points = ("gymnasium.envs.classic_control.cartpole:CartPoleEnv",)
     kwargs_allowed = frozenset({"sutton_barto_reward"})
     state_dim = 4
     action_moves = ((0, -1), (0, 1))  # push left, push right

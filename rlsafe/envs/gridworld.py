@@ -349,6 +349,11 @@ class Gridworld(Env):
                              f"{self.tables.n_obs}: a Q-table cannot carry over")
         self._eval_params = self.eval_tables.params
 
+    @property
+    def entry_points(self) -> tuple[str, ...]:
+        """The gymnasium env of the same rules: ``<Name>Env`` beside ``<Name>`` in its module."""
+        return (f"{type(self).__module__}:{type(self).__name__}Env",)
+
     def model(self) -> tuple | None:
         """The tabular model over observations (the arrays of :func:`rlsafe.envs.toy_text.
         model_arrays`), for :mod:`rlsafe.exact` and :mod:`rlsafe.dp`; None where the

@@ -61,6 +61,7 @@ class MountainCar(Env):
     """MountainCar-v0 with a compiled model (see the module docstring)."""
 
     kernels = {"env_reset": reset, "env_step": step}
+    entry_points = ("gymnasium.envs.classic_control.mountain_car:MountainCarEnv",)
     kwargs_allowed = frozenset({"goal_velocity"})
     state_dim = 2
     action_moves = ((0, -1), (0, 0), (0, 1))  # accelerate left, none, right

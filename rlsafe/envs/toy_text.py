@@ -148,6 +148,9 @@ class ToyText(Env):
     own model ``P``."""
 
     kernels = {"env_reset": reset, "env_step": step}
+    entry_points = ("gymnasium.envs.toy_text.frozen_lake:FrozenLakeEnv",
+                    "gymnasium.envs.toy_text.cliffwalking:CliffWalkingEnv",
+                    "gymnasium.envs.toy_text.taxi:TaxiEnv")  # they step by their model P
     state_dim = 1
 
     def __init__(self, config: EnvConfig, key: str = "env"):
