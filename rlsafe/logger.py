@@ -50,27 +50,21 @@ tensorboardX's ``add_hparams`` writes to a new sub-run; here the hparams summari
 run's own event file, so TensorBoard's HParams view and the scalars show one run per job.
 
 Events are written by :class:`rlsafe.events.EventFile` in the logging thread; the scalars of a
-chunk or an evaluation go in one event. A value that is not finite in float32 (TensorBoard's
-type) is left out and reported once per tag (:attr:`TensorBoard.nonfinite`).
+chunk or an evaluation go in one event. A value TensorBoard cannot show (NaN, beyond float32) is
+handled by :class:`rlsafe.finite.FiniteScalars` and reported once per tag.
 """
 
 from __future__ import annotations
-
-import logging
-import math
 
 import numpy as np
 
 from rlsafe import events, safety
 from rlsafe.events import EventFile
-
-log = logging.getLogger(__name__)
+from rlsafe.finite import FiniteScalars
 
 #: Equal-width bins of the diag/q_values histogram: far cheaper than tensorboardX's default
 #: "tensorflow" bins (exponential edges, most of the diagnostics' cost per evaluation).
 HISTOGRAM_BINS = 64
-#: The largest float32: a value beyond it is infinite on TensorBoard's side.
-FLOAT32_MAX = 3.4028234663852886e38
 
 
 def episode_stride(total_episodes: int, points: int | None) -> int:
@@ -93,8 +87,8 @@ class TensorBoard:
                  episode: int = 0, purge_step: int | None = None):
         self.run_dir = str(run_dir)
         self.episode_stride = episode_stride
-        #: tags whose values were left out because they were not finite (reported once each)
-        self.nonfinite: set[str] = set()
+        #: what TensorBoard can show: NaN left out, beyond float32 clipped; reported once a tag
+        self.finite = FiniteScalars()
         self.file = (EventFile(run_dir, f".{episode:010d}", purge_step) if enabled else None)
 
     def sync(self, episode: int | None = None) -> None:
@@ -102,24 +96,10 @@ class TensorBoard:
         if self.file:
             self.file.sync()
 
-    def _finite(self, values: dict) -> dict:
-        """``values`` as floats, without those TensorBoard cannot show (reported once a tag)."""
-        kept = {}
-        for tag, value in values.items():
-            value = float(value)
-            if math.isfinite(value) and abs(value) <= FLOAT32_MAX:
-                kept[tag] = value
-            elif tag not in self.nonfinite:
-                self.nonfinite.add(tag)
-                log.warning("TensorBoard: %s is %r, beyond float32: left out of the curves from "
-                            "now on where it is (the values are in summary.json and the files)",
-                            tag, value)
-        return kept
-
     def scalars(self, episode: int, values: dict) -> None:
         """Named scalars at one step, in one event."""
         if self.file:
-            self.file.scalars(episode, self._finite(values))
+            self.file.scalars(episode, self.finite(values, episode))
 
     def text(self, tag: str, markdown: str, episode: int = 0) -> None:
         if self.file:
@@ -173,14 +153,8 @@ class TensorBoard:
         """:mod:`rlsafe.diagnostics` at one evaluation: scalars and the Q-value histogram."""
         if self.file:
             self.scalars(episode, values)
-            finite = np.asarray(q_values)
-            finite = finite[np.isfinite(finite) & (np.abs(finite) <= FLOAT32_MAX)]
-            if len(finite) < len(q_values) and "diag/q_values" not in self.nonfinite:
-                self.nonfinite.add("diag/q_values")
-                log.warning("TensorBoard: diag/q_values holds values beyond float32: the "
-                            "histogram shows only the others")
-            if len(finite):
-                self.file.summary(episode, events.histogram("diag/q_values", finite,
+            if len(q_values):  # finite and in range (rlsafe.diagnostics filters them)
+                self.file.summary(episode, events.histogram("diag/q_values", q_values,
                                                             HISTOGRAM_BINS))
 
     def picture(self, episode: int, tag: str, picture) -> None:

@@ -311,7 +311,7 @@ class Run:
             s.board.exact(episode, metrics)
             if s.diagnostics:
                 s.board.diagnostics(episode, *s.diagnostics(
-                    s.session.q, s.session.visits, exact, metrics, result))
+                    s.session.q, s.session.visits, exact, metrics, result, step=episode))
             s.evaluations.append(EvaluationRecord(
                 episode, float(np.mean(result.returns)), float(np.std(result.returns)), metrics,
                 int(s.session.counts[0])))
