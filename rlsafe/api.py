@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 from omegaconf import DictConfig
 
-from rlsafe.config import ConfigError, build, compose, writable
+from rlsafe.config import ConfigError, build, check_names, compose, writable
 from rlsafe.episode_log import FILE as EPISODES
 
 __all__ = ["Result", "compose", "train"]
@@ -88,7 +88,10 @@ def train(*overrides: str, config: DictConfig | None = None,
     if config is not None and overrides:
         raise ConfigError("give either overrides or config=, not both (compose(*overrides) "
                           "makes a config you can edit)")
-    cfg = config if config is not None else compose(*overrides)
+    if config is None:
+        check_names(list(overrides))  # a misspelled option or key: "did you mean", as the command
+        config = compose(*overrides)
+    cfg = config
     if cfg.get("resume"):
         raise ConfigError("resume=<dir> is the command line's: python -m rlsafe.run resume=<dir>")
     parts = build(cfg)

@@ -313,15 +313,13 @@ def _results_bytes(runner: RunnerConfig, n_aux: int, agent_config: Any) -> int:
 GROUPS = ("env", "agent", "discretizer")
 
 
-def check_names(args: list[str]) -> None:
-    """Catch a misspelled group option or key on the command line, with "did you mean".
-
-    Hydra reports these too, but without suggestions; anything this cannot parse or judge is left
-    to Hydra. Raises ConfigError.
-    """
+def check_options(args: list[str]) -> tuple | None:
+    """Catch a misspelled group option on the command line (``agent=qlearnin``), with "did you
+    mean", without composing a config. Returns what :func:`check_names` goes on with (None where
+    the command line is not for it to judge); raises ConfigError."""
     command = _command_line(args)
     if command is None:
-        return
+        return None
     lines, config_dir = command
     searchpath = [a for a in lines if a.lstrip("+~").startswith("hydra.searchpath=")]
     try:
@@ -329,14 +327,17 @@ def check_names(args: list[str]) -> None:
 
         overrides = OverridesParser.create().parse_overrides(lines)
     except Exception:  # Hydra will report what it cannot parse
-        return
+        return None
     choices = []
     for o in overrides:
         group = o.key_or_group
         if group not in GROUPS or o.is_sweep_override() or o.is_delete():
             continue
-        options = group_options(group, *searchpath, config_dir=config_dir)
         value = o.value()
+        if isinstance(value, str) and (CONFIG_DIR / group / f"{value}.yaml").is_file():
+            choices.append(o.input_line)  # one of rlsafe's own: no need to ask Hydra
+            continue
+        options = group_options(group, *searchpath, config_dir=config_dir)
         if isinstance(value, str) and value not in options:
             close = difflib.get_close_matches(value, options, n=1)
             hint = (f" Did you mean {group}={close[0]}?" if close else
@@ -344,6 +345,20 @@ def check_names(args: list[str]) -> None:
             raise ConfigError(f"{group}={value} is not an option of {group}: the options are "
                               f"{', '.join(options)}.{hint}")
         choices.append(o.input_line)
+    return overrides, choices, searchpath, config_dir
+
+
+def check_names(args: list[str]) -> None:
+    """Catch a misspelled group option or key on the command line, with "did you mean", and a
+    setting the composed config would ignore.
+
+    Hydra reports the misspellings too, but without suggestions; anything this cannot parse or
+    judge is left to Hydra. Raises ConfigError.
+    """
+    checked = check_options(args)
+    if checked is None:
+        return
+    overrides, choices, searchpath, config_dir = checked
     try:
         cfg = compose(*searchpath, *choices, config_dir=config_dir)
     except Exception:
@@ -453,7 +468,7 @@ def _shown(value: Any) -> str:
 EXPLORATION_SETTINGS = {"epsilon_greedy": "epsilon", "softmax": "temperature", "ucb": "ucb_c"}
 
 
-def _check_effective(overrides: list) -> None:
+def _check_effective(overrides: list, cfg: DictConfig | None = None) -> None:
     """Refuse a setting typed on the command line that the composed config would ignore: another
     exploration rule's parameter or schedule, a constant schedule's ``end``/``duration``,
     ``runner.threads`` with one seed, pictures settings with no pictures. A setting decided by a
@@ -461,10 +476,11 @@ def _check_effective(overrides: list) -> None:
     given = {o.key_or_group.lstrip("+"): o for o in overrides
              if not o.is_delete() and not o.is_sweep_override()}
     swept = {o.key_or_group.lstrip("+") for o in overrides if o.is_sweep_override()}
-    try:
-        cfg = compose(*(o.input_line for o in overrides if not o.is_sweep_override()))
-    except Exception:  # Hydra reports what it cannot compose
-        return
+    if cfg is None:  # the config the command line composes (sweeps: its shared part)
+        try:
+            cfg = compose(*(o.input_line for o in overrides if not o.is_sweep_override()))
+        except Exception:  # Hydra reports what it cannot compose
+            return
 
     def fail_unless(deciding: str, uses: Any, key: str, why: str) -> None:
         value = OmegaConf.select(cfg, deciding, default=None)
@@ -554,6 +570,11 @@ class ValidateConfig(Callback):
                     )
                 resumable(task.resume)
                 return
+            if not sweep:  # the config composed from the whole command line (run mode)
+                from hydra.core.override_parser.overrides_parser import OverridesParser
+
+                _check_effective(OverridesParser.create().parse_overrides(
+                    list(config.hydra.overrides.task)), task)
             build(task)
             writable(out_dir, "hydra.sweep.dir" if sweep else "hydra.run.dir")
             if not sweep and (out_dir / "summary.json").exists():

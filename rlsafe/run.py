@@ -22,7 +22,7 @@ from numba.core.errors import NumbaError
 from omegaconf import DictConfig, OmegaConf
 
 from rlsafe import checkpoint
-from rlsafe.config import CONFIG_DIR, ConfigError, build, check_names, resumable
+from rlsafe.config import CONFIG_DIR, ConfigError, build, check_names, check_options, resumable
 from rlsafe.envs.gym import EnvFailed, NonFiniteObservation
 from rlsafe.kernel_errors import KernelError, explain_compile_error
 from rlsafe.runner import TrainingDiverged, run
@@ -88,13 +88,68 @@ def main(cfg: DictConfig) -> float:
 
 
 def cli() -> None:
-    """The command: names checked first (for "did you mean"), then Hydra."""
+    """The command: names checked first (for "did you mean"), then Hydra.
+
+    A plain run (overrides only: no ``-m``, no flags, nothing swept) takes a short way through
+    Hydra: its ``run`` step directly, which composes the config once (``hydra.main`` composes it
+    twice, once only to learn whether it is a sweep, and the names check a third time); a
+    misspelled key then fails Hydra's composition, and the full names check says what is wrong.
+    """
+    args = sys.argv[1:]
     try:
-        check_names(sys.argv[1:])
+        if _plain_run(args):
+            check_options(args)
+            _run(args)
+            return
+        check_names(args)
     except ConfigError as err:
         print(f"rlsafe: config error: {err}", file=sys.stderr)
         raise SystemExit(2) from None
     main()
+
+
+def _plain_run(args: list[str]) -> bool:
+    """Whether ``args`` are overrides of one run, without flags, sweeps or Hydra modes."""
+    if any(a.startswith("-") or "=" not in a or a.lstrip("+~").startswith("hydra.mode")
+           for a in args):
+        return False
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    try:
+        return not any(o.is_sweep_override()
+                       for o in OverridesParser.create().parse_overrides(args))
+    except Exception:  # Hydra's own path reports it
+        return False
+
+
+def _run(args: list[str]) -> None:
+    """What ``hydra.main`` does for a run, composing the config once."""
+    from hydra._internal.hydra import Hydra
+    from hydra._internal.utils import create_config_search_path, run_and_report
+    from hydra import version
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.errors import ConfigCompositionException
+
+    version.setbase("1.3")
+    GlobalHydra.instance().clear()
+    app = Hydra.create_main_hydra2(task_name="run",
+                                   config_search_path=create_config_search_path(str(CONFIG_DIR)))
+    try:
+        run_and_report(lambda: _compose_or_explain(app, args, ConfigCompositionException))
+    finally:
+        GlobalHydra.instance().clear()
+
+
+def _compose_or_explain(app, args, composition_error) -> None:
+    try:
+        app.run(config_name="config", task_function=main.__wrapped__, overrides=args)
+    except composition_error:
+        try:
+            check_names(args)  # a ConfigError with "did you mean", where it can tell
+        except ConfigError as err:
+            print(f"rlsafe: config error: {err}", file=sys.stderr, flush=True)
+            raise SystemExit(2) from None
+        raise
 
 
 if __name__ == "__main__":
