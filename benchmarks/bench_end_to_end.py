@@ -57,6 +57,11 @@ TARGET_PYTHON = 1.5  # Python-stepped vs the plain tutorial loop
 TARGET_STARTUP_S = 0.6
 TARGET_LOGGING = 1.3  # seeds job, default logging vs none
 
+#: ``env=gym env.id=CartPole-v1`` with the bins of ``configs/env/cartpole.yaml`` (its velocities
+#: are unbounded, so bins need explicit ranges)
+CARTPOLE_BINS = ["discretizer.bins=[1,2,6,12]", "discretizer.low=[-2.4,-3.0,-0.2095,-3.5]",
+                 "discretizer.high=[2.4,3.0,0.2095,3.5]"]
+
 #: A user's own Discrete gridworld, as a module of its own (``env=gym env.id=mygrid:MyGrid-v0``).
 GRID_MODULE = textwrap.dedent('''
     import gymnasium as gym
@@ -199,7 +204,7 @@ def main() -> None:
             f">= {TARGET_PROCESS}: {met(rate / minimal[name] >= TARGET_PROCESS)}")
 
     python_runs = {
-        "CartPole-v1": (["env=gym", "env.id=CartPole-v1"], 200 if quick else 500,
+        "CartPole-v1": (["env=gym", "env.id=CartPole-v1", *CARTPOLE_BINS], 200 if quick else 500,
                         1_000 if quick else 3_000),
         "mygrid:MyGrid-v0 (a user's 5x5 grid)": (
             ["env=gym", "env.id=mygrid:MyGrid-v0", "discretizer=identity"],
