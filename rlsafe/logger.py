@@ -43,8 +43,10 @@ training and evaluation curves share one x axis. Tags:
 ====================================  =====================================================
 
 A ``seeds=N`` job has one such run per seed (``seed_<s>/``, without hparams) and an aggregate run
-(``aggregate/``: ``eval/return_mean``, ``_ci_low``, ``_ci_high``, ``_iqm``, ``eval/solved_fraction``
-and the hparams of the job), written with :meth:`TensorBoard.scalars`.
+(``aggregate/``: ``eval/return_mean``, ``_ci_low``, ``_ci_high``, ``_iqm``, ``_iqm_ci_low``,
+``_iqm_ci_high`` (:func:`rlsafe.stats.aggregate`), ``eval/solved_fraction`` and the hparams of the
+job), written with :meth:`TensorBoard.scalars`, and the Custom Scalars layout that draws each
+statistic with its interval as a band (:mod:`rlsafe.tb_layout`).
 
 tensorboardX's ``add_hparams`` writes to a new sub-run; here the hparams summaries go to the
 run's own event file, so TensorBoard's HParams view and the scalars show one run per job.
