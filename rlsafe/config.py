@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import itertools
+import math
 import os
 import sys
 import typing
@@ -170,6 +172,9 @@ def build(cfg: DictConfig) -> Parts:
             f" - seeds ({2**63 - seeds + 1})" if seeds > 1 else ""))
     runner = _typed(cfg.get("runner", {}), RunnerConfig, "runner")
     logger = _typed(cfg.get("logger", {}), LoggerConfig, "logger")
+    if logger.rare_visits < 0:
+        raise ConfigError(f"logger.rare_visits={logger.rare_visits} must be >= 0 (a visited state "
+                          "with fewer visits counts as rare; 0: none does)")
     if logger.pictures_every < 1:
         raise ConfigError(f"logger.pictures_every={logger.pictures_every} must be >= 1 (every "
                           "N-th evaluation); logger.pictures=false turns the pictures off")
@@ -256,13 +261,7 @@ def check_names(args: list[str]) -> None:
         group = o.key_or_group
         if group not in GROUPS or o.is_sweep_override() or o.is_delete():
             continue
-        options = sorted(p.stem for p in (CONFIG_DIR / group).glob("*.yaml"))
-        value = o.value()
-        if isinstance(value, str) and value not in options:
-            close = difflib.get_close_matches(value, options, n=1)
-            hint = f" Did you mean {group}={close[0]}?" if close else ""
-            raise ConfigError(f"{group}={value} is not an option of {group}: the options are "
-                              f"{', '.join(options)}.{hint}")
+        _check_option(group, o.value())
         choices.append(o.input_line)
     try:
         cfg = compose(*choices)
@@ -306,6 +305,57 @@ def check_names(args: list[str]) -> None:
                 f"{', '.join(keys)}.{hint}")
         raise ConfigError(f"{key} is not a setting: {parent} has {', '.join(keys)}.{hint}")
     _check_effective(overrides)
+    _check_sweep(overrides)
+
+
+def _check_option(group: str, value: Any) -> None:
+    """ConfigError with "did you mean" unless ``value`` is an option of ``group``."""
+    options = sorted(p.stem for p in (CONFIG_DIR / group).glob("*.yaml"))
+    if isinstance(value, str) and value not in options:
+        close = difflib.get_close_matches(value, options, n=1)
+        hint = f" Did you mean {group}={close[0]}?" if close else ""
+        raise ConfigError(f"{group}={value} is not an option of {group}: the options are "
+                          f"{', '.join(options)}.{hint}")
+
+
+#: At most this many of a sweep's jobs are built before it starts (each value of each swept key
+#: at least once, every combination when there are no more than this).
+SWEEP_CHECKS = 64
+
+
+def _check_sweep(overrides: list) -> None:
+    """Build the jobs of a sweep (``-m agent.alpha=0.5,2``) before any runs, so that a bad value
+    is refused up front with the job's overrides, not with a traceback after the jobs before it.
+    Sweeps whose values cannot be listed (intervals, a sweeper's own syntax) are left to each job.
+    """
+    swept = [o for o in overrides if o.is_sweep_override()]
+    if not swept:
+        return
+    fixed = [o.input_line for o in overrides if not o.is_sweep_override()]
+    values = []
+    for o in swept:
+        try:
+            listed = list(o.sweep_string_iterator())
+        except Exception:
+            return
+        if o.key_or_group in GROUPS:
+            for value in listed:
+                _check_option(o.key_or_group, value)
+        values.append([f"{o.get_key_element()}={v}" for v in listed])
+    if math.prod(len(v) for v in values) <= SWEEP_CHECKS:
+        jobs = list(itertools.product(*values))
+    else:  # each value once, the other keys at their first value
+        jobs = [tuple(v if i == k else values[i][0] for i in range(len(values)))
+                for k in range(len(values)) for v in values[k]][:SWEEP_CHECKS]
+    for job in jobs:
+        try:
+            cfg = compose(*fixed, *job)
+        except Exception:  # Hydra reports what it cannot compose
+            continue
+        try:
+            build(cfg)
+        except ConfigError as err:
+            raise ConfigError(f"the sweep's job {' '.join(job)} cannot run: {err}") from None
 
 
 def _takes_any_key(cfg: DictConfig, parent: str) -> bool:
