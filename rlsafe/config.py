@@ -122,6 +122,10 @@ class Parts:
 
 def _typed(node: Any, schema: type, key: str) -> Any:
     """Merge ``node`` into ``schema`` (a dataclass) and check it; ConfigError on any problem."""
+    if not isinstance(node, (DictConfig, dict)):
+        raise ConfigError(f"{key}={_shown(node)}: {key} is a group of settings, set one at a "
+                          f"time ({key}.<name>=...); its settings are "
+                          f"{', '.join(f.name for f in dataclasses.fields(schema))}")
     data = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else dict(node)
     data.pop("_target_", None)
     for name, value in data.items():
@@ -311,6 +315,9 @@ def check_names(args: list[str]) -> None:
 def _check_option(group: str, value: Any) -> None:
     """ConfigError with "did you mean" unless ``value`` is an option of ``group``."""
     options = sorted(p.stem for p in (CONFIG_DIR / group).glob("*.yaml"))
+    if value is None:
+        raise ConfigError(f"{group}=null: {group} needs one of its options: "
+                          f"{', '.join(options)}")
     if isinstance(value, str) and value not in options:
         close = difflib.get_close_matches(value, options, n=1)
         hint = f" Did you mean {group}={close[0]}?" if close else ""
@@ -416,7 +423,7 @@ def _shown(value: Any) -> str:
     """A value as it is typed on the command line (``true``, not ``True``)."""
     if isinstance(value, bool):
         return str(value).lower()
-    return str(value)
+    return "null" if value is None else str(value)
 
 
 #: an exploration rule's own settings (the others' do nothing under it): ``agent.exploration``
@@ -504,7 +511,15 @@ class ValidateConfig(Callback):
                     )
                 resumable(task.resume)
                 return
-            build(task)
+            try:
+                build(task)
+            except ConfigError:
+                raise
+            except Exception as err:  # Hydra would turn it into a warning and start the run
+                raise ConfigError(
+                    f"the config cannot be built: {type(err).__name__}: {err} (a value of an "
+                    "unexpected kind? If the config looks right, this is a bug: please report "
+                    "it with the command)") from None
             writable(out_dir, "hydra.sweep.dir" if sweep else "hydra.run.dir")
             if not sweep and (out_dir / "summary.json").exists():
                 raise ConfigError(f"{out_dir} already holds a finished run: choose another "

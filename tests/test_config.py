@@ -86,6 +86,9 @@ CASES = [
                                                                "finite number in (0, inf)"]),
     (["agent.exploration=ucb", "agent.ucb_c=inf"], ["agent.ucb_c=inf", "finite"]),
     (["logger.rare_visits=-5"], ["logger.rare_visits=-5", ">= 0"]),
+    (["env=null"], ["env=null", "needs one of its options", "cartpole"]),
+    (["runner=null"], ["runner=null", "group of settings", "runner.<name>=", "episodes"]),
+    (["discretizer.bins=null"], ["discretizer.bins=null", "list of 4"]),
     # a sweep's jobs are built before the first runs (a bad one ended in a traceback after others)
     (["-m", "agent.alpha=0.5,2"], ["the sweep's job agent.alpha=2 cannot run", "(0, 1]"]),
     (["-m", "env=cartpol,taxi"], ["env=cartpol is not an option", "Did you mean env=cartpole?"]),
