@@ -86,6 +86,8 @@ CASES = [
                                                                "finite number in (0, inf)"]),
     (["agent.exploration=ucb", "agent.ucb_c=inf"], ["agent.ucb_c=inf", "finite"]),
     (["logger.rare_visits=-5"], ["logger.rare_visits=-5", ">= 0"]),
+    (["env=gym", "env.id=FrozenLake-v1", "discretizer=identity", "+env.eval_kwargs.map_name=8x8"],
+     ["env.eval_kwargs={'map_name': '8x8'}", "Discrete(64)", "Discrete(16)", "cannot act"]),
     (["env=null"], ["env=null", "needs one of its options", "cartpole"]),
     (["runner=null"], ["runner=null", "group of settings", "runner.<name>=", "episodes"]),
     (["discretizer.bins=null"], ["discretizer.bins=null", "list of 4"]),
