@@ -247,6 +247,12 @@ def _results_bytes(runner: RunnerConfig, n_aux: int, agent_config: Any) -> int:
 GROUPS = ("env", "agent", "discretizer")
 
 
+#: Command-line options that bring in configs other than rlsafe's own (the top-level keys may
+#: then differ from those of configs/config.yaml)
+OTHER_CONFIGS = ("--config-dir", "-cd", "--config-name", "-cn", "--config-path", "-cp",
+                 "hydra.searchpath", "+hydra.searchpath")
+
+
 def check_names(args: list[str]) -> None:
     """Catch a misspelled group option or key on the command line, with "did you mean".
 
@@ -295,6 +301,8 @@ def check_names(args: list[str]) -> None:
         close = difflib.get_close_matches(name, keys, n=1)
         hint = f" Did you mean {parent + '.' if parent else ''}{close[0]}?" if close else ""
         if not parent:
+            if any(a.startswith(OTHER_CONFIGS) for a in args):
+                continue  # a top-level key of a user's own primary config or config dir
             raise ConfigError(f"{key} is not a setting: the top-level settings are "
                               f"{', '.join(keys)}.{hint}")
         group, _, subkey = key.partition(".")
