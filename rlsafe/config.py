@@ -16,6 +16,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import difflib
+import itertools
+import math
 import os
 import sys
 import typing
@@ -189,6 +191,10 @@ class Parts:
 
 def _typed(node: Any, schema: type, key: str) -> Any:
     """Merge ``node`` into ``schema`` (a dataclass) and check it; ConfigError on any problem."""
+    if not isinstance(node, (DictConfig, dict)):
+        raise ConfigError(f"{key}={_shown(node)}: {key} is a group of settings, set one at a "
+                          f"time ({key}.<name>=...); its settings are "
+                          f"{', '.join(f.name for f in dataclasses.fields(schema))}")
     data = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else dict(node)
     data.pop("_target_", None)
     for name, value in data.items():
@@ -239,6 +245,9 @@ def build(cfg: DictConfig) -> Parts:
             f" - seeds ({2**63 - seeds + 1})" if seeds > 1 else ""))
     runner = _typed(cfg.get("runner", {}), RunnerConfig, "runner")
     logger = _typed(cfg.get("logger", {}), LoggerConfig, "logger")
+    if logger.rare_visits < 0:
+        raise ConfigError(f"logger.rare_visits={logger.rare_visits} must be >= 0 (a visited state "
+                          "with fewer visits counts as rare; 0: none does)")
     if logger.episode_points is not None and logger.episode_points < 1:
         raise ConfigError(f"logger.episode_points={logger.episode_points} must be >= 1, or null "
                           "for every episode")
@@ -313,6 +322,12 @@ def _results_bytes(runner: RunnerConfig, n_aux: int, agent_config: Any) -> int:
 GROUPS = ("env", "agent", "discretizer")
 
 
+#: Command-line options that bring in configs other than rlsafe's own (the top-level keys may
+#: then differ from those of configs/config.yaml)
+OTHER_CONFIGS = ("--config-dir", "-cd", "--config-name", "-cn", "--config-path", "-cp",
+                 "hydra.searchpath", "+hydra.searchpath")
+
+
 def check_options(args: list[str]) -> tuple | None:
     """Catch a misspelled group option on the command line (``agent=qlearnin``), with "did you
     mean", without composing a config. Returns what :func:`check_names` goes on with (None where
@@ -333,17 +348,7 @@ def check_options(args: list[str]) -> tuple | None:
         group = o.key_or_group
         if group not in GROUPS or o.is_sweep_override() or o.is_delete():
             continue
-        value = o.value()
-        if isinstance(value, str) and (CONFIG_DIR / group / f"{value}.yaml").is_file():
-            choices.append(o.input_line)  # one of rlsafe's own: no need to ask Hydra
-            continue
-        options = group_options(group, *searchpath, config_dir=config_dir)
-        if isinstance(value, str) and value not in options:
-            close = difflib.get_close_matches(value, options, n=1)
-            hint = (f" Did you mean {group}={close[0]}?" if close else
-                    f" Your own: --config-dir DIR with DIR/{group}/{value}.yaml.")
-            raise ConfigError(f"{group}={value} is not an option of {group}: the options are "
-                              f"{', '.join(options)}.{hint}")
+        _check_option(group, o.value(), searchpath, config_dir)
         choices.append(o.input_line)
     return overrides, choices, searchpath, config_dir
 
@@ -387,6 +392,8 @@ def check_names(args: list[str]) -> None:
         close = difflib.get_close_matches(name, keys, n=1)
         hint = f" Did you mean {parent + '.' if parent else ''}{close[0]}?" if close else ""
         if not parent:
+            if any(a.startswith(OTHER_CONFIGS) for a in args):
+                continue  # a top-level key of a user's own primary config or config dir
             raise ConfigError(f"{key} is not a setting: the top-level settings are "
                               f"{', '.join(keys)}.{hint}")
         group, _, subkey = key.partition(".")
@@ -401,6 +408,64 @@ def check_names(args: list[str]) -> None:
                 f"{', '.join(keys)}.{hint}")
         raise ConfigError(f"{key} is not a setting: {parent} has {', '.join(keys)}.{hint}")
     _check_effective(overrides)
+    _check_sweep(overrides)
+
+
+def _check_option(group: str, value: Any, searchpath=(), config_dir: str | None = None) -> None:
+    """ConfigError with "did you mean" unless ``value`` is an option of ``group``, over the whole
+    search path (rlsafe's own options are found by their file, without asking Hydra)."""
+    if isinstance(value, str) and (CONFIG_DIR / group / f"{value}.yaml").is_file():
+        return
+    options = group_options(group, *searchpath, config_dir=config_dir)
+    if value is None:
+        raise ConfigError(f"{group}=null: {group} needs one of its options: "
+                          f"{', '.join(options)}")
+    if isinstance(value, str) and value not in options:
+        close = difflib.get_close_matches(value, options, n=1)
+        hint = (f" Did you mean {group}={close[0]}?" if close else
+                f" Your own: --config-dir DIR with DIR/{group}/{value}.yaml.")
+        raise ConfigError(f"{group}={value} is not an option of {group}: the options are "
+                          f"{', '.join(options)}.{hint}")
+
+
+#: At most this many of a sweep's jobs are built before it starts (each value of each swept key
+#: at least once, every combination when there are no more than this).
+SWEEP_CHECKS = 64
+
+
+def _check_sweep(overrides: list) -> None:
+    """Build the jobs of a sweep (``-m agent.alpha=0.5,2``) before any runs, so that a bad value
+    is refused up front with the job's overrides, not with a traceback after the jobs before it.
+    Sweeps whose values cannot be listed (intervals, a sweeper's own syntax) are left to each job.
+    """
+    swept = [o for o in overrides if o.is_sweep_override()]
+    if not swept:
+        return
+    fixed = [o.input_line for o in overrides if not o.is_sweep_override()]
+    values = []
+    for o in swept:
+        try:
+            listed = list(o.sweep_string_iterator())
+        except Exception:
+            return
+        if o.key_or_group in GROUPS:
+            for value in listed:
+                _check_option(o.key_or_group, value)
+        values.append([f"{o.get_key_element()}={v}" for v in listed])
+    if math.prod(len(v) for v in values) <= SWEEP_CHECKS:
+        jobs = list(itertools.product(*values))
+    else:  # each value once, the other keys at their first value
+        jobs = [tuple(v if i == k else values[i][0] for i in range(len(values)))
+                for k in range(len(values)) for v in values[k]][:SWEEP_CHECKS]
+    for job in jobs:
+        try:
+            cfg = compose(*fixed, *job)
+        except Exception:  # Hydra reports what it cannot compose
+            continue
+        try:
+            build(cfg)
+        except ConfigError as err:
+            raise ConfigError(f"the sweep's job {' '.join(job)} cannot run: {err}") from None
 
 
 def _takes_any_key(cfg: DictConfig, parent: str) -> bool:
@@ -461,7 +526,7 @@ def _shown(value: Any) -> str:
     """A value as it is typed on the command line (``true``, not ``True``)."""
     if isinstance(value, bool):
         return str(value).lower()
-    return str(value)
+    return "null" if value is None else str(value)
 
 
 #: an exploration rule's own settings (the others' do nothing under it): ``agent.exploration``
@@ -575,7 +640,15 @@ class ValidateConfig(Callback):
 
                 _check_effective(OverridesParser.create().parse_overrides(
                     list(config.hydra.overrides.task)), task)
-            build(task)
+            try:
+                build(task)
+            except ConfigError:
+                raise
+            except Exception as err:  # Hydra would turn it into a warning and start the run
+                raise ConfigError(
+                    f"the config cannot be built: {type(err).__name__}: {err} (a value of an "
+                    "unexpected kind? If the config looks right, this is a bug: please report "
+                    "it with the command)") from None
             writable(out_dir, "hydra.sweep.dir" if sweep else "hydra.run.dir")
             if not sweep and (out_dir / "summary.json").exists():
                 raise ConfigError(f"{out_dir} already holds a finished run: choose another "

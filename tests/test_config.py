@@ -82,6 +82,20 @@ CASES = [
     (["runner.eval_episodes=3000000000"], ["runner.eval_episodes=3000000000", "MiB",
                                            "runner.max_table_mb"]),
     (["runner.max_table_mb=nan"], ["runner.max_table_mb=nan", "> 0"]),
+    (["agent.exploration=softmax", "agent.temperature=inf"], ["agent.temperature=inf",
+                                                               "finite number in (0, inf)"]),
+    (["agent.exploration=ucb", "agent.ucb_c=inf"], ["agent.ucb_c=inf", "finite"]),
+    (["logger.rare_visits=-5"], ["logger.rare_visits=-5", ">= 0"]),
+    (["env=gym", "env.id=FrozenLake-v1", "discretizer=identity", "+env.eval_kwargs.map_name=8x8"],
+     ["env.eval_kwargs={'map_name': '8x8'}", "Discrete(64)", "Discrete(16)", "cannot act"]),
+    (["env=null"], ["env=null", "needs one of its options", "cartpole"]),
+    (["runner=null"], ["runner=null", "group of settings", "runner.<name>=", "episodes"]),
+    (["discretizer.bins=null"], ["discretizer.bins=null", "list of 4"]),
+    # a sweep's jobs are built before the first runs (a bad one ended in a traceback after others)
+    (["-m", "agent.alpha=0.5,2"], ["the sweep's job agent.alpha=2 cannot run", "(0, 1]"]),
+    (["-m", "env=cartpol,taxi"], ["env=cartpol is not an option", "Did you mean env=cartpole?"]),
+    (["-m", "env=frozenlake,taxi", "agent=sarsa,qlearning", "discretizer=bins"],
+     ["the sweep's job env=frozenlake agent=sarsa cannot run", "discretizer=identity"]),
     # Hydra-level mistakes rlsafe catches first, with the fix (issue 15)
     (["seeed=3"], ["seeed is not a setting", "top-level", "Did you mean seed?"]),
     (["env=cartpole", "env.kwargs.sutton_barto_reward=true"],
@@ -101,7 +115,8 @@ CASES = [
 def test_bad_input_fails_early_with_a_clear_message(tmp_path, overrides, words):
     run_dir = tmp_path / "run"
     proc = subprocess.run(
-        [sys.executable, "-m", "rlsafe.run", *overrides, f"hydra.run.dir={run_dir}"],
+        [sys.executable, "-m", "rlsafe.run", *overrides, f"hydra.run.dir={run_dir}",
+         f"hydra.sweep.dir={run_dir}"],
         capture_output=True, text=True, timeout=120,
     )
     output = proc.stdout + proc.stderr

@@ -59,11 +59,15 @@ PARAMETER_NAMES = {Exploration.epsilon_greedy: "epsilon", Exploration.softmax: "
 
 
 def in_range(key, value, low, high, low_open=False):
-    """Raise ``ValueError`` naming ``key`` unless ``value`` lies in [low, high] (or (low, high])."""
-    ok = (low < value if low_open else low <= value) and value <= high
+    """Raise ``ValueError`` naming ``key`` unless ``value`` is a finite number in [low, high] (or
+    (low, high]); ``high`` may be inf for "no upper bound", but an infinite value is refused (an
+    infinite temperature or UCB bonus would silently make every action equally likely)."""
+    ok = (low < value if low_open else low <= value) and value <= high and math.isfinite(value)
     if not ok:
-        interval = f"{'(' if low_open else '['}{low:g}, {high:g}]"
-        raise ValueError(f"{key}={value} is out of range: it must lie in {interval}")
+        interval = f"{'(' if low_open else '['}{low:g}, {high:g}" + (")" if high == math.inf
+                                                                  else "]")
+        raise ValueError(f"{key}={value} is out of range: it must be a finite number in "
+                         f"{interval}")
 
 
 @dataclass

@@ -89,6 +89,9 @@ class Bins:
                                          gymnasium.spaces.MultiDiscrete)) else "")
             )
         dims = space.shape[0]
+        if config.bins is None:
+            raise ValueError(f"{key}.bins=null: give the bins per dimension, one number for all "
+                             f"or a list of {dims}")
         if isinstance(config.bins, bool):
             raise ValueError(f"{key}.bins={config.bins}: give a whole number of bins")
         self.bins = _per_dim(f"{key}.bins", config.bins, dims, int)

@@ -117,6 +117,8 @@ class Env:
                 f"{type(err).__name__}: {err}"
             ) from None
         self.observation_space = probe.observation_space
+        if config.eval_kwargs and not self.compiled:  # a compiled env checks its own
+            self._check_eval_spaces(probe, key)
         if not self.aux_names:  # a gymnasium env may name the info signals it reports
             self.aux_names = tuple(getattr(probe.unwrapped, "aux_names", ()))
         self.action_space = probe.action_space  # Discrete(action_bins ** dims) if discretized
@@ -167,6 +169,25 @@ class Env:
                 raise ValueError(
                     f"{key}.{kwargs_key}.render_mode={mode}: the compiled {name} is never drawn; "
                     f"to watch gymnasium's env, use env=gym env.id={config.id} with it")
+
+    def _check_eval_spaces(self, probe: gymnasium.Env, key: str) -> None:
+        """Refuse ``env.eval_kwargs`` that change the spaces: the Q-table learned on the training
+        env would be read at states or actions it does not have (FrozenLake's 8x8 map evaluated
+        with a 4x4 table)."""
+        try:
+            other = self.make_eval_gym()
+        except Exception as err:
+            raise ValueError(f"{key}.eval_kwargs: gymnasium.make({self.config.id!r}, ...) with "
+                             f"them failed: {type(err).__name__}: {err}") from None
+        for name in ("observation_space", "action_space"):
+            train, evaluation = getattr(probe, name), getattr(other, name)
+            if train != evaluation:
+                other.close()
+                raise ValueError(
+                    f"{key}.eval_kwargs={dict(self.config.eval_kwargs)} give the evaluation env "
+                    f"the {name} {evaluation}, the training env {train}: a table learned on one "
+                    "cannot act on the other; keep the spaces the same")
+        other.close()
 
     @property
     def compiled(self) -> bool:
