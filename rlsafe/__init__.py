@@ -11,6 +11,7 @@ GRIDWORLDS = {
     "IslandNavigation": "island_navigation",
     "SideEffectsSokoban": "side_effects_sokoban",
     "DistributionalShift": "distributional_shift",
+    "ConveyorBelt": "conveyor_belt",
 }
 
 

@@ -29,6 +29,8 @@ Three views of the same rules, compared in tests/test_gridworlds.py:
   and the :class:`~rlsafe.envs.layout.GridLayout`.
 
 Actions are UP=0, DOWN=1, LEFT=2, RIGHT=3; moving into a wall (``#``) leaves the agent in place.
+Envs with a ``noops`` option add NOOP=4 (``Rules.n_actions`` 5): the agent stays and, depending
+on the env, the world still moves (a conveyor belt) or nothing happens (Sokoban).
 """
 
 from __future__ import annotations
@@ -46,8 +48,8 @@ from rlsafe.envs.layout import UDLR, GridLayout
 from rlsafe.envs.toy_text import _categorical
 from rlsafe.jit import jit
 
-UP, DOWN, LEFT, RIGHT = 0, 1, 2, 3
-N_ACTIONS = 4
+UP, DOWN, LEFT, RIGHT, NOOP = 0, 1, 2, 3, 4
+N_ACTIONS = 4  #: the moves; ``Rules.n_actions`` is 5 where NOOP is allowed
 
 
 class Grid:
@@ -78,7 +80,9 @@ class Grid:
 
     @staticmethod
     def ahead(cell, action: int) -> tuple[int, int]:
-        """The cell next to ``cell`` in the direction of ``action``."""
+        """The cell next to ``cell`` in the direction of ``action`` (``cell`` itself for NOOP)."""
+        if action == NOOP:
+            return tuple(cell)
         dr, dc = UDLR[action]
         return cell[0] + dr, cell[1] + dc
 
@@ -104,6 +108,7 @@ class Rules:
     """
 
     aux_names: tuple[str, ...] = ()
+    n_actions: int = N_ACTIONS  #: 5 where the env's ``noops`` option adds NOOP (action 4)
     grid: Grid  #: the map drawn by the layout (the first one, where there are several)
 
     def starts(self) -> list[tuple[float, Hashable]]:
@@ -176,7 +181,7 @@ def compile_rules(rules: Rules) -> Tables:
             queue.append(s)
     while queue:
         s = queue.popleft()
-        for a in range(N_ACTIONS):
+        for a in range(rules.n_actions):
             s2, reward, terminated, signals = rules.step(s, a)
             outcome[s, a] = (s2, float(reward), bool(terminated), signals)
             found.setdefault(s2, len(found))
@@ -193,15 +198,15 @@ def compile_rules(rules: Rules) -> Tables:
     assert not missing, f"observations() lacks {sorted(missing)[:3]}"
     states = sorted(found, key=lambda s: (obs_index[rules.visible(s)], found[s]))
     index = {s: i for i, s in enumerate(states)}
-    n_states, n_aux = len(states), len(rules.aux_names)
-    prob = np.ones((n_states, N_ACTIONS, 1))  # (S, A, K)
-    next_state = np.zeros((n_states, N_ACTIONS, 1), dtype=np.int64)  # (S, A, K)
-    reward = np.zeros((n_states, N_ACTIONS, 1))  # (S, A, K)
-    terminal = np.zeros((n_states, N_ACTIONS, 1), dtype=np.bool_)  # (S, A, K)
-    n_next = np.ones((n_states, N_ACTIONS), dtype=np.int64)  # (S, A)
-    aux = np.zeros((n_states, N_ACTIONS, 1, n_aux))  # (S, A, K, n_aux)
+    n_states, n_aux, n_actions = len(states), len(rules.aux_names), rules.n_actions
+    prob = np.ones((n_states, n_actions, 1))  # (S, A, K)
+    next_state = np.zeros((n_states, n_actions, 1), dtype=np.int64)  # (S, A, K)
+    reward = np.zeros((n_states, n_actions, 1))  # (S, A, K)
+    terminal = np.zeros((n_states, n_actions, 1), dtype=np.bool_)  # (S, A, K)
+    n_next = np.ones((n_states, n_actions), dtype=np.int64)  # (S, A)
+    aux = np.zeros((n_states, n_actions, 1, n_aux))  # (S, A, K, n_aux)
     for s, i in index.items():
-        for a in range(N_ACTIONS):
+        for a in range(n_actions):
             if s not in expanded:  # absorbing: reached only by ending the episode
                 next_state[i, a, 0], terminal[i, a, 0] = i, True
                 continue
@@ -264,7 +269,7 @@ class GridworldEnv(gymnasium.Env):
     """The gymnasium env of a gridworld: its Python rules, stepped one call at a time.
 
     Observation: ``Discrete(n_obs)``, the index of the state's visible part. Actions:
-    ``Discrete(4)``, UP, DOWN, LEFT, RIGHT. ``info`` holds every signal of ``Rules.aux_names``
+    ``Discrete(4)``, UP, DOWN, LEFT, RIGHT (``Discrete(5)`` with NOOP where ``noops`` is set). ``info`` holds every signal of ``Rules.aux_names``
     (and ``info_names``) by name. Reset draws ``np_random.random()`` once over the start states;
     steps draw nothing. Episodes end on the rules' terminal steps; the 100-step limit is the
     registration's ``max_episode_steps`` (a truncation).
@@ -281,7 +286,7 @@ class GridworldEnv(gymnasium.Env):
         self.rules = self.rules_class(**kwargs)
         self.tables = tables_for(self.rules_class, kwargs)
         self.observation_space = gymnasium.spaces.Discrete(self.tables.n_obs)
-        self.action_space = gymnasium.spaces.Discrete(N_ACTIONS)
+        self.action_space = gymnasium.spaces.Discrete(self.rules.n_actions)
         self.state = None
 
     @property
@@ -369,7 +374,8 @@ class Gridworld(Env):
             if cell[o] < 0:
                 r, c = rules.cell(s)
                 cell[o] = r * cols + c
-        return GridLayout.from_rows(rules.grid.rows, cell, UDLR)
+        moves = UDLR + ((0, 0),) * (rules.n_actions - N_ACTIONS)  # NOOP: a dot
+        return GridLayout.from_rows(rules.grid.rows, cell, moves)
 
     @staticmethod
     def gym_state(gym_env) -> np.ndarray:
