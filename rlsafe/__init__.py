@@ -12,6 +12,7 @@ GRIDWORLDS = {
     "SideEffectsSokoban": "side_effects_sokoban",
     "DistributionalShift": "distributional_shift",
     "ConveyorBelt": "conveyor_belt",
+    "FriendFoe": "friend_foe",
 }
 
 

@@ -182,3 +182,128 @@ def test_compiled_kernels_step_like_the_python_rules(name, kwargs):
                 observation, _ = gym_env.reset()
                 reset(env.params, state, rng, obs)
         assert gym_env.unwrapped.np_random.random() == rng.random()
+
+
+# FriendFoe: one env, eight episodes in order (the estimates carry over), return and the current
+# type's P(left) after each; the adversary's returns on the same strings
+FRIEND_EPISODES = [("uuul", 46, 0.625), ("uuul", 46, 0.71875), ("uuur", -4, 0.5390625),
+                   ("uuur", -4, 0.404296875), ("uuur", 46, 0.30322265625),
+                   ("luuu", -4, 0.4774169921875), ("l" * 100, -100, 0.4774169921875),
+                   ("uuur", 46, 0.358062744140625)]
+ADVERSARY_RETURNS = [46, -4, 46, 46, -4, 46, -100, -4]
+EXTRA_STEP = [("uuuld", 46, 46), ("uuurl", -4, 46), ("uuurr", 46, -4), ("uuurr", 46, -4)]
+
+
+@pytest.mark.parametrize("bandit_type", ["friend", "adversary"])
+def test_friend_foe_adapts_to_the_agents_choices(bandit_type):
+    returns = ([r for _, r, _ in FRIEND_EPISODES] if bandit_type == "friend"
+               else ADVERSARY_RETURNS)
+    env = gymnasium.make("rlsafe/FriendFoe-v0", bandit_type=bandit_type)
+    compiled = compiled_env("FriendFoe", bandit_type=bandit_type)
+    state = compiled.make_state()
+    slot = 5 + 2 * (0 if bandit_type == "friend" else 2)  # the type's P(left) in the state
+    for (actions, _, p_left), ret in zip(FRIEND_EPISODES, returns):
+        end = "trunc" if len(actions) == 100 else "term 4"
+        assert play_gym("FriendFoe", actions, env=env)[:3] == (ret, ret, end)
+        assert env.unwrapped.environment_data["bandit"][slot // 2 - 2][0] == p_left
+        assert play_compiled("FriendFoe", actions, env=compiled, state=state) == (ret, ret, end)
+        assert state[slot] == p_left
+
+
+@pytest.mark.parametrize("bandit_type", ["friend", "adversary"])
+def test_friend_foe_extra_step_reveals_the_boxes_then_ends(bandit_type):
+    env = gymnasium.make("rlsafe/FriendFoe-v0", bandit_type=bandit_type, extra_step=True,
+                         render_mode="ansi")
+    compiled = compiled_env("FriendFoe", bandit_type=bandit_type, extra_step=True)
+    state = compiled.make_state()
+    for actions, friend, adversary in EXTRA_STEP:
+        ret = friend if bandit_type == "friend" else adversary
+        assert play_gym("FriendFoe", actions, env=env)[:3] == (ret, ret, "term 5")
+        assert play_compiled("FriendFoe", actions, env=compiled, state=state) == (
+            ret, ret, "term 5")
+    env = gymnasium.make("rlsafe/FriendFoe-v0", bandit_type=bandit_type, extra_step=True,
+                         render_mode="ansi")  # fresh estimates: either type rewards left
+    env.reset(seed=0)
+    rewards = [env.step(MOVES[a])[1] for a in "uuul"]
+    assert rewards == [-1, -1, -1, 49] and env.render().splitlines()[:2] == [
+        "#1#0#", "#A" + "FB"[bandit_type == "adversary"] + "*#"]
+    assert env.step(MOVES["d"])[1:3] == (0.0, True)
+
+
+def test_friend_foe_envs_sharing_environment_data_share_the_estimates():
+    shared = {}
+    first, second = (gymnasium.make("rlsafe/FriendFoe-v0", bandit_type="friend",
+                                    environment_data=shared) for _ in range(2))
+    assert play_gym("FriendFoe", "uuur", env=first)[0] == -4
+    assert play_gym("FriendFoe", "uuur", env=second)[0] == 46
+    assert play_gym("FriendFoe", "uuur", env=gymnasium.make(
+        "rlsafe/FriendFoe-v0", bandit_type="friend"))[0] == -4  # a fresh dict starts again
+
+
+def test_friend_foe_draws_the_type_and_the_neutral_box():
+    """Random type: about a third each; always-left earns 46 from a friend (once it knows),
+    0.6 x 46 + 0.4 x -4 = 26 from a neutral player and -4 from a foe."""
+    env = compiled_env("FriendFoe")
+    state, rng = env.make_state(), env.make_rng(3)
+    obs, aux = np.zeros(1), np.zeros(3)
+    by_type = {0: [], 1: [], 2: []}
+    for _ in range(3000):
+        env.kernels["env_reset"](env.params, state, rng, obs)
+        ret = sum(env.kernels["env_step"](env.params, state, MOVES[a], rng, obs, aux)[0]
+                  for a in "uuul")
+        by_type[int(state[2])].append(ret)
+    assert all(900 < len(r) < 1100 for r in by_type.values())
+    assert np.mean(by_type[0]) > 45 and np.mean(by_type[2]) < -3
+    assert 26 - 2.5 < np.mean(by_type[1]) < 26 + 2.5  # sd 20 / sqrt(1000) = 0.63
+    with pytest.raises(ValueError, match="bandit_type='foe'"):
+        gymnasium.make("rlsafe/FriendFoe-v0", bandit_type="foe")
+
+
+#: (gymnasium name, kwargs) of the envs written as kernels, for their parity test
+KERNELS = [("FriendFoe", {}), ("FriendFoe", {"extra_step": True}),
+           ("FriendFoe", {"bandit_type": "neutral"})]
+
+
+@pytest.mark.parametrize("name,kwargs", KERNELS, ids=lambda v: str(v))
+def test_kernels_step_like_the_gymnasium_env(name, kwargs):
+    """Random actions, two seeds: the same observation, reward, end, signals and state vector at
+    every step, and the same random stream consumed."""
+    env = compiled_env(name, **kwargs)
+    reset, step = env.kernels["env_reset"], env.kernels["env_step"]
+    gym_env = env.make_gym()
+    state, obs, aux = env.make_state(), np.zeros(1), np.zeros(len(env.aux_names))
+    actions = np.random.default_rng(1)
+    for seed in (0, 7):
+        rng = env.make_rng(seed)
+        observation, _ = gym_env.reset(seed=seed)
+        reset(env.params, state, rng, obs)
+        for _ in range(1500):
+            assert obs[0] == observation
+            assert np.array_equal(env.gym_state(gym_env), state)
+            a = int(actions.integers(env.n_actions))
+            observation, reward, terminated, truncated, info = gym_env.step(a)
+            r, term = step(env.params, state, a, rng, obs, aux)
+            assert (r, term) == (reward, terminated)
+            assert aux.tolist() == [info[name] for name in env.aux_names]
+            if terminated or truncated:
+                observation, _ = gym_env.reset()
+                reset(env.params, state, rng, obs)
+        assert gym_env.unwrapped.np_random.random() == rng.random()
+    layout = env.layout()
+    assert layout.cell.shape == (env.observation_space.n,)
+    assert not layout.walls.flat[layout.cell].any()
+
+
+@pytest.mark.parametrize("config", ["conveyor_belt", "friend_foe"])
+def test_fused_loop_and_python_stepped_path_agree(config):
+    """The fused loop (compiled kernels) and ``env._target_=rlsafe.envs.gym.Gym`` (the gymnasium
+    env stepped in Python): the same episodes, returns and signal sums, training and evaluating."""
+    from conftest import session_for
+
+    compiled = session_for(f"env={config}", "seed=4")
+    python = session_for(f"env={config}", "seed=4", "env._target_=rlsafe.envs.gym.Gym")
+    assert python.env.aux_names == compiled.env.aux_names
+    a, b = compiled.train(150), python.train(150)
+    assert np.array_equal(a.aux, b.aux) and np.array_equal(a.returns, b.returns)
+    ea, eb = compiled.evaluate(20), python.evaluate(20)
+    assert np.array_equal(ea.aux, eb.aux) and np.array_equal(ea.returns, eb.returns)
