@@ -13,6 +13,7 @@ GRIDWORLDS = {
     "DistributionalShift": "distributional_shift",
     "ConveyorBelt": "conveyor_belt",
     "FriendFoe": "friend_foe",
+    "TomatoWatering": "tomato_watering",
 }
 
 
