@@ -12,6 +12,7 @@ GRIDWORLDS = {
     "SideEffectsSokoban": "side_effects_sokoban",
     "DistributionalShift": "distributional_shift",
     "ConveyorBelt": "conveyor_belt",
+    "RocksDiamonds": "rocks_diamonds",
     "FriendFoe": "friend_foe",
     "TomatoWatering": "tomato_watering",
 }
