@@ -124,6 +124,16 @@ class Rules:
         """The part of ``state`` the agent observes (all of it unless a subclass hides some)."""
         return state
 
+    def direct_observations(self) -> int | None:
+        """None (tabulate), or the number of observations of rules with too many states to
+        tabulate: the gymnasium env then numbers observations by :meth:`encode` and steps the
+        rules without tables, and there are no compiled arrays (SideEffectsSokoban levels 1, 3)."""
+        return None
+
+    def encode(self, state) -> int:
+        """The observation of ``state`` where :meth:`direct_observations` is not None."""
+        raise NotImplementedError
+
     def observations(self) -> list | None:
         """A fixed list of every visible part, or None to number them as they are found.
 
@@ -284,8 +294,9 @@ class GridworldEnv(gymnasium.Env):
                              f"{self.metadata['render_modes']} or None")
         self.render_mode = render_mode
         self.rules = self.rules_class(**kwargs)
-        self.tables = tables_for(self.rules_class, kwargs)
-        self.observation_space = gymnasium.spaces.Discrete(self.tables.n_obs)
+        n_direct = self.rules.direct_observations()
+        self.tables = None if n_direct else tables_for(self.rules_class, kwargs)
+        self.observation_space = gymnasium.spaces.Discrete(n_direct or self.tables.n_obs)
         self.action_space = gymnasium.spaces.Discrete(self.rules.n_actions)
         self.state = None
 
@@ -295,12 +306,19 @@ class GridworldEnv(gymnasium.Env):
         return self.rules.aux_names
 
     def _obs(self) -> int:
+        if self.tables is None:
+            return self.rules.encode(self.state)
         return int(self.tables.obs_index[self.rules.visible(self.state)])
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
-        i = _draw_start(self.tables.params[5], self.np_random.random())
-        self.state = self.tables.states[i]
+        if self.tables is None:
+            starts = self.rules.starts()
+            i = _draw_start(np.array([p for p, _ in starts]), self.np_random.random())
+            self.state = starts[i][1]
+        else:
+            i = _draw_start(self.tables.params[5], self.np_random.random())
+            self.state = self.tables.states[i]
         if self.render_mode == "human":
             self.render()
         return self._obs(), {}
@@ -345,6 +363,12 @@ class Gridworld(Env):
         eval_kwargs = {**kwargs, **{k: v for k, v in config.eval_kwargs.items()
                                     if k != "render_mode"}}
         self.aux_names = self.rules_class.aux_names
+        for options in (kwargs, eval_kwargs):
+            n_direct = self.rules_class(**options).direct_observations()
+            if n_direct:
+                raise ValueError(
+                    f"{key}.kwargs={options}: {n_direct:,} observations, too many states to "
+                    f"compile: env._target_=rlsafe.envs.gym.Gym steps {config.id} in Python")
         self.tables = tables_for(self.rules_class, kwargs)
         self.params = self.tables.params
         self.eval_tables = tables_for(self.rules_class, eval_kwargs)
