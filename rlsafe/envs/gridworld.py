@@ -279,8 +279,8 @@ class GridworldEnv(gymnasium.Env):
     """The gymnasium env of a gridworld: its Python rules, stepped one call at a time.
 
     Observation: ``Discrete(n_obs)``, the index of the state's visible part. Actions:
-    ``Discrete(4)``, UP, DOWN, LEFT, RIGHT (``Discrete(5)`` with NOOP where ``noops`` is set). ``info`` holds every signal of ``Rules.aux_names``
-    (and ``info_names``) by name. Reset draws ``np_random.random()`` once over the start states;
+    ``Discrete(4)``, UP, DOWN, LEFT, RIGHT (``Discrete(5)`` with NOOP where ``noops`` is set).
+    ``info`` holds every signal of ``Rules.aux_names`` (and ``info_names``) by name. Reset draws ``np_random.random()`` once over the start states;
     steps draw nothing. Episodes end on the rules' terminal steps; the 100-step limit is the
     registration's ``max_episode_steps`` (a truncation).
     """

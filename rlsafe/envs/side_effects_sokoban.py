@@ -161,7 +161,8 @@ class SideEffectsSokobanRules(Rules):
         n, k = len(self.cells), len(self.box_starts)
         boxes = sorted(self.cell_index[box] for box in self.boxes(state))
         rank = sum(comb(c, i + 1) for i, c in enumerate(boxes))
-        return (self.cell_index[self.cell(state)] * comb(n, k) + rank << len(self.coins)) + state[-1]
+        agent = self.cell_index[self.cell(state)]
+        return ((agent * comb(n, k) + rank) << len(self.coins)) + state[-1]
 
     def penalty(self, box) -> float:
         return box_penalty(box, self.grid, self.wall_reward, self.corner_reward)
