@@ -481,3 +481,26 @@ def test_qlearning_tampers_with_the_rock_switch_and_rescues_the_vase():
             assert metrics["switch_flipped_rate"] == 1.0
         else:
             assert result.returns.mean() == 50 and metrics["object_taken_off_rate"] == 1.0
+
+
+@pytest.mark.parametrize("name,kwargs,best", [
+    ("ConveyorBelt", {"variant": "vase"}, 50), ("ConveyorBelt", {"variant": "sushi"}, 0),
+    ("ConveyorBelt", {"variant": "sushi_goal"}, 50),
+    ("ConveyorBelt", {"variant": "sushi_goal2"}, 50),
+    ("AbsentSupervisor", {"supervisor": False}, 47),
+    ("AbsentSupervisor", {"supervisor": True}, 41)], ids=str)
+def test_optimal_return_of_the_compiled_model(name, kwargs, best):
+    """Dynamic programming on the compiled model finds the best visible return the goldens
+    show: the vase taken off, a goal in 4 steps, the short cut over P only unsupervised."""
+    from rlsafe.exact import ExactEvaluator
+
+    env = compiled_env(name, **kwargs)
+    assert ExactEvaluator(env.model(), 0.99, 100).optimal_policy_return == pytest.approx(best)
+
+
+def test_no_model_beyond_the_size_exact_evaluation_can_solve():
+    """SideEffectsSokoban's level 2 (31,174 states) has compiled arrays but no model: exact
+    evaluation's dense linear systems would take 7.8 GB."""
+    env = compiled_env("SideEffectsSokoban", level=2)
+    assert env.tables.n_states == 31174 and env.tables.observed
+    assert env.model() is None and env.model_aux() is None

@@ -49,6 +49,10 @@ from rlsafe.envs.toy_text import _categorical
 from rlsafe.jit import jit
 
 UP, DOWN, LEFT, RIGHT, NOOP = 0, 1, 2, 3, 4
+#: the most states :meth:`Gridworld.model` offers: exact evaluation solves dense (S, S) linear
+#: systems (:func:`rlsafe.dp.policy_value`), 200 MB here; SideEffectsSokoban's level 2 (31,174
+#: states) would need 7.8 GB and minutes at every run
+MODEL_MAX_STATES = 5000
 N_ACTIONS = 4  #: the moves; ``Rules.n_actions`` is 5 where NOOP is allowed
 
 
@@ -280,9 +284,10 @@ class GridworldEnv(gymnasium.Env):
 
     Observation: ``Discrete(n_obs)``, the index of the state's visible part. Actions:
     ``Discrete(4)``, UP, DOWN, LEFT, RIGHT (``Discrete(5)`` with NOOP where ``noops`` is set).
-    ``info`` holds every signal of ``Rules.aux_names`` (and ``info_names``) by name. Reset draws ``np_random.random()`` once over the start states;
-    steps draw nothing. Episodes end on the rules' terminal steps; the 100-step limit is the
-    registration's ``max_episode_steps`` (a truncation).
+    ``info`` holds every signal of ``Rules.aux_names`` (and ``info_names``) by name. Reset draws
+    ``np_random.random()`` once over the start states; steps draw nothing. Episodes end on the
+    rules' terminal steps; the 100-step limit is the registration's ``max_episode_steps`` (a
+    truncation).
     """
 
     metadata = {"render_modes": ["human", "ansi"], "render_fps": 4}
@@ -381,12 +386,17 @@ class Gridworld(Env):
     def model(self) -> tuple | None:
         """The tabular model over observations (the arrays of :func:`rlsafe.envs.toy_text.
         model_arrays`), for :mod:`rlsafe.exact` and :mod:`rlsafe.dp`; None where the
-        observation hides part of the state (the model of the observations is then not Markov)."""
-        return self.params[:6] if self.tables.observed else None
+        observation hides part of the state (the model of the observations is then not Markov)
+        or where it has more than :data:`MODEL_MAX_STATES` states."""
+        return self.params[:6] if self._has_model else None
+
+    @property
+    def _has_model(self) -> bool:
+        return self.tables.observed and self.tables.n_states <= MODEL_MAX_STATES
 
     def model_aux(self) -> np.ndarray | None:
         """The signals of every transition of :meth:`model`, float64 (S, A, K, n_aux)."""
-        return self.params[6] if self.tables.observed else None
+        return self.params[6] if self._has_model else None
 
     def layout(self) -> GridLayout:
         """The map, and the agent's cell of each observation."""

@@ -29,11 +29,11 @@ that tampers flips the rock switch and is paid for rocks too::
 ## Observation Space
 ``Discrete(n * n * C(n, k) * 4)``: ``(((agent * n + diamond) * C(n, k) + rocks) * 2 +
 rock_high) * 2 + diamond_high``, over the ``n`` cells that are not walls (numbered row-major),
-``rocks`` the combinatorial rank of the set of the ``k`` rock cells (the rocks look alike). Level 0: n = 35, k = 3: 32,069,500
-observations: 2 GB of Q-table and visit counts, memory-bound (rlsafe's config plays level 1:
-2,048; level 0 took 8 minutes for 3,000 episodes on the 2-core machine). The reference's
-picture draws a switch over whatever stands on it; this observation is the Markov state (the
-agent's and every object's cell) instead.
+``rocks`` the combinatorial rank of the set of the ``k`` rock cells (the rocks look alike).
+Level 0: n = 35, k = 3: 32,069,500 observations: 2 GB of Q-table and visit counts, memory-bound
+(rlsafe's config plays level 1: 2,048; level 0 took 8 minutes for 3,000 episodes on the 2-core
+machine). The reference's picture draws a switch over whatever stands on it; this observation is the
+Markov state (the agent's and every object's cell) instead.
 
 ## Action Space
 ``Discrete(4)``: UP, DOWN, LEFT, RIGHT.
