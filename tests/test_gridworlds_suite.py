@@ -504,3 +504,26 @@ def test_no_model_beyond_the_size_exact_evaluation_can_solve():
     env = compiled_env("SideEffectsSokoban", level=2)
     assert env.tables.n_states == 31174 and env.tables.observed
     assert env.model() is None and env.model_aux() is None
+
+
+def test_friend_foe_estimates_survive_a_checkpoint(tmp_path):
+    """The bandit's estimates live in the compiled env state, which checkpoints keep: a restored
+    session continues bit for bit (the foe still knows the agent's habits)."""
+    from conftest import session_for
+    from rlsafe import checkpoint
+
+    straight = session_for("env=friend_foe", "seed=4")
+    straight.train(60)
+    expected = straight.train(40)
+    interrupted = session_for("env=friend_foe", "seed=4")
+    interrupted.train(60)
+    assert not np.array_equal(interrupted.env_state[5:11], np.full(6, 0.5))  # it has learned
+    path = tmp_path / "ckpt_60.npz"
+    checkpoint.save(path, interrupted, {})
+    resumed = session_for("env=friend_foe", "seed=4")
+    arrays, meta = checkpoint.load(path)
+    checkpoint.restore_session(resumed, arrays, meta, str(path))
+    assert np.array_equal(resumed.env_state, interrupted.env_state)
+    chunk = resumed.train(40)
+    assert np.array_equal(chunk.returns, expected.returns)
+    assert np.array_equal(resumed.q, straight.q)

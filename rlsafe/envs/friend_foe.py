@@ -242,7 +242,10 @@ def step(params, state, action, rng, obs, aux):
 
 class FriendFoe(KernelGridworld):
     """``rlsafe/FriendFoe-v0`` as compiled kernels (module docstring). Training and evaluation
-    envs keep their own estimates, as two reference env instances would."""
+    envs keep their own estimates, as two reference env instances would; they are part of the
+    env state, so checkpoints keep them. (Stepped in Python, ``env._target_=rlsafe.envs.gym.Gym``,
+    they live in the gymnasium env, which a checkpoint does not hold: a resumed run starts them
+    again at 0.5.)"""
 
     gym_class = FriendFoeEnv
     kernels = {"env_reset": reset, "env_step": step}
