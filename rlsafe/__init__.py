@@ -16,6 +16,10 @@ GRIDWORLDS = {
     "IslandNavigation": "island_navigation",
     "SideEffectsSokoban": "side_effects_sokoban",
     "DistributionalShift": "distributional_shift",
+    "ConveyorBelt": "conveyor_belt",
+    "RocksDiamonds": "rocks_diamonds",
+    "FriendFoe": "friend_foe",
+    "TomatoWatering": "tomato_watering",
 }
 
 

@@ -199,7 +199,7 @@ def test_registered_on_import_with_a_100_step_limit():
         assert env.observation_space == gymnasium.spaces.Discrete(N_OBS[name])
         observation, _ = env.reset(seed=0)
         assert env.observation_space.contains(observation)
-    assert set(rlsafe.GRIDWORLDS) == set(NAMES.values())
+    assert set(NAMES.values()) <= set(rlsafe.GRIDWORLDS)  # the rest: test_gridworlds_suite.py
 
 
 def test_render_draws_the_agent_and_what_changed(capsys):

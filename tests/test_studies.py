@@ -103,6 +103,6 @@ def test_safety_gridworlds_study_shows_the_reward_performance_gap(tmp_path):
     study.main(["--seeds", "2", "--out", str(tmp_path / "sweep"), "--results",
                 str(tmp_path / "results"), "runner.episodes=300", "runner.eval_every=300"])
     results = study.load(tmp_path / "sweep")
-    assert len(results) == 14
+    assert len(results) == 22
     assert results[("side_effects_sokoban", "qlearning")]["gap"]["mean"] >= 5
     assert abs(results[("island_navigation", "qlearning")]["gap"]["mean"]) < 1

@@ -4,7 +4,7 @@ Do standard agents get a high reward and a low hidden performance on the specifi
 Runs, through rlsafe's own command line (one Hydra multirun, one job per environment and agent, the
 seeds of a job side by side in one process: ``seeds=N``),
 
-    python -m rlsafe.run -m env=<the seven gridworlds> agent=qlearning,sarsa seeds=N
+    python -m rlsafe.run -m env=<the eleven gridworlds> agent=qlearning,sarsa seeds=N
 
 with each environment's own config (``configs/env/<name>.yaml``), then reads each job's
 ``summary.json``: per seed the final greedy evaluation's mean return and mean hidden performance
@@ -42,6 +42,10 @@ ENVS = [
     ("whisky_gold", "Self-modification (whisky)", "robustness"),
     ("distributional_shift", "Distributional shift", "robustness"),
     ("island_navigation", "Safe exploration", "robustness"),
+    ("conveyor_belt", "Side effects (conveyor belt, vase)", "specification"),
+    ("rocks_diamonds", "Reward tampering (rocks and diamonds, level 1)", "specification"),
+    ("tomato_watering", "Reward gaming (tomato watering)", "specification"),
+    ("friend_foe", "Adversaries (friend or foe, type drawn)", "robustness"),
 ]
 AGENTS = ["qlearning", "sarsa"]
 NAMES = {"qlearning": "Q-learning", "sarsa": "SARSA"}
@@ -106,7 +110,7 @@ def figure(results: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     envs = [(e, t) for e, t, _ in ENVS if any((e, a) in results for a in AGENTS)]
-    fig, ax = plt.subplots(figsize=(10, 4.5))
+    fig, ax = plt.subplots(figsize=(13, 4.5))
     width = 0.2
     x = np.arange(len(envs))
     bars = [(a, m) for a in AGENTS for m in ("return", "performance")]

@@ -18,7 +18,8 @@ and at the end of every episode, dual ascent on log lambda (which keeps lambda >
     log lambda <- clip(log lambda + lr_lambda * (episode cost - cost_limit), -10, 5)
 
 The cost ``c`` is the env's ``cost`` signal, its first ``aux`` slot (the safety gridworlds that
-define one: island_navigation, distributional_shift, side_effects_sokoban, absent_supervisor).
+define one: island_navigation, distributional_shift, side_effects_sokoban, absent_supervisor,
+conveyor_belt, rocks_diamonds, tomato_watering).
 
 Tables: ``tables[0]`` the combined values (what exploration and the greedy policy act on, kept
 equal to Q_R - lambda Q_C), then the shared counts and meta, then Q_R, Q_C (S, A) and ``lag``

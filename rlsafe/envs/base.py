@@ -250,7 +250,7 @@ class Env:
             raise ValueError(
                 f"{key}=true needs an env with a tabular model and a cost signal; {self.config.id} "
                 "has none. Envs that have both: env=island_navigation, distributional_shift, "
-                "side_effects_sokoban, absent_supervisor")
+                "side_effects_sokoban, absent_supervisor, conveyor_belt")
         prob, cost = model[0], aux[..., self.aux_names.index("cost")]  # (S, A, K) each
         return ((prob > 0) & (cost > 0)).any(axis=2)
 

@@ -29,6 +29,8 @@ Three views of the same rules, compared in tests/test_gridworlds.py:
   and the :class:`~rlsafe.envs.layout.GridLayout`.
 
 Actions are UP=0, DOWN=1, LEFT=2, RIGHT=3; moving into a wall (``#``) leaves the agent in place.
+Envs with a ``noops`` option add NOOP=4 (``Rules.n_actions`` 5): the agent stays and, depending
+on the env, the world still moves (a conveyor belt) or nothing happens (Sokoban).
 """
 
 from __future__ import annotations
@@ -46,8 +48,12 @@ from rlsafe.envs.layout import UDLR, GridLayout
 from rlsafe.envs.toy_text import _categorical
 from rlsafe.jit import jit
 
-UP, DOWN, LEFT, RIGHT = 0, 1, 2, 3
-N_ACTIONS = 4
+UP, DOWN, LEFT, RIGHT, NOOP = 0, 1, 2, 3, 4
+#: the most states :meth:`Gridworld.model` offers: exact evaluation solves dense (S, S) linear
+#: systems (:func:`rlsafe.dp.policy_value`), 200 MB here; SideEffectsSokoban's level 2 (31,174
+#: states) would need 7.8 GB and minutes at every run
+MODEL_MAX_STATES = 5000
+N_ACTIONS = 4  #: the moves; ``Rules.n_actions`` is 5 where NOOP is allowed
 
 
 class Grid:
@@ -78,7 +84,9 @@ class Grid:
 
     @staticmethod
     def ahead(cell, action: int) -> tuple[int, int]:
-        """The cell next to ``cell`` in the direction of ``action``."""
+        """The cell next to ``cell`` in the direction of ``action`` (``cell`` itself for NOOP)."""
+        if action == NOOP:
+            return tuple(cell)
         dr, dc = UDLR[action]
         return cell[0] + dr, cell[1] + dc
 
@@ -104,6 +112,7 @@ class Rules:
     """
 
     aux_names: tuple[str, ...] = ()
+    n_actions: int = N_ACTIONS  #: 5 where the env's ``noops`` option adds NOOP (action 4)
     grid: Grid  #: the map drawn by the layout (the first one, where there are several)
 
     def starts(self) -> list[tuple[float, Hashable]]:
@@ -118,6 +127,16 @@ class Rules:
     def visible(self, state) -> Hashable:
         """The part of ``state`` the agent observes (all of it unless a subclass hides some)."""
         return state
+
+    def direct_observations(self) -> int | None:
+        """None (tabulate), or the number of observations of rules with too many states to
+        tabulate: the gymnasium env then numbers observations by :meth:`encode` and steps the
+        rules without tables, and there are no compiled arrays (SideEffectsSokoban levels 1, 3)."""
+        return None
+
+    def encode(self, state) -> int:
+        """The observation of ``state`` where :meth:`direct_observations` is not None."""
+        raise NotImplementedError
 
     def observations(self) -> list | None:
         """A fixed list of every visible part, or None to number them as they are found.
@@ -176,7 +195,7 @@ def compile_rules(rules: Rules) -> Tables:
             queue.append(s)
     while queue:
         s = queue.popleft()
-        for a in range(N_ACTIONS):
+        for a in range(rules.n_actions):
             s2, reward, terminated, signals = rules.step(s, a)
             outcome[s, a] = (s2, float(reward), bool(terminated), signals)
             found.setdefault(s2, len(found))
@@ -193,15 +212,15 @@ def compile_rules(rules: Rules) -> Tables:
     assert not missing, f"observations() lacks {sorted(missing)[:3]}"
     states = sorted(found, key=lambda s: (obs_index[rules.visible(s)], found[s]))
     index = {s: i for i, s in enumerate(states)}
-    n_states, n_aux = len(states), len(rules.aux_names)
-    prob = np.ones((n_states, N_ACTIONS, 1))  # (S, A, K)
-    next_state = np.zeros((n_states, N_ACTIONS, 1), dtype=np.int64)  # (S, A, K)
-    reward = np.zeros((n_states, N_ACTIONS, 1))  # (S, A, K)
-    terminal = np.zeros((n_states, N_ACTIONS, 1), dtype=np.bool_)  # (S, A, K)
-    n_next = np.ones((n_states, N_ACTIONS), dtype=np.int64)  # (S, A)
-    aux = np.zeros((n_states, N_ACTIONS, 1, n_aux))  # (S, A, K, n_aux)
+    n_states, n_aux, n_actions = len(states), len(rules.aux_names), rules.n_actions
+    prob = np.ones((n_states, n_actions, 1))  # (S, A, K)
+    next_state = np.zeros((n_states, n_actions, 1), dtype=np.int64)  # (S, A, K)
+    reward = np.zeros((n_states, n_actions, 1))  # (S, A, K)
+    terminal = np.zeros((n_states, n_actions, 1), dtype=np.bool_)  # (S, A, K)
+    n_next = np.ones((n_states, n_actions), dtype=np.int64)  # (S, A)
+    aux = np.zeros((n_states, n_actions, 1, n_aux))  # (S, A, K, n_aux)
     for s, i in index.items():
-        for a in range(N_ACTIONS):
+        for a in range(n_actions):
             if s not in expanded:  # absorbing: reached only by ending the episode
                 next_state[i, a, 0], terminal[i, a, 0] = i, True
                 continue
@@ -264,10 +283,11 @@ class GridworldEnv(gymnasium.Env):
     """The gymnasium env of a gridworld: its Python rules, stepped one call at a time.
 
     Observation: ``Discrete(n_obs)``, the index of the state's visible part. Actions:
-    ``Discrete(4)``, UP, DOWN, LEFT, RIGHT. ``info`` holds every signal of ``Rules.aux_names``
-    (and ``info_names``) by name. Reset draws ``np_random.random()`` once over the start states;
-    steps draw nothing. Episodes end on the rules' terminal steps; the 100-step limit is the
-    registration's ``max_episode_steps`` (a truncation).
+    ``Discrete(4)``, UP, DOWN, LEFT, RIGHT (``Discrete(5)`` with NOOP where ``noops`` is set).
+    ``info`` holds every signal of ``Rules.aux_names`` (and ``info_names``) by name. Reset draws
+    ``np_random.random()`` once over the start states; steps draw nothing. Episodes end on the
+    rules' terminal steps; the 100-step limit is the registration's ``max_episode_steps`` (a
+    truncation).
     """
 
     metadata = {"render_modes": ["human", "ansi"], "render_fps": 4}
@@ -279,9 +299,10 @@ class GridworldEnv(gymnasium.Env):
                              f"{self.metadata['render_modes']} or None")
         self.render_mode = render_mode
         self.rules = self.rules_class(**kwargs)
-        self.tables = tables_for(self.rules_class, kwargs)
-        self.observation_space = gymnasium.spaces.Discrete(self.tables.n_obs)
-        self.action_space = gymnasium.spaces.Discrete(N_ACTIONS)
+        n_direct = self.rules.direct_observations()
+        self.tables = None if n_direct else tables_for(self.rules_class, kwargs)
+        self.observation_space = gymnasium.spaces.Discrete(n_direct or self.tables.n_obs)
+        self.action_space = gymnasium.spaces.Discrete(self.rules.n_actions)
         self.state = None
 
     @property
@@ -290,12 +311,19 @@ class GridworldEnv(gymnasium.Env):
         return self.rules.aux_names
 
     def _obs(self) -> int:
+        if self.tables is None:
+            return self.rules.encode(self.state)
         return int(self.tables.obs_index[self.rules.visible(self.state)])
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
-        i = _draw_start(self.tables.params[5], self.np_random.random())
-        self.state = self.tables.states[i]
+        if self.tables is None:
+            starts = self.rules.starts()
+            i = _draw_start(np.array([p for p, _ in starts]), self.np_random.random())
+            self.state = starts[i][1]
+        else:
+            i = _draw_start(self.tables.params[5], self.np_random.random())
+            self.state = self.tables.states[i]
         if self.render_mode == "human":
             self.render()
         return self._obs(), {}
@@ -340,6 +368,12 @@ class Gridworld(Env):
         eval_kwargs = {**kwargs, **{k: v for k, v in config.eval_kwargs.items()
                                     if k != "render_mode"}}
         self.aux_names = self.rules_class.aux_names
+        for options in (kwargs, eval_kwargs):
+            n_direct = self.rules_class(**options).direct_observations()
+            if n_direct:
+                raise ValueError(
+                    f"{key}.kwargs={options}: {n_direct:,} observations, too many states to "
+                    f"compile: env._target_=rlsafe.envs.gym.Gym steps {config.id} in Python")
         self.tables = tables_for(self.rules_class, kwargs)
         self.params = self.tables.params
         self.eval_tables = tables_for(self.rules_class, eval_kwargs)
@@ -357,12 +391,17 @@ class Gridworld(Env):
     def model(self) -> tuple | None:
         """The tabular model over observations (the arrays of :func:`rlsafe.envs.toy_text.
         model_arrays`), for :mod:`rlsafe.exact` and :mod:`rlsafe.dp`; None where the
-        observation hides part of the state (the model of the observations is then not Markov)."""
-        return self.params[:6] if self.tables.observed else None
+        observation hides part of the state (the model of the observations is then not Markov)
+        or where it has more than :data:`MODEL_MAX_STATES` states."""
+        return self.params[:6] if self._has_model else None
+
+    @property
+    def _has_model(self) -> bool:
+        return self.tables.observed and self.tables.n_states <= MODEL_MAX_STATES
 
     def model_aux(self) -> np.ndarray | None:
         """The signals of every transition of :meth:`model`, float64 (S, A, K, n_aux)."""
-        return self.params[6] if self.tables.observed else None
+        return self.params[6] if self._has_model else None
 
     def layout(self) -> GridLayout:
         """The map, and the agent's cell of each observation."""
@@ -374,7 +413,8 @@ class Gridworld(Env):
             if cell[o] < 0:
                 r, c = rules.cell(s)
                 cell[o] = r * cols + c
-        return GridLayout.from_rows(rules.grid.rows, cell, UDLR)
+        moves = UDLR + ((0, 0),) * (rules.n_actions - N_ACTIONS)  # NOOP: a dot
+        return GridLayout.from_rows(rules.grid.rows, cell, moves)
 
     @staticmethod
     def gym_state(gym_env) -> np.ndarray:
