@@ -21,6 +21,7 @@ def _run(*args, cwd=None):
 
 def test_nan_observation_stops_with_the_episode_and_step(tmp_path):
     proc, out = _run("env=gym", "env.id=bad_envs:NanObservation-v0", "runner.episodes=10",
+                     "runner.eval_episodes=1",  # training meets episode 3 before evaluation does
                      f"hydra.run.dir={tmp_path / 'run'}")
     assert proc.returncode == 1
     assert "NonFiniteObservation" in out and "step 5 of training episode 3" in out and "[nan, nan]" in out

@@ -110,6 +110,7 @@ def test_bad_seeds_threads_objective_are_config_errors(bad):
 def test_table_memory_check_counts_every_seed():
     from rlsafe.config import ConfigError, build
 
-    build(compose_config("env=taxi", "runner.max_table_mb=0.1"))  # 500 x 6: 0.05 MiB, fits
+    small = ["runner.chunk_episodes=100", "runner.eval_episodes=10"]  # per-episode results: KiBs
+    build(compose_config("env=taxi", "runner.max_table_mb=0.1", *small))  # 500 x 6: 0.05 MiB
     with pytest.raises(ConfigError, match="seeds=4 would take"):
-        build(compose_config("env=taxi", "seeds=4", "runner.max_table_mb=0.1"))
+        build(compose_config("env=taxi", "seeds=4", "runner.max_table_mb=0.1", *small))
