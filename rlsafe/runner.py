@@ -200,6 +200,7 @@ class Run:
         self.pictures = None
         self.bar = None
         self.estimated = False
+        self.capped = False  # a training episode reached env.train_max_steps (warned once)
 
     @property
     def episode(self) -> int:
@@ -280,6 +281,14 @@ class Run:
                                           int(s.session.shield_counts[0])})
             if hasattr(agent, "scalars"):  # e.g. the Lagrangian agent's lambda
                 s.board.scalars(end, agent.scalars(s.session.tables))
+        cap = env.train_max_steps
+        if cap < env.max_steps and not self.capped and any(
+                chunk.lengths.shape[0] and chunk.lengths.max() >= cap for chunk in chunks):
+            self.capped = True
+            log.warning("a training episode reached %d steps without ending (%s has no time "
+                        "limit): it was truncated there, and so will any other; the policy may "
+                        "be walking in circles. Set env.max_episode_steps to choose the limit",
+                        cap, env.config.id)
         for s, chunk in zip(self.seeds, chunks):
             if chunk.diverged:
                 kept = checkpoint.checkpoints(self.run_dir / "checkpoints")

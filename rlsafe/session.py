@@ -102,7 +102,7 @@ class Session:
         if env.compiled:
             kernels.update({"env_truncated": never, **env.kernels})
             self.train_env = EnvArgs(env.params, env.make_state(),
-                                     env.make_rng(self.streams.env_seed), env.max_steps)
+                                     env.make_rng(self.streams.env_seed), env.train_max_steps)
             self.eval_env = EnvArgs(env.eval_params, env.make_state(),
                                     env.make_rng(self.streams.eval_env_seed), env.eval_max_steps)
             self.scratch = Scratch(np.zeros(obs_dim), np.zeros(n_aux), self.counters.clipped)
@@ -118,7 +118,7 @@ class Session:
                 env.make_eval_gym(), env.config.id, env.aux_names, self.streams.eval_env_seed,
                 obs_dim, role="evaluation")
             pe, pv = self.python_env, self.python_eval_env
-            self.train_env = EnvArgs(pe.params, pe.state, unused, env.max_steps)
+            self.train_env = EnvArgs(pe.params, pe.state, unused, env.train_max_steps)
             self.eval_env = EnvArgs(pv.params, pv.state, unused, env.eval_max_steps)
             self.scratch = Scratch(pe.obs, pe.aux, self.counters.clipped)
             self.eval_scratch = Scratch(pv.obs, pv.aux, np.zeros(obs_dim, dtype=np.int64))

@@ -35,6 +35,10 @@ class EnvConfig:
 
 #: The step at which an evaluation episode is truncated when the env has no time limit.
 EVAL_MAX_STEPS = 100_000
+#: ... and a training episode: a policy that walks in circles (CliffWalking, greedy, pessimistic
+#: values) would otherwise never end its episode, its chunk, or the run (Ctrl-C waits for a
+#: chunk's end). The runner warns when an episode reaches it.
+TRAIN_MAX_STEPS = 10_000_000
 
 
 def gym_spec(env_id: str, key: str = "env.id") -> gymnasium.envs.registration.EnvSpec:
@@ -149,6 +153,8 @@ class Env:
         #: evaluation episodes end here even without a time limit: a greedy policy that walks in
         #: circles (CliffWalking has no limit) would otherwise never finish its evaluation
         self.eval_max_steps = min(self.max_steps, EVAL_MAX_STEPS)
+        #: training episodes end here even without a time limit (truncated), see TRAIN_MAX_STEPS
+        self.train_max_steps = min(self.max_steps, TRAIN_MAX_STEPS)
         self.reward_threshold = self.spec.reward_threshold
 
     def _check_compiled(self, config: EnvConfig, key: str) -> None:
