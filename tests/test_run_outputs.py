@@ -93,3 +93,16 @@ def test_a_long_run_says_how_long_and_ctrl_c_leaves_it_resumable(tmp_path):
     assert status["status"] == "interrupted" and status["resume"].endswith(f"resume={run_dir}")
     episodes = np.load(run_dir / "episodes.npy")
     assert episodes.shape[0] == status["episode"] > 0  # all that the checkpoint covers
+
+
+def test_an_endless_training_episode_is_cut_with_one_warning(tmp_path, caplog):
+    """CliffWalking has no time limit; a greedy policy with pessimistic values walks in circles."""
+    run_dir = tmp_path / "run"
+    train(compose_config("env=cliffwalking", "agent.q_init=-1000", "agent.epsilon=0",
+                         "agent.epsilon_schedule.kind=constant", "runner.episodes=2",
+                         "runner.eval_episodes=1"), str(run_dir))
+    episodes = np.load(run_dir / "episodes.npy")
+    assert episodes["length"].tolist() == [10_000_000, 10_000_000]
+    assert not episodes["terminated"].any()
+    assert sum("reached 10000000 steps without ending" in r.getMessage()
+               for r in caplog.records) == 1
