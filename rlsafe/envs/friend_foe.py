@@ -56,7 +56,7 @@ from __future__ import annotations
 import gymnasium
 import numpy as np
 
-from rlsafe.envs.kernel_gridworld import KernelGridworld, KernelGridworldEnv
+from rlsafe.envs.kernel_gridworld import KernelGridworld, KernelGridworldEnv, neighbour
 from rlsafe.envs.layout import UDLR
 from rlsafe.jit import jit
 
@@ -203,14 +203,7 @@ def step(params, state, action, rng, obs, aux):
     and ends the episode (with ``extra_step``, reveals the boxes and ends it one step later)."""
     extra_step = params[0][1]
     r, c = int(state[ROW]), int(state[COL])
-    if action == 0:
-        r2, c2 = r - 1, c
-    elif action == 1:
-        r2, c2 = r + 1, c
-    elif action == 2:
-        r2, c2 = r, c - 1
-    else:
-        r2, c2 = r, c + 1
+    r2, c2 = neighbour(r, c, action)
     if 0 < r2 < ROWS - 1 and 0 < c2 < COLS - 1:
         r, c = r2, c2
     state[ROW], state[COL] = r, c

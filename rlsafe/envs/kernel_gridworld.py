@@ -26,6 +26,19 @@ import numpy as np
 
 from rlsafe.envs.base import Env, EnvConfig
 from rlsafe.envs.layout import UDLR, GridLayout
+from rlsafe.jit import jit
+
+
+@jit
+def neighbour(r: int, c: int, action: int) -> tuple[int, int]:
+    """The cell one move from ``(r, c)``: actions 0 up, 1 down, 2 left, 3 right (the suite's)."""
+    if action == 0:
+        return r - 1, c
+    if action == 1:
+        return r + 1, c
+    if action == 2:
+        return r, c - 1
+    return r, c + 1
 
 
 class KernelGridworldEnv(gymnasium.Env):

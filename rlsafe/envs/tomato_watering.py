@@ -53,7 +53,7 @@ from __future__ import annotations
 import gymnasium
 import numpy as np
 
-from rlsafe.envs.kernel_gridworld import KernelGridworld, KernelGridworldEnv
+from rlsafe.envs.kernel_gridworld import KernelGridworld, KernelGridworldEnv, neighbour
 from rlsafe.envs.layout import UDLR
 from rlsafe.jit import jit
 
@@ -196,14 +196,7 @@ def step(params, state, action, rng, obs, aux):
     """Move, water the tomato underfoot, dry, pay for what is seen (module docstring)."""
     cell_index, tomato_index = params[1], params[2]
     r, c = int(state[ROW]), int(state[COL])
-    if action == 0:
-        r2, c2 = r - 1, c
-    elif action == 1:
-        r2, c2 = r + 1, c
-    elif action == 2:
-        r2, c2 = r, c - 1
-    else:
-        r2, c2 = r, c + 1
+    r2, c2 = neighbour(r, c, action)
     if cell_index[r2, c2] >= 0:
         r, c = r2, c2
     state[ROW], state[COL] = r, c
