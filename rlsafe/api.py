@@ -97,7 +97,8 @@ def train(*overrides: str, config: DictConfig | None = None,
     parts = build(cfg)
     if run_dir is None:
         with tempfile.TemporaryDirectory(prefix="rlsafe-") as tmp:
-            return _result(run(parts, Path(tmp) / "run"), None)
+            # no last line: it would name a directory about to be deleted (repr(result) says it)
+            return _result(run(parts, Path(tmp) / "run", announce=False), None)
     run_dir = Path(run_dir)
     writable(run_dir, "run_dir")
     if (run_dir / "summary.json").exists():

@@ -487,10 +487,12 @@ def write_status(run_dir: Path, status: str, **details) -> None:
     atomic_write(Path(run_dir) / STATUS, lambda f: f.write(json.dumps(record, indent=2).encode()))
 
 
-def run(parts: Parts, run_dir: str | Path, resume: tuple[dict, dict, Path] | None = None) -> dict:
+def run(parts: Parts, run_dir: str | Path, resume: tuple[dict, dict, Path] | None = None,
+        announce: bool = True) -> dict:
     """Train, evaluate and log as ``parts`` says; write the run directory; return the summary.
 
     ``resume``: a checkpoint of this run (see :func:`rlsafe.checkpoint.latest`) to continue from.
+    ``announce``: print the one-line result (the command's last line).
     """
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -527,7 +529,8 @@ def run(parts: Parts, run_dir: str | Path, resume: tuple[dict, dict, Path] | Non
             job.close()
         _failed(run_dir, err)
         raise
-    print(one_line(summary), flush=True)
+    if announce:
+        print(one_line(summary), flush=True)
     return summary
 
 
