@@ -93,7 +93,7 @@ class TensorBoard:
         self.finite = FiniteScalars()
         self.file = (EventFile(run_dir, f".{episode:010d}", purge_step) if enabled else None)
 
-    def sync(self, episode: int | None = None) -> None:
+    def sync(self) -> None:
         """Put everything logged so far on disk, before a checkpoint that covers it is written."""
         if self.file:
             self.file.sync()

@@ -49,17 +49,8 @@ gymnasium.register("NanObservation-v0", entry_point=NanObservation)
 gymnasium.register("HugeReward-v0", entry_point=HugeReward)
 
 
-class Raises(gymnasium.Env):
+class Raises(HugeReward):
     """Steps normally, then raises in step 4 of episode 5 (a bug in the user's env)."""
-
-    observation_space = gymnasium.spaces.Discrete(3)
-    action_space = gymnasium.spaces.Discrete(2)
-
-    def reset(self, *, seed=None, options=None):
-        super().reset(seed=seed)
-        self.episode = getattr(self, "episode", -1) + 1
-        self.t = 0
-        return 0, {}
 
     def step(self, action):
         self.t += 1
