@@ -16,7 +16,8 @@ Every figure is measured in this run, against a reference measured in the same r
   (gymnasium env, numpy Q-table, Python epsilon-greedy; ``bench_envs.plain_q_learning``) timed in
   this process.
 * **seeds job**: ``env=mountaincar seeds=10``, default logging against ``logger.tensorboard=false``.
-* **startup**: ``env=frozenlake runner.episodes=1`` with a warm cache, whole process.
+* **startup**: ``env=frozenlake runner.episodes=1`` with a warm cache, whole process, against
+  numba's floor: a process that only imports numba and calls one trivial cached function.
 
 Medians over ``--repeats``; targets are reported, never asserted (issue 14's):
 
@@ -161,6 +162,30 @@ def marginal(short: list[str], long: list[str], workdir, env, repeats) -> tuple[
     return statistics.median(rates), summary
 
 
+#: the least any process that runs a cached numba function pays: numba's import and the
+#: initialization of its CPU target on the first call
+FLOOR_MODULE = textwrap.dedent('''
+    import numba
+
+    @numba.njit(cache=True)
+    def one(x):
+        return x + 1
+''')
+
+
+def numba_floor(workdir: Path, env: dict, repeats: int) -> float:
+    """Median wall time of a process that imports numba and calls a trivial cached function."""
+    (workdir / "numba_floor.py").write_text(FLOOR_MODULE)
+    cmd = [sys.executable, "-c", "import numba_floor; numba_floor.one(1)"]
+    subprocess.run(cmd, env=env, check=True, cwd=workdir)  # fills the cache
+    walls = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        subprocess.run(cmd, env=env, check=True, cwd=workdir)
+        walls.append(time.perf_counter() - start)
+    return statistics.median(walls)
+
+
 def met(ok: bool) -> str:
     return "met" if ok else "NOT met"
 
@@ -235,8 +260,12 @@ def main() -> None:
     one = ["env=frozenlake", "runner.episodes=1"]
     process(one, workdir, env)
     startup = statistics.median(process(one, workdir, env)[0] for _ in range(max(repeats, 5)))
+    floor = numba_floor(workdir, env, max(repeats, 5))
+    row("numba's floor: `import numba` and one call of a trivial cached function", f"{floor:.2f} s",
+        "", "")
     row("`python -m rlsafe.run env=frozenlake runner.episodes=1`, warm cache", f"{startup:.2f} s",
-        "", f"<= {TARGET_STARTUP_S} s: {met(startup <= TARGET_STARTUP_S)}")
+        f"{startup / floor:.2f}x numba's floor",
+        f"<= {TARGET_STARTUP_S} s: {met(startup <= TARGET_STARTUP_S)}")
 
 
 if __name__ == "__main__":
