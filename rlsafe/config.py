@@ -495,8 +495,25 @@ def _option_nodes(group: str) -> dict[str, Any]:
         if any(line.strip().startswith("# @package _global_") for line in text.splitlines()[:5]):
             node = node.get(group)
         if isinstance(node, DictConfig):
-            nodes[path.stem] = node
+            nodes[path.stem] = _with_shared(node)
     return nodes
+
+
+def _with_shared(node: DictConfig) -> DictConfig:
+    """``node`` with the configs its defaults list brings in ``@_here_`` merged under it (an
+    agent's ``/agent_common/td@_here_``), as Hydra composes them."""
+    entries = node.get("defaults")
+    if entries is None:
+        return node
+    merged = OmegaConf.create()
+    for entry in entries:
+        path, _, package = str(entry).partition("@")
+        if package == "_here_" and path.startswith("/"):
+            shared = CONFIG_DIR / f"{path.lstrip('/')}.yaml"
+            if shared.is_file():
+                merged = OmegaConf.merge(merged, OmegaConf.load(shared))
+    rest = OmegaConf.masked_copy(node, [k for k in node.keys() if k != "defaults"])
+    return OmegaConf.merge(merged, rest)
 
 
 def _has_key(node: Any, dotted: str) -> bool:
