@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rlsafe.agents import td
-from rlsafe.agents.explore import TDConfig, choose, record
+from rlsafe.agents.explore import choose, record
+from rlsafe.agents.td_config import TDConfig
 from rlsafe.jit import argmax_random_tie, jit
 from rlsafe.schedules import Schedule, ScheduleKind
 

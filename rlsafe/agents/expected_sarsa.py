@@ -15,7 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rlsafe.agents import td
-from rlsafe.agents.explore import TDConfig, choose, expected_value, record
+from rlsafe.agents.explore import choose, expected_value, record
+from rlsafe.agents.td_config import TDConfig
 from rlsafe.jit import jit
 
 

@@ -34,7 +34,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from rlsafe.agents import td
-from rlsafe.agents.explore import TDConfig, choose, in_range, record
+from rlsafe.agents.explore import choose, record
+from rlsafe.agents.td_config import TDConfig, in_range
 from rlsafe.jit import jit, row_argmax
 
 LOG_LAMBDA_RANGE = (-10.0, 5.0)

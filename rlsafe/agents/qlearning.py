@@ -14,7 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rlsafe.agents import td
-from rlsafe.agents.explore import EPSILON_GREEDY, TDConfig, choose, record
+from rlsafe.agents.explore import EPSILON_GREEDY, choose, record
+from rlsafe.agents.td_config import TDConfig
 from rlsafe.jit import break_tie, jit, row_argmax
 
 

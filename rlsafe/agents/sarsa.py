@@ -28,7 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from rlsafe.agents import td
-from rlsafe.agents.explore import TDConfig, choose, record
+from rlsafe.agents.explore import choose, record
+from rlsafe.agents.td_config import TDConfig
 from rlsafe.jit import jit
 
 

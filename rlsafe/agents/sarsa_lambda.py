@@ -23,7 +23,8 @@ from enum import Enum
 import numpy as np
 
 from rlsafe.agents import td
-from rlsafe.agents.explore import TDConfig, choose, in_range, record
+from rlsafe.agents.explore import choose, record
+from rlsafe.agents.td_config import TDConfig, in_range
 from rlsafe.jit import jit
 
 

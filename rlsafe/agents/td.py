@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from rlsafe.agents.explore import CODES, PARAMETER_NAMES, Exploration, TDConfig, choose
+from rlsafe.agents.explore import CODES, PARAMETER_NAMES, choose
+from rlsafe.agents.td_config import Exploration, TDConfig
 from rlsafe.jit import argmax_random_tie, jit
 from rlsafe.schedules import schedule_value
 
@@ -97,6 +98,10 @@ class TDAgent:
 
     def extra_tables(self) -> tuple:
         return ()
+
+    def scalars(self, tables: tuple) -> dict[str, float]:
+        """The agent's own per-chunk TensorBoard scalars (tag -> value); none by default."""
+        return {}
 
     def q_values(self, tables: tuple) -> np.ndarray:
         """The action values the greedy policy acts on, (S, A) (a view of ``tables[0]``)."""
