@@ -76,7 +76,7 @@ class ExactEvaluator:
     @classmethod
     def for_run(cls, env, agent) -> "ExactEvaluator | None":
         """The run's evaluator; None when the env has no tabular model or the agent no gamma."""
-        model = env.model() if callable(getattr(env, "model", None)) else None
+        model = env.model()
         gamma = getattr(getattr(agent, "config", None), "gamma", None)
         if model is None or gamma is None or model[0].shape[1] != env.n_actions:
             return None

@@ -66,7 +66,7 @@ class Cells:
         naming ``key`` for dimensions the discretizer does not have."""
         layout = env.layout()
         if layout is not None and layout.cell.shape[0] == discretizer.n_states:
-            model = env.model() if hasattr(env, "model") else None
+            model = env.model()
             return cls(layout, end=None if model is None else _end_cells(layout, model))
         dims = picture_dims(env, discretizer, dims, key)
         if dims is None:

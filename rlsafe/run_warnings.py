@@ -87,7 +87,7 @@ class RunWarnings:
     def for_run(cls, parts) -> "RunWarnings":
         """One seed's warnings for a built config (:class:`rlsafe.config.Parts`)."""
         env, agent = parts.env, parts.agent
-        model = env.model() if callable(getattr(env, "model", None)) else None
+        model = env.model()
         r_max = None
         if model is not None:
             prob, reward = model[0], model[2]

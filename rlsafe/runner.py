@@ -279,8 +279,9 @@ class Run:
                 s.board.scalars(end, {"train/shield/interventions": chunk.interventions,
                                       "train/shield/interventions_total":
                                           int(s.session.shield_counts[0])})
-            if hasattr(agent, "scalars"):  # e.g. the Lagrangian agent's lambda
-                s.board.scalars(end, agent.scalars(s.session.tables))
+            agent_scalars = agent.scalars(s.session.tables)  # e.g. the Lagrangian's lambda
+            if agent_scalars:
+                s.board.scalars(end, agent_scalars)
         cap = env.train_max_steps
         if cap < env.max_steps and not self.capped and any(
                 chunk.lengths.shape[0] and chunk.lengths.max() >= cap for chunk in chunks):

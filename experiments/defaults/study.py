@@ -39,8 +39,9 @@ def run_seed(name: str, seed: int, overrides: list[str]) -> dict:
             solved_at = session.episode
     row = {"seed": seed, "episodes": runner.episodes, "solved_at": solved_at, "final": mean,
            "steps": int(session.counts[0]), "seconds": time.perf_counter() - start}
-    if hasattr(parts.env, "params") and len(parts.env.params) == 6:  # a toy-text model
-        model, gamma = parts.env.params, parts.agent.config.gamma
+    model = parts.env.model()
+    if model is not None:
+        gamma = parts.agent.config.gamma
         optimum = dp.start_value(model, dp.policy_evaluation(model, optimal_policy(model, gamma),
                                                              gamma))
         learned = dp.policy_evaluation(model, dp.greedy_policy(session.q), gamma)

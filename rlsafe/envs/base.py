@@ -71,6 +71,10 @@ class Env:
 
     Subclasses with a compiled model set ``kernels`` (``env_reset`` and ``env_step``, see
     :mod:`rlsafe.loop`), ``params`` and ``state_dim``; without them the env is stepped in Python.
+    The optional capabilities are declared here with their defaults, so callers never probe for
+    them: :meth:`model` (a tabular model: exact evaluation, the shield), :meth:`model_aux` (the
+    model's per-step signals), :meth:`layout` (a grid map: pictures), :meth:`gym_state` (the
+    parity tests), and the class attributes below.
     """
 
     Config = EnvConfig
@@ -237,6 +241,13 @@ class Env:
         compiled ``state``: the parity tests compare the two after every step."""
         raise NotImplementedError(f"{type(self).__name__} has no compiled state to compare")
 
+    def model(self) -> tuple | None:
+        """The tabular model (the arrays of :func:`rlsafe.envs.toy_text.model_arrays`: transition
+        probabilities, next states, rewards, terminal flags... over the discretized states), for
+        exact evaluation (:mod:`rlsafe.exact`, :mod:`rlsafe.dp`), the shield and pictures; None
+        where the env has none (continuous dynamics, a Python-stepped env, a hidden state)."""
+        return None
+
     def model_aux(self) -> np.ndarray | None:
         """The per-step signals of the tabular model, float64 (S, A, K, n_aux) in ``aux_names``
         order beside ``model()``'s arrays; None where there is none."""
@@ -250,7 +261,7 @@ class Env:
     def unsafe_actions(self, key: str = "agent.shield") -> np.ndarray:
         """bool (S, A): the (state, action) pairs the model says may cost (``cost`` > 0 in any
         outcome of positive probability), for the shield; a ValueError naming ``key`` without."""
-        model = self.model() if hasattr(self, "model") else None
+        model = self.model()
         aux = self.model_aux()
         if model is None or aux is None or "cost" not in self.aux_names:
             raise ValueError(

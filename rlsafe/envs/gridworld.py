@@ -45,7 +45,7 @@ import numpy as np
 
 from rlsafe.envs.base import Env, EnvConfig
 from rlsafe.envs.layout import UDLR, GridLayout
-from rlsafe.envs.toy_text import _categorical
+from rlsafe.envs.toy_text import categorical
 from rlsafe.jit import jit
 
 UP, DOWN, LEFT, RIGHT, NOOP = 0, 1, 2, 3, 4
@@ -250,7 +250,7 @@ def tables_for(rules_cls: type, kwargs: dict) -> Tables:
 def reset(params, state, rng, obs):
     """One draw over ``start``; ``state[0]`` the state index, ``obs[0]`` its observation."""
     start, obs_of_state = params[5], params[7]
-    s = _categorical(start, start.shape[0], rng.random())
+    s = categorical(start, start.shape[0], rng.random())
     state[0] = s
     obs[0] = obs_of_state[s]
 
@@ -270,7 +270,7 @@ def step(params, state, action, rng, obs, aux):
 
 
 def _draw_start(start: np.ndarray, u: float) -> int:
-    """:func:`rlsafe.envs.toy_text._categorical` in Python, the same sums in the same order."""
+    """:func:`rlsafe.envs.toy_text.categorical` in Python, the same sums in the same order."""
     total = 0.0
     for i in range(start.shape[0]):
         total += start[i]

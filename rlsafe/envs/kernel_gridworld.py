@@ -114,10 +114,6 @@ class KernelGridworld(Env):
         """The kernels' ``params`` for the env's kwargs."""
         raise NotImplementedError
 
-    def model(self) -> None:
-        """No tabular model (module docstring)."""
-        return None
-
     def layout(self) -> GridLayout:
         """The map, and the agent's cell of each observation."""
         probe = self.make_gym()

@@ -27,7 +27,7 @@ from rlsafe.jit import jit
 
 
 @jit
-def _categorical(prob, n, u):
+def categorical(prob, n, u):
     """gymnasium's ``categorical_sample``: first i with cumsum(prob[:n])[i] > u, else 0."""
     total = 0.0
     for i in range(n):
@@ -40,7 +40,7 @@ def _categorical(prob, n, u):
 @jit
 def reset(params, state, rng, obs):
     start = params[5]
-    s = _categorical(start, start.shape[0], rng.random())
+    s = categorical(start, start.shape[0], rng.random())
     state[0] = s
     obs[0] = s
 
@@ -49,7 +49,7 @@ def reset(params, state, rng, obs):
 def step(params, state, action, rng, obs, aux):
     prob, next_state, reward, terminal, n_next, _ = params
     s = int(state[0])
-    i = _categorical(prob[s, action], n_next[s, action], rng.random())
+    i = categorical(prob[s, action], n_next[s, action], rng.random())
     s2 = next_state[s, action, i]
     state[0] = s2
     obs[0] = s2
@@ -75,8 +75,8 @@ def model_arrays(unwrapped) -> tuple:
     return prob, next_state, reward, terminal, n_next, start
 
 
-def _categorical_python(prob, n: int, u: float) -> int:
-    """:func:`_categorical` in plain Python (the same float64 sums, so the same index)."""
+def categorical_python(prob, n: int, u: float) -> int:
+    """:func:`categorical` in plain Python (the same float64 sums, so the same index)."""
     total = 0.0
     for i in range(n):
         total += float(prob[i])
@@ -99,13 +99,13 @@ def differs_from_model(gym_env, params: tuple, n_actions: int, episodes: int = 2
     for episode in range(episodes):
         observation, _ = gym_env.reset(seed=seed + episode)
         rng = gymnasium.utils.seeding.np_random(seed + episode)[0]  # what reset(seed) gives
-        s = _categorical_python(start, start.shape[0], rng.random())
+        s = categorical_python(start, start.shape[0], rng.random())
         if int(observation) != s:
             return f"reset(seed={seed + episode}) gave state {observation}, its model {s}"
         for t in range(steps):
             a = int(actions.integers(n_actions))
             observation, r, terminated, truncated, _ = gym_env.step(a)
-            i = _categorical_python(prob[s, a], int(n_next[s, a]), rng.random())
+            i = categorical_python(prob[s, a], int(n_next[s, a]), rng.random())
             model = (int(next_state[s, a, i]), float(reward[s, a, i]), bool(terminal[s, a, i]))
             if (int(observation), float(r), bool(terminated)) != model:
                 return (f"step {t + 1} of a probe episode from state {s}, action {a}: it gave "
@@ -174,7 +174,7 @@ class ToyText(Env):
 
     def model(self) -> tuple:
         """The tabular model (the arrays of :func:`model_arrays`), for exact evaluation
-        (:mod:`rlsafe.exact`, :mod:`rlsafe.dp`). Envs without one lack ``model`` or return None."""
+        (:mod:`rlsafe.exact`, :mod:`rlsafe.dp`)."""
         return self.params
 
     @staticmethod
