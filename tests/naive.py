@@ -119,8 +119,26 @@ def policy_probabilities(kind, q_row, n_row, x) -> list[float]:
     return [1.0 / len(chosen) if a in chosen else 0.0 for a in range(n)]
 
 
+def reference(agent: str) -> type:
+    """The naive reference of ``agent=<agent>``: the class below named like rlsafe's agent class
+    (``rlsafe.agents.qlearning.QLearning`` -> ``QLearning``), found by name so that a new agent
+    needs no list; an AssertionError that says what to write when there is none."""
+    from conftest import compose_config
+    from hydra.utils import get_class
+
+    name = get_class(compose_config(f"agent={agent}").agent._target_).__name__
+    cls = globals().get(name)
+    assert isinstance(cls, type) and issubclass(cls, Agent), (
+        f"agent={agent} has no naive reference: write class {name}(Agent) in tests/naive.py")
+    return cls
+
+
 class Agent:
     """Q-table, UCB counts and the behaviour policy; subclasses define ``learn``."""
+
+    #: the test file that checks this agent against its reference, where it is not
+    #: tests/test_kernels.py (an agent that needs an env with a cost or an override)
+    covered_by: str | None = None
 
     def __init__(self, n_states, n_actions, kind, rng, q_init=0.0):
         self.q = np.full((n_states, n_actions), q_init)
@@ -295,6 +313,8 @@ class SarsaExecuted(Agent):
 class LagrangianQLearning(Agent):
     """Q_R and Q_C along the argmax of Q_R - lambda Q_C; log lambda by dual ascent per episode."""
 
+    covered_by = "tests/test_safe_agents.py"  # needs an env with a cost signal
+
     def __init__(self, *args, cost_limit=0.0, lr_lambda=0.05, lambda_init=1.0, **kwargs):
         super().__init__(*args, **kwargs)
         self.qr, self.qc = self.q.copy(), np.zeros_like(self.q)
@@ -347,3 +367,10 @@ def train(agent, gym_env, episodes, env_seed, hp_at, state_of=int):
                 break
             s, a = s2, a2
     return agent.q_values()
+
+
+class SafeSarsa(Sarsa):
+    """Safe SARSA is SARSA bootstrapped on its own next choice: where the env never overrides an
+    action, the same updates as :class:`Sarsa`."""
+
+    covered_by = "tests/test_safe_agents.py"  # against Sarsa, with and without overrides

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import naive
-from conftest import session_for
+from conftest import config_names, session_for
 from rlsafe.discretizers.bins import Bins, BinsConfig
 from rlsafe.jit import argmax_random_tie, random_index
 from rlsafe.seeding import Streams
@@ -99,15 +99,10 @@ def test_random_index_draws_what_generator_integers_draws(n):
 
 # --- every agent with every exploration rule, against tests/naive.py ---
 
-AGENTS = {
-    "qlearning": naive.QLearning,
-    "sarsa": naive.Sarsa,
-    "expected_sarsa": naive.ExpectedSarsa,
-    "double_qlearning": naive.DoubleQLearning,
-    "sarsa_lambda": naive.SarsaLambda,
-    "nstep_sarsa": naive.NstepSarsa,
-    "pessimistic_qlearning": naive.PessimisticQLearning,
-}
+#: every agent (configs/agent/*.yaml) whose naive reference (the class of the same name in
+#: tests/naive.py) is tested here; one with ``covered_by`` is tested in that file instead
+AGENTS = {name: naive.reference(name) for name in config_names("agent")
+          if not naive.reference(name).covered_by}
 EXPLORATIONS = ["epsilon_greedy", "softmax", "ucb"]
 ENVS = {
     # short episodes that end terminated (holes, goal); a discount below 1
