@@ -40,13 +40,12 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 from omegaconf import OmegaConf
 
 from rlsafe import checkpoint, safety
-from rlsafe.config import Parts
 from rlsafe.diagnostics import Diagnostics
 from rlsafe.episode_log import EpisodeLog
 from rlsafe.exact import ExactEvaluator
@@ -56,6 +55,9 @@ from rlsafe.run_warnings import RunWarnings
 from rlsafe.session import Session
 from rlsafe.summary import flat_hparams, job_summary, one_line, run_summary
 from rlsafe.tb_layout import write_aggregate_layout
+
+if TYPE_CHECKING:  # the config module sits above the training package
+    from rlsafe.config import Parts
 
 log = logging.getLogger(__name__)
 
