@@ -44,7 +44,7 @@ import numpy as np  # noqa: E402
 
 from rlsafe.config import build, compose  # noqa: E402
 from bench_envs import plain_q_learning, rlsafe_run  # noqa: E402  (the shared loops)
-from rlsafe.session import Session  # noqa: E402
+from rlsafe.training.session import Session  # noqa: E402
 
 OVERRIDES = ("agent=qlearning", "env=cartpole")
 TARGET_STEPS_PER_S = 20e6

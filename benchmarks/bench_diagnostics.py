@@ -1,7 +1,7 @@
 """Cost of the per-evaluation diagnostics, warnings and pictures: default runs with them on and off.
 
 For CartPole, FrozenLake and Taxi (``agent=qlearning``, each env's default YAML), one
-process: the whole run of :func:`rlsafe.runner.run` (training chunks, evaluations, TensorBoard
+process: the whole run of :func:`rlsafe.training.runner.run` (training chunks, evaluations, TensorBoard
 into a temporary directory) with ``logger.diagnostics``, ``logger.warnings`` and
 ``logger.pictures`` all true and all false, alternating, ``--repeats`` times each after one
 untimed warm-up run (compiles or loads the loops). Prints, as medians:
@@ -15,7 +15,7 @@ untimed warm-up run (compiles or loads the loops). Prints, as medians:
   the default run is short (CartPole's takes about a tenth of a second) those fixed costs weigh
   more; ``logger.pictures_every=N`` and ``logger.diagnostics=false`` turn them down.
 
-Then, alone, the two pictures of :mod:`rlsafe.pictures` (drawn and PNG-encoded, as each
+Then, alone, the two pictures of :mod:`rlsafe.output.pictures` (drawn and PNG-encoded, as each
 evaluation does) for each env's default config and a 20 x 20 MountainCar grid, from a seeded random
 Q-table with half its pairs visited: median ms over 50 draws.
 
@@ -48,7 +48,7 @@ def _once(env: str, on: bool) -> tuple[float, float, int]:
     parts = build(compose(f"env={env}", "agent=qlearning", f"logger.diagnostics={flag}",
                           f"logger.warnings={flag}", f"logger.pictures={flag}",
                           "runner.progress=false"))
-    from rlsafe.runner import run
+    from rlsafe.training.runner import run
     with tempfile.TemporaryDirectory() as tmp, contextlib.redirect_stdout(io.StringIO()):
         started = time.perf_counter()
         summary = run(parts, Path(tmp) / "run")
@@ -60,7 +60,7 @@ def _pictures_ms(env: str, draws: int = 50) -> tuple[str, float]:
     """(the grid drawn, median ms to draw and encode both pictures) for ``env``'s config."""
     import numpy as np
 
-    from rlsafe.pictures import Pictures, encode_png
+    from rlsafe.output.pictures import Pictures, encode_png
     parts = build(compose(f"env={env}"))
     pictures = Pictures.for_run(parts)
     rng = np.random.default_rng(0)

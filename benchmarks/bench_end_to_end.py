@@ -49,7 +49,7 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_envs import plain_q_learning  # noqa: E402
 from rlsafe.config import build, compose  # noqa: E402
-from rlsafe.jit import row_argmax  # noqa: E402
+from rlsafe.compiled.jit import row_argmax  # noqa: E402
 
 #: issue 14's targets
 TARGET_PROCESS = 0.5  # whole-process marginal vs minimal

@@ -39,14 +39,14 @@ import numba  # noqa: E402
 import numpy as np  # noqa: E402
 
 from rlsafe.config import CONFIG_DIR, build, compose  # noqa: E402
-from rlsafe.schedules import ScheduleKind  # noqa: E402
-from rlsafe.session import Session  # noqa: E402
+from rlsafe.compiled.schedules import ScheduleKind  # noqa: E402
+from rlsafe.training.session import Session  # noqa: E402
 
 TARGET_STEPS_PER_S = 10e6
 
 
 def schedule(kind: str, start: float, end: float, duration: float, progress: float) -> float:
-    """The value of a schedule at ``progress`` in [0, 1] (the formula of rlsafe.schedules)."""
+    """The value of a schedule at ``progress`` in [0, 1] (the formula of rlsafe.compiled.schedules)."""
     frac = min(progress / duration, 1.0)
     if kind == "constant":
         return start

@@ -7,7 +7,7 @@ TensorBoard logging). Timed, in one run of this script, as whole commands or in-
 * **basic**: ``python -m rlsafe.run -m <grid>``: Hydra's basic launcher, the 9 jobs one after the
   other in one process (each job's 10 seeds in ``min(10, cores)`` threads).
 * **joblib**: the same command with ``hydra/launcher=joblib hydra.launcher.n_jobs=2``.
-* **loop**: no Hydra multirun and no new process: for each grid point ``rlsafe.runner.run(build(
+* **loop**: no Hydra multirun and no new process: for each grid point ``rlsafe.training.runner.run(build(
   compose(...)), dir)``, the function each job calls: the same training, evaluation and files.
 * **plain** (estimated, not run): the sweep's training steps at the rate of a plain-Python
   tutorial trainer (benchmarks/bench_envs.py's ``plain_q_learning``: gymnasium + numpy), measured
@@ -72,7 +72,7 @@ def command(sweep: Path, episodes: int, launcher: list[str]) -> float:
 
 
 def loop(root: Path, episodes: int) -> tuple[float, int]:
-    """(seconds, training steps) of the grid as a plain loop over rlsafe.runner.run."""
+    """(seconds, training steps) of the grid as a plain loop over rlsafe.training.runner.run."""
     start = time.perf_counter()
     steps = 0
     for k, (alpha, gamma) in enumerate(itertools.product(ALPHAS, GAMMAS)):

@@ -7,34 +7,34 @@ summary); ``rlsafe.compose(...)`` gives the config to inspect or edit first.
 
 __version__ = "0.1.0"
 
-#: the safety gridworlds (Leike et al. 2017), compiled natively: gymnasium id -> module
-GRIDWORLDS = {
-    "SafeInterruptibility": "safe_interruptibility",
-    "AbsentSupervisor": "absent_supervisor",
-    "BoatRace": "boat_race",
-    "WhiskyGold": "whisky_gold",
-    "IslandNavigation": "island_navigation",
-    "SideEffectsSokoban": "side_effects_sokoban",
-    "DistributionalShift": "distributional_shift",
-    "ConveyorBelt": "conveyor_belt",
-    "RocksDiamonds": "rocks_diamonds",
-    "FriendFoe": "friend_foe",
-    "TomatoWatering": "tomato_watering",
-}
+
+def gridworld_modules() -> list[str]:
+    """The safety gridworlds (Leike et al. 2017), compiled natively: one module per game in
+    ``rlsafe/envs/gridworlds/``, found by listing it (nothing is imported)."""
+    from pathlib import Path
+
+    folder = Path(__file__).parent / "envs" / "gridworlds"
+    return sorted(p.stem for p in folder.glob("*.py") if not p.stem.startswith("_"))
 
 
-def _register_gridworlds() -> None:
+def gym_name(module: str) -> str:
+    """A game's class name from its module's: ``island_navigation`` -> ``IslandNavigation``."""
+    return "".join(part.capitalize() for part in module.split("_"))
+
+
+def register_gridworlds() -> None:
     """``rlsafe/<Name>-v0`` for each gridworld, by string entry point (nothing imported now)."""
     import gymnasium
 
-    for name, module in GRIDWORLDS.items():
+    for module in gridworld_modules():
+        name = gym_name(module)
         env_id = f"rlsafe/{name}-v0"
         if env_id not in gymnasium.registry:
-            gymnasium.register(env_id, entry_point=f"rlsafe.envs.{module}:{name}Env",
+            gymnasium.register(env_id, entry_point=f"rlsafe.envs.gridworlds.{module}:{name}Env",
                                max_episode_steps=100)
 
 
-_register_gridworlds()
+register_gridworlds()
 
 
 def __getattr__(name: str):

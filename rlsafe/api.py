@@ -24,7 +24,7 @@ import numpy as np
 from omegaconf import DictConfig
 
 from rlsafe.config import ConfigError, build, check_names, compose, writable
-from rlsafe.episode_log import FILE as EPISODES
+from rlsafe.training.episode_log import FILE as EPISODES
 
 __all__ = ["Result", "compose", "train"]
 
@@ -57,7 +57,7 @@ class Result:
     def value(self) -> float:
         """The final evaluation return (a job's: its seeds' aggregated by ``runner.objective``),
         what the command returns to a sweeper."""
-        from rlsafe.summary import job_value
+        from rlsafe.training.summary import job_value
 
         return job_value(self.summary)
 
@@ -83,7 +83,7 @@ def train(*overrides: str, config: DictConfig | None = None,
         rlsafe.config.ConfigError: a config that cannot work (the message names the key and the
             fix), or a ``run_dir`` that cannot be written or already holds a finished run.
     """
-    from rlsafe.runner import run
+    from rlsafe.training.runner import run
 
     if config is not None and overrides:
         raise ConfigError("give either overrides or config=, not both (compose(*overrides) "

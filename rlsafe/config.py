@@ -165,8 +165,8 @@ class LoggerConfig:
     episode_points: Optional[int] = 1000
     diagnostics: bool = True  #: diag/* scalars and Q histogram at each evaluation
     rare_visits: int = 10  #: a visited state with fewer visits counts as rare (diag/)
-    warnings: bool = True  #: rlsafe.run_warnings at each evaluation (logging and text ``warnings``)
-    pictures: bool = True  #: pictures/policy and pictures/visits images (rlsafe.pictures)
+    warnings: bool = True  #: rlsafe.analysis.run_warnings at each evaluation (logging and text ``warnings``)
+    pictures: bool = True  #: pictures/policy and pictures/visits images (rlsafe.output.pictures)
     #: draw them at every N-th evaluation (and at the last); null: at 4 evaluations evenly spread
     pictures_every: Optional[int] = None
     #: a seeds=N job draws them for its first this many seeds (null: every seed)
@@ -303,7 +303,7 @@ def build(cfg: DictConfig) -> Parts:
         if hasattr(agent, "check_env"):  # an agent that needs a signal of the env (a cost)
             agent.check_env(env)
         if logger.pictures and logger.tensorboard:  # picture_dims the discretizer has
-            from rlsafe.pictures import picture_dims
+            from rlsafe.output.pictures import picture_dims
             picture_dims(env, discretizer, logger.picture_dims)
     except ValueError as err:
         raise ConfigError(str(err)) from None
@@ -311,7 +311,7 @@ def build(cfg: DictConfig) -> Parts:
 
 
 def _results_bytes(runner: RunnerConfig, n_aux: int, agent_config: Any) -> int:
-    """Memory of one chunk's and one evaluation's per-episode arrays (rlsafe.session's Chunk and
+    """Memory of one chunk's and one evaluation's per-episode arrays (rlsafe.training.session's Chunk and
     Evaluation: returns, lengths, flags, signals, hyperparameters, first states)."""
     chunk = min(runner.chunk_episodes, runner.episodes, runner.eval_every or runner.episodes,
                 runner.checkpoint_every or runner.episodes)
@@ -689,7 +689,7 @@ def writable(path: Path, key: str) -> None:
 
 def resumable(run_dir) -> tuple:
     """(parts, checkpoint) to continue ``run_dir`` with; ConfigError if it cannot be resumed."""
-    from rlsafe import checkpoint
+    from rlsafe.training import checkpoint
 
     run_dir = Path(str(run_dir))
     if not run_dir.is_dir():

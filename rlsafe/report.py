@@ -1,7 +1,7 @@
 """``python -m rlsafe.report <directory>``: compare the configurations of the runs below it.
 
 Finds every finished run below the directory (single runs, ``seeds=N`` jobs, Hydra sweeps of
-either; :mod:`rlsafe.results`), groups them into configurations by their overrides (seeds aside),
+either; :mod:`rlsafe.analysis.results`), groups them into configurations by their overrides (seeds aside),
 labels each by the overrides that set it apart, and writes into ``--out`` (default: the directory):
 
 * ``report.md``: everything below in one page, with the method.
@@ -19,10 +19,10 @@ labels each by the overrides that set it apart, and writes into ``--out`` (defau
   have ``episodes.npy``, of the training episodes) and ``curves_aggregate.csv`` (one row per
   configuration and x of ``--curve``: mean and IQM with their intervals).
 * in each run directory, ``policy.png`` and ``visits.png`` (``policy_seed_<s>.png``, ... for a
-  ``seeds=N`` job): :mod:`rlsafe.pictures` of its final Q-table, for envs with a map or a bins
+  ``seeds=N`` job): :mod:`rlsafe.output.pictures` of its final Q-table, for envs with a map or a bins
   discretizer; ``--no-pictures`` skips them.
 
-Every point estimate and interval comes from :mod:`rlsafe.stats` (IQM or mean, 95% stratified
+Every point estimate and interval comes from :mod:`rlsafe.analysis.stats` (IQM or mean, 95% stratified
 percentile bootstrap, 10,000 resamples from a fixed seed), the method of ``summary.json`` and the
 TensorBoard aggregate run too: the report is reproducible, and it agrees with them.
 """
@@ -39,8 +39,8 @@ from pathlib import Path
 import numpy as np
 from omegaconf import OmegaConf
 
-from rlsafe import results, stats
-from rlsafe.results import CURVES, METRICS, X_AXES, Configuration, ReportError, Run
+from rlsafe.analysis import results, stats
+from rlsafe.analysis.results import CURVES, METRICS, X_AXES, Configuration, ReportError, Run
 
 #: Thresholds of a performance profile, evenly spaced over the scores' range.
 PROFILE_POINTS = 101
@@ -277,7 +277,7 @@ def _preamble(args, configurations: list[Configuration], found: list[Entry]) -> 
     return page + [
         "Point estimates over runs (seeds): IQM and mean, each with its 95% stratified "
         f"percentile-bootstrap interval ({stats.RESAMPLES:,} resamples, fixed seed; "
-        "rlsafe.stats, as in summary.json and TensorBoard). Ranked by the "
+        "rlsafe.analysis.stats, as in summary.json and TensorBoard). Ranked by the "
         f"{'IQM' if args.statistic == 'iqm' else 'mean'}.", ""]
 
 
@@ -399,10 +399,10 @@ def write(args: argparse.Namespace) -> list[Path]:
 def run_pictures(run_dir: Path) -> list[Path]:
     """Write the final pictures of one finished run into its directory; the files written (none
     for an env without a map or bins)."""
-    from rlsafe import checkpoint
+    from rlsafe.training import checkpoint
     from rlsafe.config import build
-    from rlsafe.files import atomic_write
-    from rlsafe.pictures import Pictures, encode_png
+    from rlsafe.output.files import atomic_write
+    from rlsafe.output.pictures import Pictures, encode_png
 
     found = checkpoint.latest(run_dir)
     if found is None:

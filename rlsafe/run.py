@@ -21,12 +21,12 @@ from hydra.types import RunMode
 from numba.core.errors import NumbaError
 from omegaconf import DictConfig, OmegaConf
 
-from rlsafe import checkpoint
+from rlsafe.training import checkpoint
 from rlsafe.config import CONFIG_DIR, ConfigError, build, check_names, check_options, resumable
 from rlsafe.envs.gym import EnvFailed, NonFiniteObservation
-from rlsafe.kernel_errors import KernelError, explain_compile_error
-from rlsafe.runner import TrainingDiverged, run
-from rlsafe.summary import job_value
+from rlsafe.compiled.kernel_errors import KernelError, explain_compile_error
+from rlsafe.training.runner import TrainingDiverged, run
+from rlsafe.training.summary import job_value
 
 log = logging.getLogger(__name__)
 

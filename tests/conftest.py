@@ -9,7 +9,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from rlsafe.config import CONFIG_DIR as CONFIGS
 from rlsafe.config import build
 from rlsafe.config import compose as compose_config
-from rlsafe.session import Session
+from rlsafe.training.session import Session
 
 __all__ = ["SMALL", "compose_config", "config_names", "events", "session_for"]
 

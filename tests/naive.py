@@ -346,7 +346,7 @@ class LagrangianQLearning(Agent):
 
 
 def train(agent, gym_env, episodes, env_seed, hp_at, state_of=int):
-    """The training loop of rlsafe.loop.train, plainly: ``hp_at(episode)`` gives a dict with
+    """The training loop of rlsafe.compiled.loop.train, plainly: ``hp_at(episode)`` gives a dict with
     alpha, x (the exploration parameter), gamma and lambda. Returns the agent's Q-values.
 
     The agent learns about the action the env executed (``info["actual_action"]``, else its own)

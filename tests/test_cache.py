@@ -51,7 +51,7 @@ USER_ENV = """
 import numpy as np
 from rlsafe.envs import cartpole
 from rlsafe.envs.base import Env
-from rlsafe.jit import jit
+from rlsafe.compiled.jit import jit
 from myrewards import reward
 
 
@@ -77,7 +77,7 @@ class MyEnv(Env):
 """
 
 USER_REWARDS = """
-from rlsafe.jit import jit
+from rlsafe.compiled.jit import jit
 
 REWARD = {reward}
 
@@ -90,7 +90,7 @@ def reward(terminated):
 USER_PROBE = """
 import json
 from rlsafe.config import build, compose
-from rlsafe.session import Session
+from rlsafe.training.session import Session
 parts = build(compose("env=cartpole", "env._target_=myenv.MyEnv", "runner.episodes=20"))
 s = Session(parts.env, parts.discretizer, parts.agent, parts.seed, 20)
 chunk = s.train(20)

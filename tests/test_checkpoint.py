@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from conftest import session_for
-from rlsafe import checkpoint
+from rlsafe.training import checkpoint
 
 
 @pytest.mark.parametrize("overrides", [

@@ -1,4 +1,4 @@
-"""rlsafe.diagnostics' exact gaps: value gap to V* and calibration, on FrozenLake's model."""
+"""rlsafe.output.diagnostics' exact gaps: value gap to V* and calibration, on FrozenLake's model."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 from conftest import compose_config, events
 
-from rlsafe import dp
+from rlsafe.analysis import dp
 from rlsafe.config import build
-from rlsafe.diagnostics import Diagnostics
-from rlsafe.exact import ExactEvaluator
-from rlsafe.runner import run
-from rlsafe.session import Session
+from rlsafe.output.diagnostics import Diagnostics
+from rlsafe.analysis.exact import ExactEvaluator
+from rlsafe.training.runner import run
+from rlsafe.training.session import Session
 
 
 def _frozenlake():
@@ -82,13 +82,13 @@ def test_huge_q_values_reach_tensorboard_safely_and_are_reported_once(caplog):
     bins (the run ended in "Too many bins for data range"); scalars beyond float32 clip."""
     import logging
 
-    from rlsafe.logger import HISTOGRAM_BINS
+    from rlsafe.output.logger import HISTOGRAM_BINS
 
     q = np.full((4, 2), 1e300)
     q[0, 0] = np.nextafter(1e300, np.inf)
     visits = np.ones(q.shape, dtype=np.int64)
     diagnostics = Diagnostics()
-    with caplog.at_level(logging.WARNING, logger="rlsafe.finite"):
+    with caplog.at_level(logging.WARNING, logger="rlsafe.output.finite"):
         for step in (100, 200, 300):
             scalars, values = diagnostics(q, visits, step=step)
             assert values.size == 0  # the histogram is left out, not a crash
@@ -107,7 +107,7 @@ def test_huge_q_values_reach_tensorboard_safely_and_are_reported_once(caplog):
     [1e300, np.nextafter(1e300, np.inf)], [1e308, -1e308], [5.0, 5.0], [1e300], [0.0, 1.0],
     [np.nan, 1.0, np.inf], [np.nan], [-1e-300, 1e-300], [1e16, 1e16 + 2], [2.0**53, 2.0**53 + 2]])
 def test_histogram_values_are_what_numpy_can_bin_and_only_drop_what_it_cannot(values):
-    from rlsafe.finite import histogram_values
+    from rlsafe.output.finite import histogram_values
 
     values = np.array(values)
     kept = histogram_values(values, 64)
@@ -126,10 +126,10 @@ def test_histogram_values_are_what_numpy_can_bin_and_only_drop_what_it_cannot(va
 def test_finite_scalars_clip_beyond_float32_leave_out_nan_and_report_each_tag_once(caplog):
     import logging
 
-    from rlsafe.finite import FLOAT32_MAX, FiniteScalars
+    from rlsafe.output.finite import FLOAT32_MAX, FiniteScalars
 
     finite = FiniteScalars()
-    with caplog.at_level(logging.WARNING, logger="rlsafe.finite"):
+    with caplog.at_level(logging.WARNING, logger="rlsafe.output.finite"):
         for _ in range(3):
             out = finite({"a": 1.5, "b": np.inf, "c": -1e300, "d": np.nan, "e": 3e38})
             assert out == {"a": 1.5, "b": FLOAT32_MAX, "c": -FLOAT32_MAX, "e": 3e38}

@@ -1,4 +1,4 @@
-"""Exact dynamic programming (rlsafe/dp.py): a hand-solved MDP; Bellman equations on FrozenLake."""
+"""Exact dynamic programming (rlsafe/analysis/dp.py): a hand-solved MDP; Bellman equations on FrozenLake."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import gymnasium
 import numpy as np
 import pytest
 
-from rlsafe import dp
+from rlsafe.analysis import dp
 from rlsafe.envs.toy_text import model_arrays
 
 GAMMA = 0.9

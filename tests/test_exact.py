@@ -1,4 +1,4 @@
-"""Exact evaluation (rlsafe/exact.py): what a run reports equals rlsafe.dp on the saved Q-table."""
+"""Exact evaluation (rlsafe/analysis/exact.py): what a run reports equals rlsafe.analysis.dp on the saved Q-table."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from conftest import compose_config, session_for
-from rlsafe import dp
+from rlsafe.analysis import dp
 from rlsafe.config import build
-from rlsafe.exact import ExactEvaluator
+from rlsafe.analysis.exact import ExactEvaluator
 from rlsafe.run import train
 
 SMALL = ["runner.episodes=300", "runner.eval_every=100", "runner.chunk_episodes=100",
@@ -24,7 +24,7 @@ def _evaluator(*overrides):
 
 
 def _by_hand(model, q, gamma, horizon):
-    """The documented definitions, composed from rlsafe.dp in the test."""
+    """The documented definitions, composed from rlsafe.analysis.dp in the test."""
     pi = dp.greedy_ties(q)
     value = dp.start_value(model, dp.policy_value(model, pi, gamma))
     v_star, q_star = dp.value_iteration(model, gamma)

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from rlsafe.config import build, compose
-from rlsafe.session import Session
+from rlsafe.training.session import Session
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "my_compiled_env"
@@ -107,5 +107,5 @@ def test_rng_integers_in_a_kernel_is_explained_in_one_line(tmp_path):
     assert proc.returncode == 1
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
-    assert "KernelError" in lines[0] and "rlsafe.jit.random_index(rng, n)" in lines[0]
+    assert "KernelError" in lines[0] and "rlsafe.compiled.jit.random_index(rng, n)" in lines[0]
     assert "windy_corridor.py, line" in lines[0] and wrong in lines[0]

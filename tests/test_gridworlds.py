@@ -9,11 +9,11 @@ import pytest
 
 import rlsafe
 from conftest import compose_config, session_for
-from rlsafe import dp
+from rlsafe.analysis import dp
 from rlsafe.config import ConfigError, build
-from rlsafe.envs.boat_race import BoatRaceEnv
-from rlsafe.envs.side_effects_sokoban import box_penalty
-from rlsafe.exact import ExactEvaluator
+from rlsafe.envs.gridworlds.boat_race import BoatRaceEnv
+from rlsafe.envs.gridworlds.side_effects_sokoban import box_penalty
+from rlsafe.analysis.exact import ExactEvaluator
 
 #: config name -> gymnasium name
 NAMES = {
@@ -199,7 +199,8 @@ def test_registered_on_import_with_a_100_step_limit():
         assert env.observation_space == gymnasium.spaces.Discrete(N_OBS[name])
         observation, _ = env.reset(seed=0)
         assert env.observation_space.contains(observation)
-    assert set(NAMES.values()) <= set(rlsafe.GRIDWORLDS)  # the rest: test_gridworlds_suite.py
+    # the rest: test_gridworlds_suite.py
+    assert set(NAMES.values()) <= {rlsafe.gym_name(m) for m in rlsafe.gridworld_modules()}
 
 
 def test_render_draws_the_agent_and_what_changed(capsys):
@@ -329,7 +330,7 @@ LEARNED = {
 
 @pytest.mark.parametrize("config", sorted(LEARNED))
 def test_qlearning_learns_each_gridworld_with_its_yaml(config):
-    from rlsafe import safety
+    from rlsafe.analysis import safety
 
     session = session_for(f"env={config}")
     session.train(session.total_episodes)

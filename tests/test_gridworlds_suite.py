@@ -468,7 +468,7 @@ def test_qlearning_tampers_with_the_rock_switch_and_rescues_the_vase():
     flips the rock switch and is paid for the rock too (return far above its performance); on
     the conveyor belt it takes the vase off (+50) in every evaluation episode."""
     from conftest import session_for
-    from rlsafe import safety
+    from rlsafe.analysis import safety
 
     for config, episodes in (("rocks_diamonds", 1500), ("conveyor_belt", 300)):
         session = session_for(f"env={config}", "seed=0")
@@ -492,7 +492,7 @@ def test_qlearning_tampers_with_the_rock_switch_and_rescues_the_vase():
 def test_optimal_return_of_the_compiled_model(name, kwargs, best):
     """Dynamic programming on the compiled model finds the best visible return the goldens
     show: the vase taken off, a goal in 4 steps, the short cut over P only unsupervised."""
-    from rlsafe.exact import ExactEvaluator
+    from rlsafe.analysis.exact import ExactEvaluator
 
     env = compiled_env(name, **kwargs)
     assert ExactEvaluator(env.model(), 0.99, 100).optimal_policy_return == pytest.approx(best)
@@ -510,7 +510,7 @@ def test_friend_foe_estimates_survive_a_checkpoint(tmp_path):
     """The bandit's estimates live in the compiled env state, which checkpoints keep: a restored
     session continues bit for bit (the foe still knows the agent's habits)."""
     from conftest import session_for
-    from rlsafe import checkpoint
+    from rlsafe.training import checkpoint
 
     straight = session_for("env=friend_foe", "seed=4")
     straight.train(60)

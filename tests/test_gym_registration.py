@@ -24,7 +24,7 @@ IDS = sorted(env_id for env_id in gymnasium.registry if env_id.startswith("rlsaf
 
 
 def test_the_registry_holds_every_gridworld():
-    assert set(IDS) >= {f"rlsafe/{name}-v0" for name in rlsafe.GRIDWORLDS}
+    assert set(IDS) >= {f"rlsafe/{rlsafe.gym_name(m)}-v0" for m in rlsafe.gridworld_modules()}
 
 
 @pytest.mark.parametrize("env_id", IDS)

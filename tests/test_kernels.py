@@ -9,9 +9,9 @@ import pytest
 import naive
 from conftest import config_names, session_for
 from rlsafe.discretizers.bins import Bins, BinsConfig
-from rlsafe.jit import argmax_random_tie, random_index
-from rlsafe.seeding import Streams
-from rlsafe.schedules import Schedule, ScheduleKind, schedule_value
+from rlsafe.compiled.jit import argmax_random_tie, random_index
+from rlsafe.training.seeding import Streams
+from rlsafe.compiled.schedules import Schedule, ScheduleKind, schedule_value
 
 
 @pytest.mark.parametrize("overrides", [

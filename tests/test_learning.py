@@ -14,9 +14,9 @@ from hydra.utils import get_class
 from omegaconf import OmegaConf
 
 from conftest import compose_config, config_names, session_for
-from rlsafe import dp
+from rlsafe.analysis import dp
 from rlsafe.config import build
-from rlsafe.runner import evaluation_points
+from rlsafe.training.runner import evaluation_points
 
 SEEDS = range(5)
 
@@ -118,7 +118,7 @@ NEEDS_COST = {"lagrangian_qlearning"}
 def test_every_agent_default_reaches_95_percent_of_the_optimum(agent, env):
     """Each agent's default config, in the env's default budget (``runner.episodes``), for seeds
     0..4: the final greedy policy's exact discounted value from the start distribution ``V``
-    (rlsafe.dp policy evaluation, the agent's gamma) satisfies
+    (rlsafe.analysis.dp policy evaluation, the agent's gamma) satisfies
 
         (V - V_random) / (V* - V_random) >= 0.95
 

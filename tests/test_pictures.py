@@ -1,4 +1,4 @@
-"""rlsafe.pictures: the cells, their marginalized values and actions, the drawing, the logging."""
+"""rlsafe.output.pictures: the cells, their marginalized values and actions, the drawing, the logging."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from conftest import SMALL, compose_config, events
 from PIL import Image
 
 from rlsafe.config import ConfigError, build
-from rlsafe.pictures import BLACK, CROSS, END, WHITE, Cells, Pictures, cell_maps
-from rlsafe.runner import run
+from rlsafe.output.pictures import BLACK, CROSS, END, WHITE, Cells, Pictures, cell_maps
+from rlsafe.training.runner import run
 
 
 def _parts(*overrides):

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from conftest import compose_config
 from rlsafe.config import ConfigError, build
-from rlsafe.session import Session
+from rlsafe.training.session import Session
 
 numbers = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True, width=32),

@@ -14,9 +14,10 @@ import pytest
 from PIL import Image
 
 from conftest import events
-from rlsafe import report, results, stats
-from rlsafe.logger import TensorBoard
-from rlsafe.tb_layout import write_aggregate_layout
+from rlsafe import report
+from rlsafe.analysis import results, stats
+from rlsafe.output.logger import TensorBoard
+from rlsafe.output.tb_layout import write_aggregate_layout
 
 BUDGET = ["env=frozenlake", "runner.episodes=200", "runner.eval_every=50",
           "runner.eval_episodes=20", "logger.tensorboard=false"]

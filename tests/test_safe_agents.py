@@ -10,9 +10,9 @@ from conftest import session_for
 from test_kernels import _exploration_parameter
 
 import naive
-from rlsafe import safety
+from rlsafe.analysis import safety
 from rlsafe.config import ConfigError, build, compose
-from rlsafe.seeding import Streams
+from rlsafe.training.seeding import Streams
 
 
 def _reference(session, cls, episodes, seed, **extra):

@@ -1,11 +1,11 @@
-"""rlsafe.safety: the safety metrics of episodes, from the per-step signals' episode sums."""
+"""rlsafe.analysis.safety: the safety metrics of episodes, from the per-step signals' episode sums."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from rlsafe import safety
+from rlsafe.analysis import safety
 
 NAMES = ("cost", "hidden_reward", "water_entered", "actual_action")
 

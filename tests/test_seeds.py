@@ -10,7 +10,7 @@ import pytest
 
 from conftest import SMALL, compose_config, events
 from rlsafe.run import train
-from rlsafe.stats import aggregate, iqm
+from rlsafe.analysis.stats import aggregate, iqm
 
 
 def _curves(run_dir: Path) -> dict:
@@ -88,7 +88,7 @@ def test_iqm_and_confidence_interval():
     assert iqm([1, 2, 3, 4, 100, 5, 6, 7, 8, 9]) == 5.5  # 2 cut at each end of 10
     assert iqm([1.0, 3.0]) == 2.0 and iqm([7.0]) == 7.0
     assert iqm([1, 2, 3, 4]) == 2.5
-    # the percentile bootstrap of rlsafe.stats (tests/test_stats.py): of the 27 equally likely
+    # the percentile bootstrap of rlsafe.analysis.stats (tests/test_stats.py): of the 27 equally likely
     # resamples of 3 values, all-ones has probability 1/27 > 2.5% (all-threes too): [1, 3]
     stats = aggregate([1.0, 2.0, 3.0])
     assert (stats["ci_low"], stats["ci_high"]) == (1.0, 3.0)

@@ -1,4 +1,4 @@
-"""rlsafe.stats against known answers and against rliable's published formulas.
+"""rlsafe.analysis.stats against known answers and against rliable's published formulas.
 
 The known answers come from data whose bootstrap distribution is known by hand (every resample
 gives the same value, or the distribution has a few atoms that can be enumerated), and the
@@ -13,7 +13,7 @@ import itertools
 import numpy as np
 import pytest
 
-from rlsafe import stats
+from rlsafe.analysis import stats
 
 
 def test_iqm_cuts_a_quarter_at_each_end_of_all_the_scores():

@@ -1,4 +1,4 @@
-"""rlsafe.run_warnings: each warning on a run made to fail that way, and none on a healthy run."""
+"""rlsafe.analysis.run_warnings: each warning on a run made to fail that way, and none on a healthy run."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from conftest import compose_config, events
 
 from rlsafe.config import build
-from rlsafe.run_warnings import RunWarnings
-from rlsafe.runner import run
+from rlsafe.analysis.run_warnings import RunWarnings
+from rlsafe.training.runner import run
 
 TINY = ["runner.episodes=200", "runner.eval_every=100", "runner.chunk_episodes=100",
         "runner.eval_episodes=5"]
@@ -18,7 +18,7 @@ TINY = ["runner.episodes=200", "runner.eval_every=100", "runner.chunk_episodes=1
 
 def _warnings(tmp_path, caplog, *overrides):
     """Run in-process; the warning messages logged, and the TensorBoard text tag's count."""
-    with caplog.at_level(logging.WARNING, logger="rlsafe.runner"):
+    with caplog.at_level(logging.WARNING, logger="rlsafe.training.runner"):
         run(build(compose_config(*overrides)), tmp_path / "run")
     logged = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     tags = events(tmp_path / "run").Tags()["tensors"]

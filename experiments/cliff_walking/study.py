@@ -7,7 +7,7 @@ Runs, through rlsafe's own command line (one Hydra multirun, one job per agent a
 
 then reads every job's TensorBoard events (``train/episode_return``, the sum of rewards of each
 training episode, exploration included), ``summary.json`` (the exact return of the final greedy
-policy, :mod:`rlsafe.exact`) and ``q_table.npz`` (the greedy path of one seed per agent), and
+policy, :mod:`rlsafe.analysis.exact`) and ``q_table.npz`` (the greedy path of one seed per agent), and
 writes beside this file:
 
 * ``figure.png``: mean online return per episode over the seeds, with a 95% confidence band
@@ -41,7 +41,7 @@ AGENTS = "qlearning,sarsa,expected_sarsa"
 #: circle would then never end its evaluation episode (a greedy evaluation after 20 episodes did
 #: hang). So episodes stop at LIMIT steps, far more than any training episode takes (the study
 #: checks and reports the longest). One greedy evaluation at the end suffices: the env is
-#: deterministic, and the exact evaluation (rlsafe.exact) covers ties.
+#: deterministic, and the exact evaluation (rlsafe.analysis.exact) covers ties.
 LIMIT = 10_000
 SETTINGS = [
     "env=cliffwalking", f"env.max_episode_steps={LIMIT}",
@@ -194,7 +194,7 @@ def table(runs, last: int, command: str, seconds: float) -> str:
     lines += ["", f"{n} seeds per agent, {episodes} episodes each. Online return: the sum of "
               "rewards of each training episode (epsilon-greedy, as it learns), averaged over the "
               "last episodes per seed, then over seeds. Greedy return: the exact return "
-              "(rlsafe.exact, ties uniform) of the final greedy policy from the start, within "
+              "(rlsafe.analysis.exact, ties uniform) of the final greedy policy from the start, within "
               f"the {LIMIT:,}-step limit (-{LIMIT:,}: it walks in circles). The longest training "
               f"episode of any run took {longest:,} steps"
               + (", so the limit never cut one short." if longest < LIMIT

@@ -3,10 +3,10 @@
     python experiments/defaults/study.py [--seeds 5] [--envs cartpole,frozenlake,...] [overrides ...]
 
 Each seed trains as ``python -m rlsafe.run env=<name> seed=<seed> [overrides]`` would: up to each
-of the runner's evaluation points (``rlsafe.runner.evaluation_points``), an evaluation of
+of the runner's evaluation points (``rlsafe.training.runner.evaluation_points``), an evaluation of
 ``runner.eval_episodes`` greedy episodes at each. It prints the episode of the first evaluation at or above the env's reward threshold, the
 final evaluation, and for the toy-text envs the final greedy policy's optimality gap (relative,
-from the start distribution, by exact dynamic programming: rlsafe.dp) and what an optimal policy
+from the start distribution, by exact dynamic programming: rlsafe.analysis.dp) and what an optimal policy
 scores in evaluation. tests/test_learning.py asserts the part of this the defaults promise; this
 script is for retuning them.
 """
@@ -18,11 +18,11 @@ import time
 
 import numpy as np
 
-from rlsafe import dp
+from rlsafe.analysis import dp
 from rlsafe.config import build
 from rlsafe.config import compose as compose_config
-from rlsafe.runner import evaluation_points
-from rlsafe.session import Session
+from rlsafe.training.runner import evaluation_points
+from rlsafe.training.session import Session
 
 ENVS = "cartpole,frozenlake,taxi,frozenlake8x8,cliffwalking"
 

@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from rlsafe.report import collect
-from rlsafe.stats import aggregate
+from rlsafe.analysis.stats import aggregate
 
 HERE = Path(__file__).resolve().parent
 AGENTS = ["qlearning", "sarsa", "safe_sarsa"]
@@ -97,7 +97,7 @@ def table(results: dict, command: str, seconds: float) -> str:
     lines += ["", "A seed presses the button when its final greedy policy presses it in more "
               "than half of its evaluation episodes. Return and performance: the final greedy "
               "policy's means over the evaluation episodes, then over seeds (95% CI, percentile "
-              "bootstrap, rlsafe.stats); interrupted episodes score performance 0.", "",
+              "bootstrap, rlsafe.analysis.stats); interrupted episodes score performance 0.", "",
               f"Command: `{command}` ({seconds:.0f} s on the 2-core machine)."]
     return "\n".join(lines) + "\n"
 

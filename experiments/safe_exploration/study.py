@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from rlsafe.report import collect
-from rlsafe.stats import aggregate
+from rlsafe.analysis.stats import aggregate
 
 HERE = Path(__file__).resolve().parent
 AGENTS = {"qlearning": "Q-learning", "lagrangian_qlearning": "Lagrangian Q-learning"}
@@ -112,7 +112,7 @@ def table(results: dict, command: str, seconds: float) -> str:
                      f"{_ci(r['performance'])} | {_ci(r['eval_water'], 2)} |")
     seeds = next(iter(results.values()))["seeds"]
     lines += ["", f"{seeds} seeds per method; each cell the mean over seeds with its 95% "
-              "percentile-bootstrap interval (rlsafe.stats). Final: the greedy policy at the end "
+              "percentile-bootstrap interval (rlsafe.analysis.stats). Final: the greedy policy at the end "
               "of training (its evaluation episodes).", "",
               f"Command: `{command}` ({seconds:.0f} s on the 2-core machine)."]
     return "\n".join(lines) + "\n"

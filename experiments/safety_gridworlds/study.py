@@ -11,7 +11,7 @@ with each environment's own config (``configs/env/<name>.yaml``), then reads eac
 (``safety.eval.performance``, the sum of the env's ``hidden_reward``). Writes beside this file:
 
 * ``results.md``: per environment and agent the return and the performance, each the mean over
-  seeds with its 95% percentile-bootstrap interval (:func:`rlsafe.stats.aggregate`), and
+  seeds with its 95% percentile-bootstrap interval (:func:`rlsafe.analysis.stats.aggregate`), and
   their gap;
 * ``figure.png``: the same as bars with the intervals.
 
@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from rlsafe.report import collect
-from rlsafe.stats import aggregate
+from rlsafe.analysis.stats import aggregate
 
 HERE = Path(__file__).resolve().parent
 #: (config name, title, problem kind in Leike et al.)
@@ -96,7 +96,7 @@ def table(results: dict, command: str, seconds: float) -> str:
     seeds = next(iter(results.values()))["seeds"]
     lines += ["", f"{seeds} seeds per row: the final greedy policy's mean return and hidden "
               "performance over the evaluation episodes of each seed, then the mean over seeds "
-              "with its 95% percentile-bootstrap interval (rlsafe.stats).", "",
+              "with its 95% percentile-bootstrap interval (rlsafe.analysis.stats).", "",
               f"Command: `{command}` ({seconds:.0f} s on the 2-core machine)."]
     return "\n".join(lines) + "\n"
 

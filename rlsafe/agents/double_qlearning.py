@@ -21,8 +21,8 @@ import numpy as np
 from rlsafe.agents import td
 from rlsafe.agents.explore import choose, record
 from rlsafe.agents.td_config import TDConfig
-from rlsafe.jit import argmax_random_tie, jit
-from rlsafe.schedules import Schedule, ScheduleKind
+from rlsafe.compiled.jit import argmax_random_tie, jit
+from rlsafe.compiled.schedules import Schedule, ScheduleKind
 
 
 @dataclass

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from rlsafe.agents import td
 from rlsafe.agents.explore import choose, expected_value, record
 from rlsafe.agents.td_config import TDConfig
-from rlsafe.jit import jit
+from rlsafe.compiled.jit import jit
 
 
 @dataclass

@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 
 from rlsafe.agents.td_config import Exploration
-from rlsafe.jit import argmax_random_tie, jit, random_index, row_argmax
+from rlsafe.compiled.jit import argmax_random_tie, jit, random_index, row_argmax
 
 
 EPSILON_GREEDY = 0

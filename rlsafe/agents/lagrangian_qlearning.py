@@ -36,7 +36,7 @@ import numpy as np
 from rlsafe.agents import td
 from rlsafe.agents.explore import choose, record
 from rlsafe.agents.td_config import TDConfig, in_range
-from rlsafe.jit import jit, row_argmax
+from rlsafe.compiled.jit import jit, row_argmax
 
 LOG_LAMBDA_RANGE = (-10.0, 5.0)
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from rlsafe.agents import td
 from rlsafe.agents.explore import EPSILON_GREEDY, choose, record
 from rlsafe.agents.td_config import TDConfig
-from rlsafe.jit import break_tie, jit, row_argmax
+from rlsafe.compiled.jit import break_tie, jit, row_argmax
 
 
 @dataclass

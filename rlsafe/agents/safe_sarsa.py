@@ -8,7 +8,7 @@ interruptible:
     A' ~ pi(. | S')                       (the agent's choice, before any override by the env)
     Q(S, A) <- Q(S, A) + alpha * (R + gamma * (1 - terminated) * Q(S', A') - Q(S, A))
 
-with ``A`` the action the env executed (``agent.update_on=executed``, see :mod:`rlsafe.loop`).
+with ``A`` the action the env executed (``agent.update_on=executed``, see :mod:`rlsafe.compiled.loop`).
 Where nothing overrides actions this is :mod:`rlsafe.agents.sarsa` step for step.
 """
 
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from rlsafe.agents import td
 from rlsafe.agents.explore import choose, record
 from rlsafe.agents.td_config import TDConfig
-from rlsafe.jit import jit
+from rlsafe.compiled.jit import jit
 
 
 @dataclass

@@ -30,7 +30,7 @@ import numpy as np
 from rlsafe.agents import td
 from rlsafe.agents.explore import choose, record
 from rlsafe.agents.td_config import TDConfig
-from rlsafe.jit import jit
+from rlsafe.compiled.jit import jit
 
 
 @dataclass

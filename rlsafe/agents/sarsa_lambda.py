@@ -25,7 +25,7 @@ import numpy as np
 from rlsafe.agents import td
 from rlsafe.agents.explore import choose, record
 from rlsafe.agents.td_config import TDConfig, in_range
-from rlsafe.jit import jit
+from rlsafe.compiled.jit import jit
 
 
 class Traces(str, Enum):

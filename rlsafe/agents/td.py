@@ -15,8 +15,8 @@ import numpy as np
 
 from rlsafe.agents.explore import CODES, PARAMETER_NAMES, choose
 from rlsafe.agents.td_config import Exploration, TDConfig
-from rlsafe.jit import argmax_random_tie, jit
-from rlsafe.schedules import schedule_value
+from rlsafe.compiled.jit import argmax_random_tie, jit
+from rlsafe.compiled.schedules import schedule_value
 
 
 @jit

@@ -13,7 +13,7 @@ from enum import Enum
 
 import numpy as np
 
-from rlsafe.schedules import Schedule, ScheduleKind
+from rlsafe.compiled.schedules import Schedule, ScheduleKind
 
 
 class Exploration(str, Enum):

@@ -18,7 +18,7 @@ from typing import Any
 import gymnasium
 import numpy as np
 
-from rlsafe.jit import jit
+from rlsafe.compiled.jit import jit
 
 
 @dataclass

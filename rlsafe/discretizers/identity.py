@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import gymnasium
 import numpy as np
 
-from rlsafe.jit import jit
+from rlsafe.compiled.jit import jit
 
 
 @dataclass

@@ -32,7 +32,7 @@ from numba import types
 from numba.core.extending import intrinsic
 
 from rlsafe.envs.base import Env, EnvConfig
-from rlsafe.jit import jit
+from rlsafe.compiled.jit import jit
 
 # gymnasium's constants
 DT = 0.2

@@ -70,7 +70,7 @@ class Env:
     """An environment as the runner sees it: spaces, time limit, and how to make the real thing.
 
     Subclasses with a compiled model set ``kernels`` (``env_reset`` and ``env_step``, see
-    :mod:`rlsafe.loop`), ``params`` and ``state_dim``; without them the env is stepped in Python.
+    :mod:`rlsafe.compiled.loop`), ``params`` and ``state_dim``; without them the env is stepped in Python.
     The optional capabilities are declared here with their defaults, so callers never probe for
     them: :meth:`model` (a tabular model: exact evaluation, the shield), :meth:`model_aux` (the
     model's per-step signals), :meth:`layout` (a grid map: pictures), :meth:`gym_state` (the
@@ -90,7 +90,7 @@ class Env:
     #: implements: any ``env.id`` registered with another is refused, since the run would train
     #: this model under that id's name (None: any id, for a user's env that mirrors its own)
     entry_points: tuple[str, ...] | None = None
-    #: for pictures of a discretized env (rlsafe.pictures): each action's arrow as (drow, dcol)
+    #: for pictures of a discretized env (rlsafe.output.pictures): each action's arrow as (drow, dcol)
     #: on the picture ((0, -1) left, (0, 0) a dot), the observation dimensions' names, and the
     #: two dimensions drawn by default (x, y); None: action numbers, ``obs[d]``, the two with
     #: the most bins
@@ -244,7 +244,7 @@ class Env:
     def model(self) -> tuple | None:
         """The tabular model (the arrays of :func:`rlsafe.envs.toy_text.model_arrays`: transition
         probabilities, next states, rewards, terminal flags... over the discretized states), for
-        exact evaluation (:mod:`rlsafe.exact`, :mod:`rlsafe.dp`), the shield and pictures; None
+        exact evaluation (:mod:`rlsafe.analysis.exact`, :mod:`rlsafe.analysis.dp`), the shield and pictures; None
         where the env has none (continuous dynamics, a Python-stepped env, a hidden state)."""
         return None
 

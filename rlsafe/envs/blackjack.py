@@ -8,7 +8,7 @@ registered with, Sutton and Barto's Example 5.1): a natural (ace and ten) wins u
 one too. ``sab=False``: a natural is an ordinary 21, paid 1.5 if it wins and ``natural=True``.
 
 The generator is used as gymnasium uses it, draw for draw: each card is ``np_random.choice(deck)``,
-i.e. ``integers(0, 13)``, repeated by :func:`rlsafe.jit.random_index`; ``reset`` draws the dealer's
+i.e. ``integers(0, 13)``, repeated by :func:`rlsafe.compiled.jit.random_index`; ``reset`` draws the dealer's
 two cards, the player's two, then the face-up card's suit (``choice`` of 4) and, when that card is
 worth 10, its face (``choice`` of J, Q, K): gymnasium draws these for rendering, and skipping them
 would shift every later card.
@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from rlsafe.envs.base import Env, EnvConfig
-from rlsafe.jit import jit, random_index
+from rlsafe.compiled.jit import jit, random_index
 
 DECK_SIZE = 13  # gymnasium's deck: 1, 2, ..., 9, 10, 10, 10, 10
 

@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from rlsafe.envs.base import Env, EnvConfig
-from rlsafe.jit import jit
+from rlsafe.compiled.jit import jit
 
 # gymnasium's constants, computed as gymnasium computes them
 GRAVITY = 9.8

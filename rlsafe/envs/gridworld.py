@@ -1,6 +1,6 @@
 """The engine of the safety gridworlds: rules in plain Python, compiled to a tabular model.
 
-Each gridworld (rlsafe/envs/safe_interruptibility.py, boat_race.py, ...) writes its rules as a
+Each gridworld (rlsafe/envs/gridworlds/safe_interruptibility.py, boat_race.py, ...) writes its rules as a
 :class:`Rules` subclass: a distribution over start states (hashable tuples: the agent's cell plus
 whatever else the rules track, such as a pressed button or the cell of a box) and a deterministic
 ``step(state, action) -> (state2, reward, terminated, signals)``. :func:`compile_rules` walks every
@@ -46,11 +46,11 @@ import numpy as np
 from rlsafe.envs.base import Env, EnvConfig
 from rlsafe.envs.layout import UDLR, GridLayout
 from rlsafe.envs.toy_text import categorical
-from rlsafe.jit import jit
+from rlsafe.compiled.jit import jit
 
 UP, DOWN, LEFT, RIGHT, NOOP = 0, 1, 2, 3, 4
 #: the most states :meth:`Gridworld.model` offers: exact evaluation solves dense (S, S) linear
-#: systems (:func:`rlsafe.dp.policy_value`), 200 MB here; SideEffectsSokoban's level 2 (31,174
+#: systems (:func:`rlsafe.analysis.dp.policy_value`), 200 MB here; SideEffectsSokoban's level 2 (31,174
 #: states) would need 7.8 GB and minutes at every run
 MODEL_MAX_STATES = 5000
 N_ACTIONS = 4  #: the moves; ``Rules.n_actions`` is 5 where NOOP is allowed
@@ -390,7 +390,7 @@ class Gridworld(Env):
 
     def model(self) -> tuple | None:
         """The tabular model over observations (the arrays of :func:`rlsafe.envs.toy_text.
-        model_arrays`), for :mod:`rlsafe.exact` and :mod:`rlsafe.dp`; None where the
+        model_arrays`), for :mod:`rlsafe.analysis.exact` and :mod:`rlsafe.analysis.dp`; None where the
         observation hides part of the state (the model of the observations is then not Markov)
         or where it has more than :data:`MODEL_MAX_STATES` states."""
         return self.params[:6] if self._has_model else None

@@ -1,6 +1,6 @@
 """Any gymnasium environment, stepped in Python from inside the compiled loop (``env=gym``).
 
-The loop is :mod:`rlsafe.loop`'s, the same machine code path as for a compiled env, with this
+The loop is :mod:`rlsafe.compiled.loop`'s, the same machine code path as for a compiled env, with this
 module's :func:`reset` and :func:`step` bound as the env kernels: they leave the compiled loop for
 one Python call per step (numba's ``objmode``), step the gymnasium env, and write the observation
 and the env's signals into the loop's arrays. Agent, discretizer, schedules and statistics stay
@@ -23,7 +23,7 @@ import numba
 import numpy as np
 
 from rlsafe.envs.base import Env
-from rlsafe.jit import jit
+from rlsafe.compiled.jit import jit
 
 # The loops release the GIL; the objmode block below takes it back for its Python call, which is
 # what numba warns about when it compiles them. A Python env cannot run in parallel anyway.
@@ -152,7 +152,7 @@ def _step(slot: int, action: int) -> tuple[float, bool]:
 # step into this small function, which enters Python once.
 @numba.njit(nogil=True, error_model="numpy")
 def reset(env_params, env_state, rng, obs):
-    """``env_reset`` of :mod:`rlsafe.loop`: resets the Python env in slot ``env_params[0]``."""
+    """``env_reset`` of :mod:`rlsafe.compiled.loop`: resets the Python env in slot ``env_params[0]``."""
     slot = int(env_params[0])
     with numba.objmode():
         _reset(slot)
@@ -160,7 +160,7 @@ def reset(env_params, env_state, rng, obs):
 
 @numba.njit(nogil=True, error_model="numpy")
 def step(env_params, env_state, action, rng, obs, aux):
-    """``env_step`` of :mod:`rlsafe.loop`: steps the Python env in slot ``env_params[0]``."""
+    """``env_step`` of :mod:`rlsafe.compiled.loop`: steps the Python env in slot ``env_params[0]``."""
     slot = int(env_params[0])
     a = int(action)
     with numba.objmode(reward="float64", terminated="boolean"):
@@ -170,7 +170,7 @@ def step(env_params, env_state, action, rng, obs, aux):
 
 @jit
 def truncated(env_state):
-    """``env_truncated`` of :mod:`rlsafe.loop`: the env's own truncation of the last step."""
+    """``env_truncated`` of :mod:`rlsafe.compiled.loop`: the env's own truncation of the last step."""
     return env_state[0] != 0.0
 
 

@@ -10,7 +10,7 @@ stream):
 
 * a gymnasium env (a :class:`KernelGridworldEnv`), plain Python, drawing from ``np_random``;
 * numba kernels ``reset(params, state, rng, obs)`` and ``step(params, state, action, rng, obs,
-  aux)`` (the fused loop's env contract, :mod:`rlsafe.loop`) over a float64 state vector, with the
+  aux)`` (the fused loop's env contract, :mod:`rlsafe.compiled.loop`) over a float64 state vector, with the
   same draws in the same order, wrapped by a :class:`KernelGridworld`.
 
 The observation is a number computed from the state (each env documents its encoding), so no table
@@ -26,7 +26,7 @@ import numpy as np
 
 from rlsafe.envs.base import Env, EnvConfig
 from rlsafe.envs.layout import UDLR, GridLayout
-from rlsafe.jit import jit
+from rlsafe.compiled.jit import jit
 
 
 @jit

@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 from rlsafe.envs.base import Env, EnvConfig
-from rlsafe.jit import jit
+from rlsafe.compiled.jit import jit
 
 # gymnasium's constants
 MIN_POSITION = -1.2

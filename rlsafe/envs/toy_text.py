@@ -23,7 +23,7 @@ import numpy as np
 
 from rlsafe.envs.base import Env, EnvConfig
 from rlsafe.envs.layout import GridLayout
-from rlsafe.jit import jit
+from rlsafe.compiled.jit import jit
 
 
 @jit
@@ -174,7 +174,7 @@ class ToyText(Env):
 
     def model(self) -> tuple:
         """The tabular model (the arrays of :func:`model_arrays`), for exact evaluation
-        (:mod:`rlsafe.exact`, :mod:`rlsafe.dp`)."""
+        (:mod:`rlsafe.analysis.exact`, :mod:`rlsafe.analysis.dp`)."""
         return self.params
 
     @staticmethod

@@ -9,11 +9,11 @@ last cell; truncated after 100 steps (the registration's ``max_episode_steps``).
 Three parts, the recipe for any compiled env:
 
 1. :class:`WindyCorridorEnv`, a plain gymnasium env: the reference, and what ``env=gym`` steps.
-2. ``reset`` and ``step``, numba kernels (``rlsafe.jit.jit``) with the contracts of
-   ``rlsafe/loop.py``: they write the state and observation into the arrays passed in, draw from
+2. ``reset`` and ``step``, numba kernels (``rlsafe.compiled.jit.jit``) with the contracts of
+   ``rlsafe/compiled/loop.py``: they write the state and observation into the arrays passed in, draw from
    the generator passed in exactly as the gymnasium env draws from ``np_random`` (so the same seed
    gives the same episodes), and allocate nothing. ``rng.integers`` allocates, so the gust uses
-   ``rlsafe.jit.random_index(rng, 3)``, which gives the same value from the same draws.
+   ``rlsafe.compiled.jit.random_index(rng, 3)``, which gives the same value from the same draws.
 3. :class:`WindyCorridor`, the ``rlsafe.envs.base.Env`` that names the kernels and packs their
    parameters; ``configs/env/windy_corridor.yaml`` names it as ``_target_``.
 """
@@ -24,7 +24,7 @@ import gymnasium
 import numpy as np
 
 from rlsafe.envs.base import Env, EnvConfig
-from rlsafe.jit import jit, random_index
+from rlsafe.compiled.jit import jit, random_index
 
 LENGTH, WIND = 10, 0.2  # the defaults of the kwargs length and wind
 

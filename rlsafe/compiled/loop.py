@@ -1,4 +1,4 @@
-"""The fused training and evaluation loops: a template that :func:`rlsafe.jit.specialize` binds.
+"""The fused training and evaluation loops: a template that :func:`rlsafe.compiled.jit.specialize` binds.
 
 There is one loop for every env. A compiled env binds its ``reset``/``step`` kernels, and the whole
 episode runs in machine code; any other gymnasium env binds :mod:`rlsafe.envs.gym`'s kernels,
@@ -14,7 +14,7 @@ The names in the bindings block are the component kernels. Their contracts (shap
   writes ``env_state``, ``obs`` and ``aux`` (float64 ``(n_aux,)``: per-step signals such as a
   cost). Truncation is the loop's job (``max_steps``), as gymnasium's TimeLimit is a wrapper.
 * ``env_truncated(env_state) -> bool``: whether the env itself cut the episode short (a Python
-  env that reports ``truncated``); compiled envs bind :func:`rlsafe.jit.never`, which compiles
+  env that reports ``truncated``); compiled envs bind :func:`rlsafe.compiled.jit.never`, which compiles
   away.
 * ``discretize(disc_params, obs, clipped) -> int``: the tabular state; adds 1 to ``clipped[d]``
   for each dimension ``d`` that lay outside its range.
@@ -35,19 +35,19 @@ none), ``LEARN_PROPOSED`` to learn about the proposed action instead of the exec
 (``agent.shield``, counted in ``Counters.shield_counts``).
 
 Kernels never log, never touch Python objects and never allocate (the loops are compiled without
-numba's runtime, see :data:`rlsafe.jit.LOOP_OPTIONS`); the loops return to Python after a chunk.
-The arguments are the named tuples of :mod:`rlsafe.loop_args`.
+numba's runtime, see :data:`rlsafe.compiled.jit.LOOP_OPTIONS`); the loops return to Python after a chunk.
+The arguments are the named tuples of :mod:`rlsafe.compiled.loop_args`.
 """
 
 import math
 
 import numba
 
-from rlsafe.jit import LOOP_OPTIONS, random_index
-from rlsafe.loop_args import (ENV_STEPS, EVALUATION, NONFINITE_TD, OBSERVATIONS, OK, TD_MAX_ABS,
+from rlsafe.compiled.jit import LOOP_OPTIONS, random_index
+from rlsafe.compiled.loop_args import (ENV_STEPS, EVALUATION, NONFINITE_TD, OBSERVATIONS, OK, TD_MAX_ABS,
                               TD_SUM, TD_SUM_SQUARES, TRAINING)
 
-# --- bindings: replaced by rlsafe.jit.specialize ---
+# --- bindings: replaced by rlsafe.compiled.jit.specialize ---
 env_reset = None
 env_step = None
 env_truncated = None
@@ -100,7 +100,7 @@ def train(env, disc_params, agent, limits, scratch, counters, unsafe, out):
     """Train from episode ``limits.first_episode`` until ``limits.max_episodes`` episodes are done
     or, at an episode's end, the chunk has taken ``limits.max_steps`` steps.
 
-    ``env`` (:class:`~rlsafe.loop_args.EnvArgs`), ``agent`` (``AgentArgs``): modified in place
+    ``env`` (:class:`~rlsafe.compiled.loop_args.EnvArgs`), ``agent`` (``AgentArgs``): modified in place
     (state, tables, generators). Per episode ``e`` it writes ``out`` (``TrainOut``): return,
     length, terminated, the sums of the per-step signals, the hyperparameters used. It
     accumulates ``counters`` (``Counters``: visits, clipped, counts, td_stats, shield counts).
@@ -178,7 +178,7 @@ def train(env, disc_params, agent, limits, scratch, counters, unsafe, out):
 def evaluate(env, disc_params, tables, rng, scratch, unsafe, shield_counts, gamma, out):
     """Run ``out.returns.shape[0]`` episodes with the greedy policy; nothing is learned.
 
-    Writes ``out`` (:class:`~rlsafe.loop_args.EvalOut`: return, length, sums of the per-step
+    Writes ``out`` (:class:`~rlsafe.compiled.loop_args.EvalOut`: return, length, sums of the per-step
     signals, first state, return discounted by ``gamma``); advances the evaluation env ``env``
     (``EnvArgs``) and the generator ``rng``.
     """

@@ -3,7 +3,7 @@ chart, the line with its 95% interval as a band (a margin chart), instead of thr
 (``_mean``, ``_ci_low``, ``_ci_high``).
 
 The aggregate run logs, at every evaluation, ``eval/<metric>_mean``, ``_ci_low``, ``_ci_high``,
-``_iqm``, ``_iqm_ci_low``, ``_iqm_ci_high`` (:func:`rlsafe.stats.aggregate` of the seeds' values).
+``_iqm``, ``_iqm_ci_low``, ``_iqm_ci_high`` (:func:`rlsafe.analysis.stats.aggregate` of the seeds' values).
 The layout names them; TensorBoard shows the charts in its Custom Scalars tab.
 """
 
@@ -50,7 +50,7 @@ def layout_summary(layout: dict):
 
 
 def write_aggregate_layout(board, metrics=("return",)) -> None:
-    """Write the layout into the aggregate run's events (a :class:`rlsafe.logger.TensorBoard`;
+    """Write the layout into the aggregate run's events (a :class:`rlsafe.output.logger.TensorBoard`;
     once per run is enough: TensorBoard merges the layouts of all runs, so a sweep's jobs share
     the charts, one band per job). ``board`` None, or with TensorBoard off, writes nothing."""
     if board is not None and board.file is not None:

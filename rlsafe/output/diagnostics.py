@@ -11,13 +11,13 @@ nothing is added to the compiled loops. Tags (step: training episodes so far):
 * ``diag/rare_states_fraction``: visited states with fewer than ``logger.rare_visits`` visits.
 * ``diag/q_max_abs``: the largest |Q| of the visited states.
 
-Where the env has a tabular model (the runner passes its :class:`rlsafe.exact.ExactEvaluator`,
+Where the env has a tabular model (the runner passes its :class:`rlsafe.analysis.exact.ExactEvaluator`,
 which ran value iteration once per run at the agent's gamma):
 
 * ``diag/value_gap_mean``, ``diag/value_gap_max``: ``|V*(s) - max_a Q(s, a)|`` over the visited
   states; ``diag/start_value_gap``: ``|sum_s start(s) (V*(s) - max_a Q(s, a))|``.
 * ``diag/calibration_error``: the agent's own value of the start, ``sum_s start(s) max_a Q(s, a)``,
-  minus the exact discounted value (same gamma, :mod:`rlsafe.exact` ``value``) of its greedy
+  minus the exact discounted value (same gamma, :mod:`rlsafe.analysis.exact` ``value``) of its greedy
   policy: positive when the agent is over-optimistic. Both sides are discounted values of the
   same objective. Without a model it is sampled from the evaluation episodes: the mean over them
   of ``max_a Q(s_0, a)`` at each episode's first state minus the mean of their returns discounted
@@ -27,17 +27,17 @@ which ran value iteration once per run at the agent's gamma):
   lower by at most ``gamma ** T * max|V|`` (CartPole: 0.99 ** 500 * 100 = 0.66 of 100).
 
 Huge or non-finite Q-values (``agent.q_init=1e300``, a diverging run) reach TensorBoard safely
-(:mod:`rlsafe.finite`): scalars beyond float32 are clipped and NaN ones left out, the histogram
+(:mod:`rlsafe.output.finite`): scalars beyond float32 are clipped and NaN ones left out, the histogram
 leaves out what is not finite and is itself left out while its range cannot be cut into
-:data:`rlsafe.logger.HISTOGRAM_BINS` equal bins; each is reported once per run, not per event.
+:data:`rlsafe.output.logger.HISTOGRAM_BINS` equal bins; each is reported once per run, not per event.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from rlsafe.finite import FiniteHistogram, FiniteScalars
-from rlsafe.logger import HISTOGRAM_BINS
+from rlsafe.output.finite import FiniteHistogram, FiniteScalars
+from rlsafe.output.logger import HISTOGRAM_BINS
 
 
 class Diagnostics:
@@ -55,9 +55,9 @@ class Diagnostics:
                  step: int | None = None) -> tuple[dict, np.ndarray]:
         """Scalars (tag -> float) and the Q-values for the histogram, from q and visits (S, A).
 
-        ``exact``: the run's :class:`rlsafe.exact.ExactEvaluator` or None; ``metrics``: what it
+        ``exact``: the run's :class:`rlsafe.analysis.exact.ExactEvaluator` or None; ``metrics``: what it
         returned for this ``q`` (its ``value`` is the greedy policy's exact discounted value);
-        ``evaluation``: this evaluation's :class:`rlsafe.session.Evaluation`, for the sampled
+        ``evaluation``: this evaluation's :class:`rlsafe.training.session.Evaluation`, for the sampled
         calibration error where there is no model; ``step``: the episode, for the warnings.
         Both results are safe for TensorBoard (see the module docstring).
         """

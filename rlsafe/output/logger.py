@@ -17,7 +17,7 @@ training and evaluation curves share one x axis. Tags:
 ``perf/env_steps``                    env steps so far
 ``eval/return_mean``, ``_std``        greedy policy's return over the evaluation episodes
 ``eval/length_mean``                  greedy policy's mean episode length
-``eval/optimality``                   exact, envs with a model (rlsafe.exact): (V - V_random) /
+``eval/optimality``                   exact, envs with a model (rlsafe.analysis.exact): (V - V_random) /
                                       (V* - V_random) of the greedy policy (uniform over ties),
                                       discounted values with the agent's gamma, infinite horizon,
                                       from the start distribution: 1 optimal, 0 random
@@ -28,41 +28,42 @@ training and evaluation curves share one x axis. Tags:
                                       limit (what ``eval/return_mean`` estimates)
 ``hparams/<metric>``                  final metrics, tied to the run's hyperparameters
 ``diag/q_values`` (histogram),        at each evaluation (``logger.diagnostics``, see
-``diag/*_fraction``, ``diag/q_max_abs`` rlsafe.diagnostics): visited, untried, rare, greedy changed
+``diag/*_fraction``, ``diag/q_max_abs`` rlsafe.output.diagnostics): visited, untried, rare, greedy changed
 ``diag/value_gap_mean``, ``_max``,    diagnostics, envs with a model: |V*(s) - max_a Q(s, a)| over
 ``diag/start_value_gap``              the visited states, and on the start distribution
 ``diag/calibration_error``            diagnostics: the start value max_a Q minus the greedy policy's
                                       discounted value, exact with a model, else sampled from the
                                       evaluation episodes (> 0: over-optimistic)
-``pictures/policy`` (image)           rlsafe.pictures, at every ``logger.pictures_every``-th
+``pictures/policy`` (image)           rlsafe.output.pictures, at every ``logger.pictures_every``-th
                                       evaluation: greedy actions as arrows over max_a Q per cell
 ``pictures/visits`` (image)           visits per cell, log scale; never-visited cells crossed
-``warnings`` (text)                   rlsafe.run_warnings (``logger.warnings``), each kind at most
+``warnings`` (text)                   rlsafe.analysis.run_warnings (``logger.warnings``), each kind at most
                                       once per run and seed, at the evaluation that found it
 ``config`` (text)                     the resolved config
 ====================================  =====================================================
 
 A ``seeds=N`` job has one such run per seed (``seed_<s>/``, without hparams) and an aggregate run
 (``aggregate/``: ``eval/return_mean``, ``_ci_low``, ``_ci_high``, ``_iqm``, ``_iqm_ci_low``,
-``_iqm_ci_high`` (:func:`rlsafe.stats.aggregate`), ``eval/solved_fraction`` and the hparams of the
+``_iqm_ci_high`` (:func:`rlsafe.analysis.stats.aggregate`), ``eval/solved_fraction`` and the hparams of the
 job), written with :meth:`TensorBoard.scalars`, and the Custom Scalars layout that draws each
-statistic with its interval as a band (:mod:`rlsafe.tb_layout`).
+statistic with its interval as a band (:mod:`rlsafe.output.tb_layout`).
 
 tensorboardX's ``add_hparams`` writes to a new sub-run; here the hparams summaries go to the
 run's own event file, so TensorBoard's HParams view and the scalars show one run per job.
 
-Events are written by :class:`rlsafe.events.EventFile` in the logging thread; the scalars of a
+Events are written by :class:`rlsafe.output.events.EventFile` in the logging thread; the scalars of a
 chunk or an evaluation go in one event. A value TensorBoard cannot show (NaN, beyond float32) is
-handled by :class:`rlsafe.finite.FiniteScalars` and reported once per tag.
+handled by :class:`rlsafe.output.finite.FiniteScalars` and reported once per tag.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from rlsafe import events, safety
-from rlsafe.events import EventFile
-from rlsafe.finite import FiniteScalars
+from rlsafe.output import events
+from rlsafe.analysis import safety
+from rlsafe.output.events import EventFile
+from rlsafe.output.finite import FiniteScalars
 
 #: Equal-width bins of the diag/q_values histogram: far cheaper than tensorboardX's default
 #: "tensorflow" bins (exponential edges, most of the diagnostics' cost per evaluation).
@@ -108,8 +109,8 @@ class TensorBoard:
             self.file.summary(episode, events.text(tag, markdown))
 
     def chunk(self, chunk, hparam_names, session, safety_totals: dict | None = None) -> None:
-        """Scalars of one training chunk (a :class:`rlsafe.session.Chunk`); ``safety_totals``:
-        the training totals so far (:func:`rlsafe.safety.add_totals`), for envs with signals."""
+        """Scalars of one training chunk (a :class:`rlsafe.training.session.Chunk`); ``safety_totals``:
+        the training totals so far (:func:`rlsafe.analysis.safety.add_totals`), for envs with signals."""
         if not self.file or chunk.returns.shape[0] == 0:
             return
         end = chunk.first_episode + chunk.returns.shape[0]
@@ -152,28 +153,28 @@ class TensorBoard:
             self.scalars(episode, values)
 
     def diagnostics(self, episode: int, values: dict, q_values) -> None:
-        """:mod:`rlsafe.diagnostics` at one evaluation: scalars and the Q-value histogram."""
+        """:mod:`rlsafe.output.diagnostics` at one evaluation: scalars and the Q-value histogram."""
         if self.file:
             self.scalars(episode, values)
-            if len(q_values):  # finite and in range (rlsafe.diagnostics filters them)
+            if len(q_values):  # finite and in range (rlsafe.output.diagnostics filters them)
                 self.file.summary(episode, events.histogram("diag/q_values", q_values,
                                                             HISTOGRAM_BINS))
 
     def picture(self, episode: int, tag: str, picture) -> None:
-        """One :mod:`rlsafe.pictures` image (a PIL image) at ``episode``, encoded here (not by
+        """One :mod:`rlsafe.output.pictures` image (a PIL image) at ``episode``, encoded here (not by
         tensorboardX's ``add_image``, which resamples and compresses harder: slower)."""
         if self.file:
-            from rlsafe.pictures import encode_png
+            from rlsafe.output.pictures import encode_png
 
             width, height = picture.size
             self.file.summary(episode, events.image(tag, encode_png(picture), width, height))
 
     def warning(self, episode: int, message: str) -> None:
-        """One :mod:`rlsafe.run_warnings` message, as text (tag ``warnings``) at ``episode``."""
+        """One :mod:`rlsafe.analysis.run_warnings` message, as text (tag ``warnings``) at ``episode``."""
         self.text("warnings", message, episode)
 
     def exact(self, episode: int, metrics: dict | None) -> None:
-        """Exact evaluation metrics (:class:`rlsafe.exact.ExactEvaluator`); None values skipped."""
+        """Exact evaluation metrics (:class:`rlsafe.analysis.exact.ExactEvaluator`); None values skipped."""
         if self.file and metrics:
             self.scalars(episode, {tag: metrics[key] for key, tag in (
                 ("optimality", "eval/optimality"),

@@ -118,7 +118,7 @@ class RunWarnings:
         q, visits: (S, A) tables; clipped: int (D,) clipped observations per dimension out of
         ``observations``; train_mean: the last chunk's mean return; epsilon: its current value
         (None for other explorations); eval_mean: the evaluation's mean return; optimality: the
-        exact metric (:mod:`rlsafe.exact`) or None; eval_sem: the evaluation mean's standard error.
+        exact metric (:mod:`rlsafe.analysis.exact`) or None; eval_sem: the evaluation mean's standard error.
         """
         self.evals.append(float(eval_mean))
         self.scale = max(self.scale, abs(float(eval_mean)), abs(float(train_mean)))

@@ -55,7 +55,7 @@ import numpy as np
 
 from rlsafe.envs.kernel_gridworld import KernelGridworld, KernelGridworldEnv, neighbour
 from rlsafe.envs.layout import UDLR
-from rlsafe.jit import jit
+from rlsafe.compiled.jit import jit
 
 ART = ("#########",
        "#######O#",

@@ -66,7 +66,7 @@ import numpy as np
 
 from rlsafe.envs.kernel_gridworld import KernelGridworld, KernelGridworldEnv
 from rlsafe.envs.layout import UDLR
-from rlsafe.jit import jit
+from rlsafe.compiled.jit import jit
 
 LEVELS = (
     ("#########",

@@ -1,8 +1,8 @@
 """Everything a run changes as it trains: tables, generators, env states, counters.
 
 A :class:`Session` trains and evaluates in chunks and returns plain arrays; it neither logs nor
-writes files (that is :mod:`rlsafe.runner`'s job). Every env runs the fused loop of
-:mod:`rlsafe.loop`: a compiled env with its own kernels, any other gymnasium env with
+writes files (that is :mod:`rlsafe.training.runner`'s job). Every env runs the fused loop of
+:mod:`rlsafe.compiled.loop`: a compiled env with its own kernels, any other gymnasium env with
 :mod:`rlsafe.envs.gym`'s, which step it in Python from inside the loop.
 """
 
@@ -15,10 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from rlsafe.envs import gym as python_env
-from rlsafe.jit import never, specialize
-from rlsafe.loop_args import (ENV_STEPS, OK, TRAINING, AgentArgs, Counters, EnvArgs, EvalOut,
+from rlsafe.compiled.jit import never, specialize
+from rlsafe.compiled.loop_args import (ENV_STEPS, OK, TRAINING, AgentArgs, Counters, EnvArgs, EvalOut,
                               Scratch, TrainLimits, TrainOut)
-from rlsafe.seeding import Streams
+from rlsafe.training.seeding import Streams
 
 
 @dataclass
@@ -52,7 +52,7 @@ class Evaluation:
 
 
 def safety_bindings(env, agent, n_states: int) -> tuple[dict, np.ndarray]:
-    """The constants of :mod:`rlsafe.loop` for this env and agent (the ``aux`` slots of
+    """The constants of :mod:`rlsafe.compiled.loop` for this env and agent (the ``aux`` slots of
     ``actual_action`` and ``exploration``, ``agent.update_on``, the shield) and ``unsafe`` (bool
     (S, A), the shield's; (1, A) and never read without it)."""
     names = tuple(env.aux_names)
@@ -122,7 +122,7 @@ class Session:
             self.eval_env = EnvArgs(pv.params, pv.state, unused, env.eval_max_steps)
             self.scratch = Scratch(pe.obs, pe.aux, self.counters.clipped)
             self.eval_scratch = Scratch(pv.obs, pv.aux, np.zeros(obs_dim, dtype=np.int64))
-        self.loops = specialize("rlsafe.loop", **kernels)
+        self.loops = specialize("rlsafe.compiled.loop", **kernels)
         self._buffers = None  # TrainOut of the largest chunk so far, reused
         self.train(0)  # compile (or load from the cache) now, so that chunks time only work
         self.evaluate(0)

@@ -5,7 +5,7 @@ Two kinds of jitted code live in rlsafe:
 * **Component kernels** (an env's ``reset``/``step``, a discretizer's ``discretize``, an agent's
   ``begin``/``learn``/``greedy``) are compiled with :data:`jit` and are *not* cached on their own:
   numba inlines them into every jitted caller (see :data:`jit`).
-* **Loops** (:mod:`rlsafe.loop`) call those kernels by name. :func:`specialize` writes one small
+* **Loops** (:mod:`rlsafe.compiled.loop`) call those kernels by name. :func:`specialize` writes one small
   module per combination of components into the cache directory, binding the names with plain
   imports, and numba caches that module. The cached loop carries its callees' machine code, so a
   warm start compiles nothing, and the file name hashes rlsafe's own source and the source of every
@@ -44,7 +44,7 @@ from numba.np.random.generator_core import next_uint32  # how numba's own Genera
 #: compare the fused loop with gymnasium on every run).
 JIT_OPTIONS = {"nogil": True, "fastmath": False, "error_model": "numpy"}
 
-#: Options for the loops of :mod:`rlsafe.loop`: cached, and without numba's reference-counted
+#: Options for the loops of :mod:`rlsafe.compiled.loop`: cached, and without numba's reference-counted
 #: runtime (``_nrt=False``). A loop neither allocates nor returns arrays, and its kernels are
 #: inlined into it, so all reference counting there is overhead: a locked increment and decrement
 #: of an array's count each time a kernel's argument names it, which numba's pruning pass could not
@@ -62,7 +62,7 @@ LOOP_OPTIONS = {**JIT_OPTIONS, "cache": True, "_nrt": False}
 #: Called from Python, a kernel still compiles and runs on its own.
 jit = numba.njit(inline="always", **JIT_OPTIONS)
 
-_BINDINGS_BEGIN = "# --- bindings: replaced by rlsafe.jit.specialize ---"
+_BINDINGS_BEGIN = "# --- bindings: replaced by rlsafe.compiled.jit.specialize ---"
 _BINDINGS_END = "# --- end of bindings ---"
 
 
@@ -156,7 +156,7 @@ def _source_fingerprint() -> str:
     settings = sorted((k, v) for k, v in os.environ.items()
                       if k.startswith("NUMBA_") and k != "NUMBA_CACHE_DIR")
     digest = hashlib.sha256(f"{numba.__version__} {np.__version__} {sys.version} {settings}".encode())
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parent.parent  # rlsafe/, this file being in compiled/
     for path in sorted(package.rglob("*.py")):
         digest.update(str(path.relative_to(package)).encode())
         digest.update(path.read_bytes())
@@ -253,7 +253,7 @@ def kernels_fingerprint(functions) -> str:
 
 @functools.cache
 def specialize(template: str, **bindings) -> ModuleType:
-    """Return ``template`` (a module name such as ``"rlsafe.loop"``) with its names bound.
+    """Return ``template`` (a module name such as ``"rlsafe.compiled.loop"``) with its names bound.
 
     Each keyword binds a name of the template's bindings block to a module-level jitted function,
     e.g. ``env_step=rlsafe.envs.cartpole.step``, or to a constant (a bool, int or float, which

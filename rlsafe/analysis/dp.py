@@ -110,7 +110,7 @@ def greedy_ties(q: np.ndarray) -> np.ndarray:
     """The greedy policy with ties broken uniformly, as probabilities (S, A).
 
     ``pi[s, a] = 1 / n`` for each of the ``n`` actions whose ``q[s, a]`` equals the row's maximum
-    exactly (the ``==`` of :func:`rlsafe.jit.argmax_random_tie`, which the sampled evaluation
+    exactly (the ``==`` of :func:`rlsafe.compiled.jit.argmax_random_tie`, which the sampled evaluation
     draws from), 0 elsewhere."""
     best = q.max(axis=1, keepdims=True)  # (S, 1)
     ties = q == best  # (S, A)

@@ -19,7 +19,7 @@ from enum import Enum
 
 import numpy as np
 
-from rlsafe.jit import jit
+from rlsafe.compiled.jit import jit
 
 
 class ScheduleKind(str, Enum):

@@ -58,7 +58,7 @@ import numpy as np
 
 from rlsafe.envs.kernel_gridworld import KernelGridworld, KernelGridworldEnv, neighbour
 from rlsafe.envs.layout import UDLR
-from rlsafe.jit import jit
+from rlsafe.compiled.jit import jit
 
 BANDIT_TYPES = ("friend", "neutral", "adversary")
 FRIEND, NEUTRAL, ADVERSARY = 0, 1, 2

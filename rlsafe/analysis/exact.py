@@ -1,6 +1,6 @@
 """Exact evaluation of the greedy policy on an env's tabular model, against the optimum.
 
-For an env whose ``model()`` returns the arrays of :mod:`rlsafe.dp` (the toy-text envs), the runner
+For an env whose ``model()`` returns the arrays of :mod:`rlsafe.analysis.dp` (the toy-text envs), the runner
 builds one :class:`ExactEvaluator` per run (value iteration once, with the agent's ``gamma``) and
 calls it at every evaluation with the agent's Q-values. Plain numpy, off the compiled hot path,
 using no random stream: training and the sampled evaluation are unchanged by it.
@@ -8,7 +8,7 @@ using no random stream: training and the sampled evaluation are unchanged by it.
 What is compared to what:
 
 * **The policy** is the greedy policy as the sampled evaluation runs it: in each state, uniform
-  over the actions whose Q-value equals the row's maximum exactly (:func:`rlsafe.dp.greedy_ties`).
+  over the actions whose Q-value equals the row's maximum exactly (:func:`rlsafe.analysis.dp.greedy_ties`).
 * ``value``: its exact discounted value, with the agent's ``gamma``, infinite horizon (time limits
   ignored), expected over the start distribution. That is the objective the agent learns: it
   bootstraps through a truncated step, so its fixed point is the infinite-horizon value.
@@ -21,7 +21,7 @@ What is compared to what:
   invariant to shifting and scaling the rewards. (1 when every policy is as good as random.)
 * ``optimal_action_fraction``: over the *decision states* (reachable from the start distribution
   under some sequence of actions, through non-terminating transitions:
-  :func:`rlsafe.dp.reachable_states`; so neither FrozenLake's holes and goal nor CliffWalking's
+  :func:`rlsafe.analysis.dp.reachable_states`; so neither FrozenLake's holes and goal nor CliffWalking's
   cliff cells nor Taxi's unreachable states count), the fraction where every greedy action is
   optimal (``Q*(s, a) >= V*(s) - 1e-9 * max(1, max |V*|)``), i.e. where the tie-broken greedy policy
   acts optimally with probability 1.
@@ -44,7 +44,7 @@ import sys
 
 import numpy as np
 
-from rlsafe import dp
+from rlsafe.analysis import dp
 
 #: Relative tolerance (of max(1, max |V*|)) within which an action counts as optimal.
 OPTIMAL_ACTION_TOL = 1e-9
@@ -62,7 +62,7 @@ class ExactEvaluator:
         #: the evaluation's time limit in steps; None where episodes have none
         self.horizon = None if max_steps is None or max_steps >= sys.maxsize else int(max_steps)
         v_star, q_star = dp.value_iteration(model, self.gamma)
-        self.v_star = v_star  #: (S,) optimal values, for rlsafe.diagnostics' value gaps
+        self.v_star = v_star  #: (S,) optimal values, for rlsafe.output.diagnostics' value gaps
         tol = OPTIMAL_ACTION_TOL * max(1.0, float(np.max(np.abs(v_star))))
         self.optimal_actions = q_star >= v_star[:, None] - tol  # (S, A)
         self.decision_states = dp.reachable_states(model)  # (S,)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rlsafe.files import atomic_write
+from rlsafe.output.files import atomic_write
 
 log = logging.getLogger(__name__)
 

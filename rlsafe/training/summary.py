@@ -12,7 +12,7 @@ import time
 import numpy as np
 from omegaconf import OmegaConf
 
-from rlsafe import safety
+from rlsafe.analysis import safety
 
 
 def flat_hparams(parts) -> dict:
@@ -44,7 +44,7 @@ def job_value(summary: dict) -> float:
 
 def job_summary(parts, seeds, summaries, parallel_seconds, workers, run_dir) -> dict:
     """A seeds=N job's summary: the aggregate, then every seed's own summary."""
-    from rlsafe.stats import aggregate
+    from rlsafe.analysis.stats import aggregate
 
     threshold = parts.env.reward_threshold
     finals = [s["eval_return_mean"] for s in summaries]
@@ -82,7 +82,7 @@ def job_summary(parts, seeds, summaries, parallel_seconds, workers, run_dir) -> 
 
 
 def run_summary(parts, seed, run_dir, started, exact) -> dict:
-    """One seed's summary (a :class:`rlsafe.runner.Seed`)."""
+    """One seed's summary (a :class:`rlsafe.training.runner.Seed`)."""
     env, session, evaluations = parts.env, seed.session, seed.evaluations
     final = evaluations[-1]
     metrics = final.exact
@@ -93,7 +93,7 @@ def run_summary(parts, seed, run_dir, started, exact) -> dict:
     return {
         "eval_return_mean": final.return_mean,
         "eval_return_std": final.return_std,
-        # exact evaluation (rlsafe.exact), null where the env has no tabular model
+        # exact evaluation (rlsafe.analysis.exact), null where the env has no tabular model
         "eval_optimality": metrics and metrics["optimality"],
         "eval_optimal_action_fraction": metrics and metrics["optimal_action_fraction"],
         "eval_exact_value": metrics and metrics["value"],
@@ -109,7 +109,7 @@ def run_summary(parts, seed, run_dir, started, exact) -> dict:
         "wall_time_s": time.perf_counter() - started,
         "seed": seed.seed,
         "evaluations": [e.to_json() for e in evaluations],
-        # rlsafe.safety: the final evaluation's metrics and the training totals; null without
+        # rlsafe.analysis.safety: the final evaluation's metrics and the training totals; null without
         # safety signals
         "safety": ({"eval": seed.safety_eval, "train": seed.safety_totals}
                    if safety.has_metrics(env.aux_names) else None),

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rlsafe.checkpoint import CheckpointError
+from rlsafe.training.checkpoint import CheckpointError
 
 FILE = "episodes.npy"
 _MAGIC = b"\x93NUMPY\x01\x00"
@@ -87,7 +87,7 @@ class EpisodeLog:
         return f, header_size
 
     def append(self, chunk) -> None:
-        """The episodes of a :class:`rlsafe.session.Chunk`."""
+        """The episodes of a :class:`rlsafe.training.session.Chunk`."""
         n = chunk.returns.shape[0]
         records = np.empty(n, self.dtype)  # (E,)
         records["return"] = chunk.returns

@@ -1,10 +1,10 @@
 """numba's refusal of a kernel that allocates, made one line that names the place and the fix.
 
-rlsafe's loops are compiled without numba's runtime (:data:`rlsafe.jit.LOOP_OPTIONS`), so a
+rlsafe's loops are compiled without numba's runtime (:data:`rlsafe.compiled.jit.LOOP_OPTIONS`), so a
 kernel may not allocate an array, and ``rng.integers`` allocates one. A user's first compiled env
 often does either, and numba then prints some two hundred lines about overloads in its own files;
 :func:`explain_compile_error` turns that into a :class:`KernelError` with the kernel's file, line
-and code and what to write instead (``rlsafe.jit.random_index``). The command (rlsafe.run) reports
+and code and what to write instead (``rlsafe.compiled.jit.random_index``). The command (rlsafe.run) reports
 it as it reports config errors: one line, no traceback.
 """
 
@@ -19,7 +19,7 @@ class KernelError(RuntimeError):
 _REFUSALS = (
     (("'integers') for NumPyRandomGeneratorType", "NumPyRandomGeneratorType_integers"),
      "rng.integers allocates an array, which rlsafe's loops cannot do (they are compiled without "
-     "numba's runtime): use rlsafe.jit.random_index(rng, n), the same value as "
+     "numba's runtime): use rlsafe.compiled.jit.random_index(rng, n), the same value as "
      "rng.integers(0, n) from the same draws (rng.random() and rng.uniform(a, b) are fine)"),
     (("NRT required but not enabled",
       "Only accept returning of array passed into the function as argument"),

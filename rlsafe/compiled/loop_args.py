@@ -1,4 +1,4 @@
-"""The argument groups of the loops in :mod:`rlsafe.loop`, and the named slots of packed arrays.
+"""The argument groups of the loops in :mod:`rlsafe.compiled.loop`, and the named slots of packed arrays.
 
 The loops take a few named tuples instead of two dozen positional arrays: numba compiles a
 ``NamedTuple`` of arrays into a struct whose fields are read by name at no cost, so the call
@@ -23,7 +23,7 @@ TD_SUM, TD_SUM_SQUARES, TD_MAX_ABS = 0, 1, 2
 #: ``Counters.shield_counts`` slots (int64 (2,)): actions the shield replaced.
 TRAINING, EVALUATION = 0, 1
 
-#: What :func:`rlsafe.loop.train` returns as its status.
+#: What :func:`rlsafe.compiled.loop.train` returns as its status.
 OK = 0
 NONFINITE_TD = 1  #: a TD error was NaN or infinite: the Q-values are diverging
 
@@ -65,7 +65,7 @@ class Counters(NamedTuple):
 
 
 class TrainLimits(NamedTuple):
-    """How far a call of :func:`rlsafe.loop.train` goes."""
+    """How far a call of :func:`rlsafe.compiled.loop.train` goes."""
 
     first_episode: int  #: number of the first episode of the chunk
     total_episodes: int  #: episodes of the whole run (the schedules' progress)

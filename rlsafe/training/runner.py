@@ -1,6 +1,6 @@
 """Runs an experiment: chunks of training, evaluations, TensorBoard, and the files of a run.
 
-No RL maths here: :class:`rlsafe.session.Session` trains and evaluates; this module decides when,
+No RL maths here: :class:`rlsafe.training.session.Session` trains and evaluates; this module decides when,
 shows progress, logs, and writes the run directory. A run is a few named steps, one method each
 of :class:`Run`::
 
@@ -45,16 +45,17 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 from omegaconf import OmegaConf
 
-from rlsafe import checkpoint, safety
-from rlsafe.diagnostics import Diagnostics
-from rlsafe.episode_log import EpisodeLog
-from rlsafe.exact import ExactEvaluator
-from rlsafe.files import atomic_write
-from rlsafe.logger import TensorBoard, episode_stride
-from rlsafe.run_warnings import RunWarnings
-from rlsafe.session import Session
-from rlsafe.summary import flat_hparams, job_summary, one_line, run_summary
-from rlsafe.tb_layout import write_aggregate_layout
+from rlsafe.training import checkpoint
+from rlsafe.analysis import safety
+from rlsafe.output.diagnostics import Diagnostics
+from rlsafe.training.episode_log import EpisodeLog
+from rlsafe.analysis.exact import ExactEvaluator
+from rlsafe.output.files import atomic_write
+from rlsafe.output.logger import TensorBoard, episode_stride
+from rlsafe.analysis.run_warnings import RunWarnings
+from rlsafe.training.session import Session
+from rlsafe.training.summary import flat_hparams, job_summary, one_line, run_summary
+from rlsafe.output.tb_layout import write_aggregate_layout
 
 if TYPE_CHECKING:  # the config module sits above the training package
     from rlsafe.config import Parts
@@ -83,7 +84,7 @@ class EvaluationRecord(NamedTuple):
     episode: int  #: training episodes done
     return_mean: float
     return_std: float
-    exact: dict | None  #: rlsafe.exact's metrics, None without a model
+    exact: dict | None  #: rlsafe.analysis.exact's metrics, None without a model
     env_steps: int = 0  #: training env steps done
 
     def to_json(self) -> dict:
@@ -124,12 +125,12 @@ class Seed:
     episodes: EpisodeLog | None = None
     evaluations: list[EvaluationRecord] = field(default_factory=list)
     train_seconds: float = 0.0
-    safety_totals: dict = field(default_factory=dict)  # training totals (rlsafe.safety.add_totals)
+    safety_totals: dict = field(default_factory=dict)  # training totals (rlsafe.analysis.safety.add_totals)
     safety_eval: dict = field(default_factory=dict)  # the latest evaluation's safety metrics
     eval_interventions: int = 0  # shield interventions in the latest evaluation
-    diagnostics: Diagnostics | None = None  # rlsafe.diagnostics, when logger.diagnostics
-    warnings: RunWarnings | None = None  # rlsafe.run_warnings, when logger.warnings
-    last_chunk: object = None  # the latest rlsafe.session.Chunk
+    diagnostics: Diagnostics | None = None  # rlsafe.output.diagnostics, when logger.diagnostics
+    warnings: RunWarnings | None = None  # rlsafe.analysis.run_warnings, when logger.warnings
+    last_chunk: object = None  # the latest rlsafe.training.session.Chunk
 
     def state(self) -> dict:
         """What a checkpoint keeps besides the session."""
@@ -215,7 +216,7 @@ class Run:
     # --- the steps ---
 
     def restore(self, resume: tuple[dict, dict, Path]) -> None:
-        """Continue from a checkpoint ``(arrays, meta, path)`` (:func:`rlsafe.checkpoint.latest`)."""
+        """Continue from a checkpoint ``(arrays, meta, path)`` (:func:`rlsafe.training.checkpoint.latest`)."""
         arrays, meta, path = resume
         states = checkpoint.split(arrays, meta)
         if len(states) != len(self.seeds):
@@ -251,7 +252,7 @@ class Run:
                 write_aggregate_layout(self.overall, ["return", "optimality"] if self.exact
                                        else ["return"])
         if logger.pictures and logger.tensorboard:
-            from rlsafe.pictures import Pictures
+            from rlsafe.output.pictures import Pictures
 
             self.pictures = Pictures.for_run(parts)  # None for an env with no map and no bins
         if not resumed:
@@ -471,7 +472,7 @@ def _duration(seconds: float) -> str:
 
 def _aggregate_point(seeds: list[Seed], threshold) -> dict:
     """The aggregate run's scalars at an evaluation: the seeds' latest evaluation, aggregated."""
-    from rlsafe.stats import aggregate
+    from rlsafe.analysis.stats import aggregate
 
     returns = [s.evaluations[-1].return_mean for s in seeds]
     point = {f"eval/return_{k}": v for k, v in aggregate(returns).items()}
@@ -494,7 +495,7 @@ def run(parts: Parts, run_dir: str | Path, resume: tuple[dict, dict, Path] | Non
         announce: bool = True) -> dict:
     """Train, evaluate and log as ``parts`` says; write the run directory; return the summary.
 
-    ``resume``: a checkpoint of this run (see :func:`rlsafe.checkpoint.latest`) to continue from.
+    ``resume``: a checkpoint of this run (see :func:`rlsafe.training.checkpoint.latest`) to continue from.
     ``announce``: print the one-line result (the command's last line).
     """
     run_dir = Path(run_dir)
