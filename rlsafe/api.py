@@ -34,7 +34,7 @@ class Result:
     """What a run (or a ``seeds=N`` job) returns, in memory.
 
     Attributes:
-        summary: what ``summary.json`` holds (see the README's "What a run writes").
+        summary: what ``summary.json`` holds (see docs/outputs.md, "What a run writes").
         seeds: the seeds, in the order of the arrays below.
         q: the Q-table(s) the greedy policy acts on: (S, A), or (N, S, A) for a job.
         visits: visits per (state, action), the same shape as ``q``.

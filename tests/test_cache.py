@@ -44,7 +44,7 @@ def test_second_process_loads_the_compiled_loop_from_the_cache(tmp_path):
     assert after == before, "numba wrote cache files into the package directory"
 
 
-#: A compiled env outside the package, as the README's "Adding an environment" says: jitted
+#: A compiled env outside the package, as docs/environments.md's "Adding an environment" says: jitted
 #: ``reset`` and ``step``, a class deriving from Env that sets ``kernels``, ``params``, ``state_dim``.
 #: It is CartPole whose reward per step is REWARD, given by a helper kernel in a second module.
 USER_ENV = """

@@ -1,46 +1,8 @@
 """TensorBoard output of a run: fixed tag names, one run directory, hparams included.
 
 Every scalar's step is the number of training episodes completed when it was measured, so
-training and evaluation curves share one x axis. Tags:
-
-====================================  =====================================================
-``train/episode_return``              return of training episodes: every one, or every k-th so
-                                      that a run has at most ``logger.episode_points`` points
-                                      (every episode stays in ``episodes.npy``)
-``train/episode_length``              length (steps) of the same episodes
-``train/<hyperparameter>``            the agent's schedules, e.g. ``train/alpha``, ``train/epsilon``
-``train/td_error_mean``, ``_rms``,    TD errors of the chunk (mean, root mean square, largest |.|)
-``train/td_error_max_abs``
-``train/states_visited_fraction``     fraction of the tabular states visited so far
-``train/clipped_fraction/<d>``        fraction of observations clipped in dimension d so far
-``perf/steps_per_second``             env steps per second of the chunk (learning included)
-``perf/env_steps``                    env steps so far
-``eval/return_mean``, ``_std``        greedy policy's return over the evaluation episodes
-``eval/length_mean``                  greedy policy's mean episode length
-``eval/optimality``                   exact, envs with a model (rlsafe.analysis.exact): (V - V_random) /
-                                      (V* - V_random) of the greedy policy (uniform over ties),
-                                      discounted values with the agent's gamma, infinite horizon,
-                                      from the start distribution: 1 optimal, 0 random
-``eval/optimal_action_fraction``      exact: fraction of the decision states (reachable from the
-                                      start, non-terminal) where every greedy action is optimal
-``eval/exact_value``                  exact: the greedy policy's V above (what the agent learns)
-``eval/exact_return``                 exact: its expected undiscounted return under the time
-                                      limit (what ``eval/return_mean`` estimates)
-``hparams/<metric>``                  final metrics, tied to the run's hyperparameters
-``diag/q_values`` (histogram),        at each evaluation (``logger.diagnostics``, see
-``diag/*_fraction``, ``diag/q_max_abs`` rlsafe.output.diagnostics): visited, untried, rare, greedy changed
-``diag/value_gap_mean``, ``_max``,    diagnostics, envs with a model: |V*(s) - max_a Q(s, a)| over
-``diag/start_value_gap``              the visited states, and on the start distribution
-``diag/calibration_error``            diagnostics: the start value max_a Q minus the greedy policy's
-                                      discounted value, exact with a model, else sampled from the
-                                      evaluation episodes (> 0: over-optimistic)
-``pictures/policy`` (image)           rlsafe.output.pictures, at every ``logger.pictures_every``-th
-                                      evaluation: greedy actions as arrows over max_a Q per cell
-``pictures/visits`` (image)           visits per cell, log scale; never-visited cells crossed
-``warnings`` (text)                   rlsafe.analysis.run_warnings (``logger.warnings``), each kind at most
-                                      once per run and seed, at the evaluation that found it
-``config`` (text)                     the resolved config
-====================================  =====================================================
+training and evaluation curves share one x axis. Every tag, when it is written and what it means:
+``docs/tags.md`` (``tests/test_docs.py`` checks that every tag real runs write is there).
 
 A ``seeds=N`` job has one such run per seed (``seed_<s>/``, without hparams) and an aggregate run
 (``aggregate/``: ``eval/return_mean``, ``_ci_low``, ``_ci_high``, ``_iqm``, ``_iqm_ci_low``,
