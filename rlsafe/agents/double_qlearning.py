@@ -6,7 +6,7 @@ with probability 1/2 update A, else B (the roles swapped):
     a* = argmax_a Q_A(S', a)                                      (ties broken at random)
     Q_A(S, A) <- Q_A(S, A) + alpha * (R + gamma * (1 - terminated) * Q_B(S', a*) - Q_A(S, A))
 
-The behaviour and greedy policies act on the mean ``(Q_A + Q_B) / 2`` (``tables[0]``, kept up to
+The behaviour and greedy policies act on the mean ``(Q_A + Q_B) / 2`` (``tables[T_Q]``, kept up to
 date entry by entry): it ranks actions as the sum the paper uses does, and stays on the scale of
 the other agents' Q-values, which is what ``q_table.npz`` saves. A truncated step bootstraps.
 Draws per step: the coin, a tie-break only on ties, then the next action.
@@ -23,6 +23,10 @@ from rlsafe.agents.explore import choose, record
 from rlsafe.agents.td_config import TDConfig
 from rlsafe.compiled.jit import argmax_random_tie, jit
 from rlsafe.compiled.schedules import Schedule, ScheduleKind
+from rlsafe.compiled.loop_args import HP_ALPHA, HP_EXPLORE, HP_GAMMA, T_OWN, T_Q
+
+#: the two estimates (float64 (S, A)); ``tables[T_Q]`` holds their mean, which the policy acts on
+QA, QB = T_OWN, T_OWN + 1
 
 
 @dataclass
@@ -39,7 +43,7 @@ class DoubleQLearningConfig(TDConfig):
 @jit
 def learn(tables, s, a, r, aux, s2, terminated, truncated, hp, rng):
     """One double Q-learning update; returns (next action, TD error of the table updated)."""
-    q, qa, qb = tables[0], tables[3], tables[4]
+    q, qa, qb = tables[T_Q], tables[QA], tables[QB]
     record(tables, s, a)
     if rng.random() < 0.5:
         upd, other = qa, qb
@@ -47,12 +51,12 @@ def learn(tables, s, a, r, aux, s2, terminated, truncated, hp, rng):
         upd, other = qb, qa
     target = r
     if not terminated:
-        target = r + hp[2] * other[s2, argmax_random_tie(upd, s2, rng)]
-    td_error = td.update(upd, s, a, target, hp[0])
+        target = r + hp[HP_GAMMA] * other[s2, argmax_random_tie(upd, s2, rng)]
+    td_error = td.update(upd, s, a, target, hp[HP_ALPHA])
     q[s, a] = (qa[s, a] + qb[s, a]) * 0.5
     if terminated:
         return 0, td_error
-    return choose(tables, s2, hp[1], rng), td_error
+    return choose(tables, s2, hp[HP_EXPLORE], rng), td_error
 
 
 class DoubleQLearning(td.TDAgent):

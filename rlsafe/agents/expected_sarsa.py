@@ -18,6 +18,7 @@ from rlsafe.agents import td
 from rlsafe.agents.explore import choose, expected_value, record
 from rlsafe.agents.td_config import TDConfig
 from rlsafe.compiled.jit import jit
+from rlsafe.compiled.loop_args import HP_ALPHA, HP_EXPLORE, HP_GAMMA, T_Q
 
 
 @dataclass
@@ -27,13 +28,13 @@ class ExpectedSarsaConfig(TDConfig):
 
 @jit
 def learn(tables, s, a, r, aux, s2, terminated, truncated, hp, rng):
-    """One Expected SARSA update of ``tables[0]``; returns (next action, TD error)."""
+    """One Expected SARSA update of ``tables[T_Q]``; returns (next action, TD error)."""
     record(tables, s, a)
-    target = r if terminated else r + hp[2] * expected_value(tables, s2, hp[1])
-    td_error = td.update(tables[0], s, a, target, hp[0])
+    target = r if terminated else r + hp[HP_GAMMA] * expected_value(tables, s2, hp[HP_EXPLORE])
+    td_error = td.update(tables[T_Q], s, a, target, hp[HP_ALPHA])
     if terminated:
         return 0, td_error
-    return choose(tables, s2, hp[1], rng), td_error
+    return choose(tables, s2, hp[HP_EXPLORE], rng), td_error
 
 
 class ExpectedSarsa(td.TDAgent):

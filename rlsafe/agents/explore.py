@@ -1,8 +1,8 @@
 """Exploration shared by every agent: epsilon-greedy, softmax (Boltzmann) and a UCB-style bonus.
 
-Every agent acts on one table of action values ``q`` (float64 (S, A), ``tables[0]``) and chooses
+Every agent acts on one table of action values ``q`` (float64 (S, A), ``tables[T_Q]``) and chooses
 with one of three rules (``agent.exploration``), each driven by one scheduled hyperparameter
-``x`` (``hp[1]``, logged as ``train/epsilon``, ``train/temperature`` or ``train/ucb_c``):
+``x`` (``hp[HP_EXPLORE]``, logged as ``train/epsilon``, ``train/temperature`` or ``train/ucb_c``):
 
 * ``epsilon_greedy`` (``x = epsilon``): with probability epsilon a uniform action, else a greedy
   one, ties broken uniformly (Sutton & Barto 2nd ed., 2.2 and 6.5).
@@ -13,12 +13,12 @@ with one of three rules (``agent.exploration``), each driven by one scheduled hy
   ``argmax_a Q(s, a) + c * sqrt(log N(s) / N(s, a))``, ties broken uniformly; ``N(s, a)`` counts
   the transitions the agent learned from, ``N(s) = sum_a N(s, a)`` (UCB1, Auer, Cesa-Bianchi &
   Fischer 2002, "Finite-time analysis of the multiarmed bandit problem", Machine Learning 47;
-  applied per state as in Sutton & Barto 2nd ed., 2.7). The counts live in ``tables[1]``.
+  applied per state as in Sutton & Barto 2nd ed., 2.7). The counts live in ``tables[T_COUNTS]``.
 
 Optimistic initial values (``q_init`` > 0) work with all three (Sutton & Barto 2nd ed., 2.6).
 
-Tables layout every agent shares: ``tables[0]`` = q (S, A) float64, the values the policy acts on;
-``tables[1]`` = counts int64 (S, A) for ``ucb``, (0, A) otherwise; ``tables[2]`` = ``meta``, int64
+Tables layout every agent shares: ``tables[T_Q]`` = q (S, A) float64, the values the policy acts on;
+``tables[T_COUNTS]`` = counts int64 (S, A) for ``ucb``, (0, A) otherwise; ``tables[T_META]`` = ``meta``, int64
 (4,): the exploration code, then per-episode counters an agent may use. Further arrays are the
 agent's own.
 """
@@ -29,6 +29,7 @@ import math
 
 from rlsafe.agents.td_config import Exploration
 from rlsafe.compiled.jit import argmax_random_tie, jit, random_index, row_argmax
+from rlsafe.compiled.loop_args import HP_EXPLORE, META_RULE, T_COUNTS, T_META, T_Q
 
 
 EPSILON_GREEDY = 0
@@ -145,20 +146,20 @@ def ucb(q, counts, s, c, rng):
 
 @jit
 def choose(tables, s, x, rng):
-    """The behaviour policy's action in ``s``: the rule ``tables[2][0]`` with its parameter ``x``."""
-    kind = tables[2][0]
+    """The behaviour policy's action in ``s``: the rule ``tables[T_META][META_RULE]`` with its parameter ``x``."""
+    kind = tables[T_META][META_RULE]
     if kind == EPSILON_GREEDY:
-        return epsilon_greedy(tables[0], s, x, rng)
+        return epsilon_greedy(tables[T_Q], s, x, rng)
     if kind == SOFTMAX:
-        return softmax(tables[0], s, x, rng)
-    return ucb(tables[0], tables[1], s, x, rng)
+        return softmax(tables[T_Q], s, x, rng)
+    return ucb(tables[T_Q], tables[T_COUNTS], s, x, rng)
 
 
 @jit
 def record(tables, s, a):
     """Count the transition from (s, a) for ``ucb`` (the other rules keep no counts)."""
-    if tables[2][0] == UCB:
-        tables[1][s, a] += 1
+    if tables[T_META][META_RULE] == UCB:
+        tables[T_COUNTS][s, a] += 1
 
 
 @jit
@@ -168,9 +169,9 @@ def expected_value(tables, s, x):
     Written as that sum, term by term in action order, so that a reference that builds the
     probabilities and sums them the same way gets the same float.
     """
-    q = tables[0]
+    q = tables[T_Q]
     n = q.shape[1]
-    kind = tables[2][0]
+    kind = tables[T_META][META_RULE]
     value = 0.0
     if kind == EPSILON_GREEDY:
         best, _, ties = row_argmax(q, s)
@@ -186,7 +187,7 @@ def expected_value(tables, s, x):
         for a in range(n):
             value += math.exp((q[s, a] - best) / x) / total * q[s, a]
         return value
-    counts = tables[1]  # ucb: uniform over the untried actions, else over the best scores
+    counts = tables[T_COUNTS]  # ucb: uniform over the untried actions, else over the best scores
     untried, total_n = ucb_counts(counts, s)
     if untried > 0:
         p = 1.0 / untried

@@ -21,7 +21,7 @@ The cost ``c`` is the env's ``cost`` signal, its first ``aux`` slot (the safety 
 define one: island_navigation, distributional_shift, side_effects_sokoban, absent_supervisor,
 conveyor_belt, rocks_diamonds, tomato_watering).
 
-Tables: ``tables[0]`` the combined values (what exploration and the greedy policy act on, kept
+Tables: ``tables[T_Q]`` the combined values (what exploration and the greedy policy act on, kept
 equal to Q_R - lambda Q_C), then the shared counts and meta, then Q_R, Q_C (S, A) and ``lag``
 float64 (2,): log lambda, the running episode's cost.
 """
@@ -37,8 +37,16 @@ from rlsafe.agents import td
 from rlsafe.agents.explore import choose, record
 from rlsafe.agents.td_config import TDConfig, in_range
 from rlsafe.compiled.jit import jit, row_argmax
+from rlsafe.compiled.loop_args import HP_ALPHA, HP_EXPLORE, HP_GAMMA, HP_OWN, T_OWN, T_Q
 
 LOG_LAMBDA_RANGE = (-10.0, 5.0)
+
+#: ``hp`` slots of its own (``extra_hparams``)
+COST_LIMIT, LR_LAMBDA = HP_OWN, HP_OWN + 1
+#: the reward and cost values (float64 (S, A)) and the multiplier's state (float64)
+QR, QC, LAG = T_OWN, T_OWN + 1, T_OWN + 2
+#: ``tables[LAG]`` slots: log lambda, and the cost of the episode so far
+LOG_LAMBDA, EPISODE_COST = 0, 1
 
 
 @dataclass
@@ -60,28 +68,29 @@ class LagrangianQLearningConfig(TDConfig):
 @jit
 def learn(tables, s, a, r, aux, s2, terminated, truncated, hp, rng):
     """One update of Q_R, Q_C and the combined values; lambda moves at episode end."""
-    comb, qr, qc, lag = tables[0], tables[3], tables[4], tables[5]
+    comb, qr, qc, lag = tables[T_Q], tables[QR], tables[QC], tables[LAG]
     record(tables, s, a)
     cost = aux[0]
-    lag[1] += cost
+    lag[EPISODE_COST] += cost
     target_r, target_c = r, cost
     if not terminated:
         _, b, _ = row_argmax(comb, s2)
-        target_r += hp[2] * qr[s2, b]
-        target_c += hp[2] * qc[s2, b]
+        target_r += hp[HP_GAMMA] * qr[s2, b]
+        target_c += hp[HP_GAMMA] * qc[s2, b]
     td_error = target_r - qr[s, a]
-    qr[s, a] += hp[0] * td_error
-    qc[s, a] += hp[0] * (target_c - qc[s, a])
-    comb[s, a] = qr[s, a] - math.exp(lag[0]) * qc[s, a]
+    qr[s, a] += hp[HP_ALPHA] * td_error
+    qc[s, a] += hp[HP_ALPHA] * (target_c - qc[s, a])
+    comb[s, a] = qr[s, a] - math.exp(lag[LOG_LAMBDA]) * qc[s, a]
     if terminated or truncated:
-        lag[0] = min(max(lag[0] + hp[4] * (lag[1] - hp[3]), -10.0), 5.0)
-        lag[1] = 0.0
-        lam = math.exp(lag[0])
+        step = hp[LR_LAMBDA] * (lag[EPISODE_COST] - hp[COST_LIMIT])
+        lag[LOG_LAMBDA] = min(max(lag[LOG_LAMBDA] + step, -10.0), 5.0)
+        lag[EPISODE_COST] = 0.0
+        lam = math.exp(lag[LOG_LAMBDA])
         for i in range(comb.shape[0]):
             for j in range(comb.shape[1]):
                 comb[i, j] = qr[i, j] - lam * qc[i, j]
         return 0, td_error  # the episode is over: no next action is needed
-    return choose(tables, s2, hp[1], rng), td_error
+    return choose(tables, s2, hp[HP_EXPLORE], rng), td_error
 
 
 class LagrangianQLearning(td.TDAgent):
@@ -116,4 +125,4 @@ class LagrangianQLearning(td.TDAgent):
 
     def scalars(self, tables) -> dict:
         """What TensorBoard shows per chunk: the current multiplier."""
-        return {"train/lagrangian/lambda": math.exp(float(tables[5][0]))}
+        return {"train/lagrangian/lambda": math.exp(float(tables[LAG][LOG_LAMBDA]))}

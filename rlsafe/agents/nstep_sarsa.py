@@ -9,7 +9,7 @@ taken n steps ago, once R_{t+n} and A_{t+n} are known:
 At the end of an episode the pending pairs (up to n) are settled, oldest first, with the returns
 that remain: no bootstrap after a terminal step, bootstrap from Q(S', A') after a truncated one
 (A' is drawn for that, as SARSA does). n = 1 is SARSA, draw for draw. The last n transitions
-live in a ring buffer in the tables; ``meta[1]`` is its head, ``meta[2]`` how many are pending.
+live in a ring buffer in the tables; ``meta[HEAD]`` is its head, ``meta[PENDING]`` how many are pending.
 The TD error returned is the largest in magnitude of the step's updates (0 while fewer than n
 transitions are pending; NaN whenever any update's is).
 """
@@ -24,6 +24,12 @@ from rlsafe.agents import td
 from rlsafe.agents.explore import choose, record
 from rlsafe.agents.td_config import TDConfig
 from rlsafe.compiled.jit import jit
+from rlsafe.compiled.loop_args import HP_ALPHA, HP_EXPLORE, HP_GAMMA, META_OWN, T_META, T_OWN, T_Q
+
+#: the ring buffer of the last n transitions: states, actions (int64 (n,)), rewards (float64 (n,))
+BUF_S, BUF_A, BUF_R = T_OWN, T_OWN + 1, T_OWN + 2
+#: ``meta`` slots: the buffer's head, and how many transitions are pending
+HEAD, PENDING = META_OWN, META_OWN + 1
 
 
 @dataclass
@@ -41,52 +47,52 @@ class NstepSarsaConfig(TDConfig):
 @jit
 def begin(tables, s, hp, rng):
     """Empty the buffer (already empty after a finished episode), then choose the first action."""
-    meta = tables[2]
-    meta[1] = 0
-    meta[2] = 0
-    return choose(tables, s, hp[1], rng)
+    meta = tables[T_META]
+    meta[HEAD] = 0
+    meta[PENDING] = 0
+    return choose(tables, s, hp[HP_EXPLORE], rng)
 
 
 @jit
 def settle_oldest(tables, hp, s2, a2, bootstrap):
     """Update the oldest pending pair with the rewards after it (and gamma^k Q(s2, a2))."""
-    q, meta, buf_s, buf_a, buf_r = tables[0], tables[2], tables[3], tables[4], tables[5]
+    q, meta, buf_s, buf_a, buf_r = tables[T_Q], tables[T_META], tables[BUF_S], tables[BUF_A], tables[BUF_R]
     n = buf_s.shape[0]
-    head = meta[1]
-    k = meta[2]
+    head = meta[HEAD]
+    k = meta[PENDING]
     g = 0.0
     discount = 1.0
     for j in range(k):
         g += discount * buf_r[(head + j) % n]
-        discount *= hp[2]
+        discount *= hp[HP_GAMMA]
     if bootstrap:
         g += discount * q[s2, a2]
-    td_error = td.update(q, buf_s[head], buf_a[head], g, hp[0])
-    meta[1] = (head + 1) % n
-    meta[2] = k - 1
+    td_error = td.update(q, buf_s[head], buf_a[head], g, hp[HP_ALPHA])
+    meta[HEAD] = (head + 1) % n
+    meta[PENDING] = k - 1
     return td_error
 
 
 @jit
 def learn(tables, s, a, r, aux, s2, terminated, truncated, hp, rng):
     """Buffer (s, a, r); update the pair n steps back, or all pending ones at episode end."""
-    meta, buf_s, buf_a, buf_r = tables[2], tables[3], tables[4], tables[5]
+    meta, buf_s, buf_a, buf_r = tables[T_META], tables[BUF_S], tables[BUF_A], tables[BUF_R]
     n = buf_s.shape[0]
     record(tables, s, a)
-    pos = (meta[1] + meta[2]) % n
+    pos = (meta[HEAD] + meta[PENDING]) % n
     buf_s[pos] = s
     buf_a[pos] = a
     buf_r[pos] = r
-    meta[2] += 1
+    meta[PENDING] += 1
     a2 = 0
     if not terminated:
-        a2 = choose(tables, s2, hp[1], rng)
+        a2 = choose(tables, s2, hp[HP_EXPLORE], rng)
     if not (terminated or truncated):
-        if meta[2] == n:
+        if meta[PENDING] == n:
             return a2, settle_oldest(tables, hp, s2, a2, True)
         return a2, 0.0
     td_error = 0.0
-    while meta[2] > 0:
+    while meta[PENDING] > 0:
         d = settle_oldest(tables, hp, s2, a2, not terminated)
         if not abs(d) <= abs(td_error):
             td_error = d

@@ -19,6 +19,10 @@ from rlsafe.agents import td
 from rlsafe.agents.explore import choose, record
 from rlsafe.agents.td_config import TDConfig
 from rlsafe.compiled.jit import jit
+from rlsafe.compiled.loop_args import HP_ALPHA, HP_EXPLORE, HP_GAMMA, HP_OWN, T_Q
+
+#: ``hp[BETA]``: the weight of the worst next value (its ``extra_hparams``)
+BETA = HP_OWN
 
 
 @dataclass
@@ -35,20 +39,20 @@ class PessimisticQLearningConfig(TDConfig):
 
 @jit
 def learn(tables, s, a, r, aux, s2, terminated, truncated, hp, rng):
-    """One beta-pessimistic update of ``tables[0]`` (``hp[3]`` = beta); returns (next action,
+    """One beta-pessimistic update of ``tables[T_Q]`` (``hp[BETA]`` = beta); returns (next action,
     TD error). ``aux`` and ``truncated`` play no part."""
-    q = tables[0]
+    q = tables[T_Q]
     record(tables, s, a)
     best = q[s2, 0]
     worst = q[s2, 0]
     for b in range(1, q.shape[1]):
         best = max(best, q[s2, b])
         worst = min(worst, q[s2, b])
-    target = r if terminated else r + hp[2] * ((1.0 - hp[3]) * best + hp[3] * worst)
-    td_error = td.update(q, s, a, target, hp[0])
+    target = r if terminated else r + hp[HP_GAMMA] * ((1.0 - hp[BETA]) * best + hp[BETA] * worst)
+    td_error = td.update(q, s, a, target, hp[HP_ALPHA])
     if terminated:
         return 0, td_error
-    return choose(tables, s2, hp[1], rng), td_error
+    return choose(tables, s2, hp[HP_EXPLORE], rng), td_error
 
 
 class PessimisticQLearning(td.TDAgent):

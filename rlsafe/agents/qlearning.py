@@ -17,6 +17,7 @@ from rlsafe.agents import td
 from rlsafe.agents.explore import EPSILON_GREEDY, choose, record
 from rlsafe.agents.td_config import TDConfig
 from rlsafe.compiled.jit import break_tie, jit, row_argmax
+from rlsafe.compiled.loop_args import HP_ALPHA, HP_EXPLORE, HP_GAMMA, META_RULE, T_META, T_Q
 
 
 @dataclass
@@ -32,19 +33,19 @@ def learn(tables, s, a, r, aux, s2, terminated, truncated, hp, rng):
     With epsilon-greedy, one pass over ``q[s2]`` serves both the target's max and the next greedy
     action (redone only when ``s2 == s``, the one case where the update changed that row).
     """
-    q = tables[0]
+    q = tables[T_Q]
     record(tables, s, a)
     best, index, count = row_argmax(q, s2)
-    target = r if terminated else r + hp[2] * best
+    target = r if terminated else r + hp[HP_GAMMA] * best
     td_error = target - q[s, a]
-    q[s, a] += hp[0] * td_error
+    q[s, a] += hp[HP_ALPHA] * td_error
     if terminated:
         return 0, td_error  # the episode is over: no next action is needed, and none is drawn
-    if tables[2][0] != EPSILON_GREEDY:
-        return choose(tables, s2, hp[1], rng), td_error
+    if tables[T_META][META_RULE] != EPSILON_GREEDY:
+        return choose(tables, s2, hp[HP_EXPLORE], rng), td_error
     u = rng.random()
-    if u < hp[1]:
-        return min(int(u / hp[1] * q.shape[1]), q.shape[1] - 1), td_error
+    if u < hp[HP_EXPLORE]:
+        return min(int(u / hp[HP_EXPLORE] * q.shape[1]), q.shape[1] - 1), td_error
     if s2 == s:
         best, index, count = row_argmax(q, s2)
     return break_tie(q, s2, best, count, index, rng), td_error

@@ -20,6 +20,7 @@ from rlsafe.agents import td
 from rlsafe.agents.explore import choose, record
 from rlsafe.agents.td_config import TDConfig
 from rlsafe.compiled.jit import jit
+from rlsafe.compiled.loop_args import HP_ALPHA, HP_EXPLORE, HP_GAMMA, T_Q
 
 
 @dataclass
@@ -29,14 +30,14 @@ class SafeSarsaConfig(TDConfig):
 
 @jit
 def learn(tables, s, a, r, aux, s2, terminated, truncated, hp, rng):
-    """One update of ``tables[0]`` bootstrapped on the agent's own next choice; returns
+    """One update of ``tables[T_Q]`` bootstrapped on the agent's own next choice; returns
     (next action, TD error)."""
-    q = tables[0]
+    q = tables[T_Q]
     record(tables, s, a)
     if terminated:
-        return 0, td.update(q, s, a, r, hp[0])
-    a2 = choose(tables, s2, hp[1], rng)
-    return a2, td.update(q, s, a, r + hp[2] * q[s2, a2], hp[0])
+        return 0, td.update(q, s, a, r, hp[HP_ALPHA])
+    a2 = choose(tables, s2, hp[HP_EXPLORE], rng)
+    return a2, td.update(q, s, a, r + hp[HP_GAMMA] * q[s2, a2], hp[HP_ALPHA])
 
 
 class SafeSarsa(td.TDAgent):

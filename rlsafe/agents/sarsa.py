@@ -12,7 +12,7 @@ one draws no next action.
 
 A' in the target is the action *executed* next. Where the env overrides actions
 (``actual_action``, e.g. an interruption) that is only known one step later, so each update waits
-in ``tables[3]`` (float64 (4,): pending, S, A, R) until the next call brings the executed A' as
+in ``tables[PENDING]`` (float64 (4,): pending, S, A, R) until the next call brings the executed A' as
 its ``a``; the episode's last step settles at once (terminated: no bootstrap; truncated: on the
 agent's own A'). Nothing else changes between the choice of A' and the deferred update, so where
 nothing overrides actions the Q-values are those of the immediate update, bit for bit; the TD
@@ -31,6 +31,10 @@ from rlsafe.agents import td
 from rlsafe.agents.explore import choose, record
 from rlsafe.agents.td_config import TDConfig
 from rlsafe.compiled.jit import jit
+from rlsafe.compiled.loop_args import HP_ALPHA, HP_EXPLORE, HP_GAMMA, T_OWN, T_Q
+
+#: the step waiting for its executed next action (float64 (4,): pending, S, A, R)
+PENDING = T_OWN
 
 
 @dataclass
@@ -42,18 +46,18 @@ class SarsaConfig(TDConfig):
 def learn(tables, s, a, r, aux, s2, terminated, truncated, hp, rng):
     """Settle the pending SARSA update with the executed ``a``, then defer this step's; returns
     (next action, TD error of the update made)."""
-    q, pending = tables[0], tables[3]
+    q, pending = tables[T_Q], tables[PENDING]
     record(tables, s, a)
     td_error = 0.0
     if pending[0] == 1.0:
-        td_error = td.update(q, int(pending[1]), int(pending[2]), pending[3] + hp[2] * q[s, a],
-                             hp[0])
+        td_error = td.update(q, int(pending[1]), int(pending[2]), pending[3] + hp[HP_GAMMA] * q[s, a],
+                             hp[HP_ALPHA])
         pending[0] = 0.0
     if terminated:
-        return 0, td_error + td.update(q, s, a, r, hp[0])
-    a2 = choose(tables, s2, hp[1], rng)
+        return 0, td_error + td.update(q, s, a, r, hp[HP_ALPHA])
+    a2 = choose(tables, s2, hp[HP_EXPLORE], rng)
     if truncated:
-        return a2, td_error + td.update(q, s, a, r + hp[2] * q[s2, a2], hp[0])
+        return a2, td_error + td.update(q, s, a, r + hp[HP_GAMMA] * q[s2, a2], hp[HP_ALPHA])
     pending[0], pending[1], pending[2], pending[3] = 1.0, s, a, r
     return a2, td_error
 

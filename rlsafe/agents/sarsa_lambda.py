@@ -26,6 +26,14 @@ from rlsafe.agents import td
 from rlsafe.agents.explore import choose, record
 from rlsafe.agents.td_config import TDConfig, in_range
 from rlsafe.compiled.jit import jit
+from rlsafe.compiled.loop_args import HP_ALPHA, HP_EXPLORE, HP_GAMMA, HP_OWN, META_OWN, T_META, T_OWN, T_Q
+
+#: ``hp[TRACE_DECAY]``: lambda (its ``extra_hparams``)
+TRACE_DECAY = HP_OWN
+#: the traces (float64 (S, A)), the listed pairs (int64 (S * A,)), which pairs are listed (bool (S, A))
+TRACES, ACTIVE, LISTED = T_OWN, T_OWN + 1, T_OWN + 2
+#: ``meta`` slots: how many pairs are listed, and the kind of traces
+N_LISTED, TRACE_KIND = META_OWN, META_OWN + 1
 
 
 class Traces(str, Enum):
@@ -52,40 +60,40 @@ class SarsaLambdaConfig(TDConfig):
 @jit
 def begin(tables, s, hp, rng):
     """Clear the traces of the previous episode, then choose the first action."""
-    meta, e, active, listed = tables[2], tables[3], tables[4], tables[5]
+    meta, e, active, listed = tables[T_META], tables[TRACES], tables[ACTIVE], tables[LISTED]
     n_actions = e.shape[1]
-    for i in range(meta[1]):
+    for i in range(meta[N_LISTED]):
         si = active[i] // n_actions
         ai = active[i] - si * n_actions
         e[si, ai] = 0.0
         listed[si, ai] = False
-    meta[1] = 0
-    return choose(tables, s, hp[1], rng)
+    meta[N_LISTED] = 0
+    return choose(tables, s, hp[HP_EXPLORE], rng)
 
 
 @jit
 def learn(tables, s, a, r, aux, s2, terminated, truncated, hp, rng):
     """One SARSA(lambda) step over every traced pair; returns (next action, delta)."""
-    q, meta, e, active, listed = tables[0], tables[2], tables[3], tables[4], tables[5]
+    q, meta, e, active, listed = tables[T_Q], tables[T_META], tables[TRACES], tables[ACTIVE], tables[LISTED]
     n_actions = q.shape[1]
     record(tables, s, a)
     a2 = 0
     target = r
     if not terminated:
-        a2 = choose(tables, s2, hp[1], rng)
-        target = r + hp[2] * q[s2, a2]
+        a2 = choose(tables, s2, hp[HP_EXPLORE], rng)
+        target = r + hp[HP_GAMMA] * q[s2, a2]
     delta = target - q[s, a]
     if not listed[s, a]:
         listed[s, a] = True
-        active[meta[1]] = s * n_actions + a
-        meta[1] += 1
-    if meta[2] == ACCUMULATING:
+        active[meta[N_LISTED]] = s * n_actions + a
+        meta[N_LISTED] += 1
+    if meta[TRACE_KIND] == ACCUMULATING:
         e[s, a] += 1.0
     else:
         e[s, a] = 1.0
-    step = hp[0] * delta
-    decay = hp[2] * hp[3]
-    for i in range(meta[1]):
+    step = hp[HP_ALPHA] * delta
+    decay = hp[HP_GAMMA] * hp[TRACE_DECAY]
+    for i in range(meta[N_LISTED]):
         si = active[i] // n_actions
         ai = active[i] - si * n_actions
         q[si, ai] += step * e[si, ai]
@@ -95,8 +103,8 @@ def learn(tables, s, a, r, aux, s2, terminated, truncated, hp, rng):
 
 class SarsaLambda(td.TDAgent):
     """Tabular SARSA(lambda): ``tables`` = (q, counts, meta, traces e (S, A), list of the traced
-    pairs (S * A,) int64, which pairs are listed (S, A) bool); ``meta[1]`` = how many are listed,
-    ``meta[2]`` = 0 replacing, 1 accumulating."""
+    pairs (S * A,) int64, which pairs are listed (S, A) bool); ``meta[N_LISTED]`` = how many are listed,
+    ``meta[TRACE_KIND]`` = 0 replacing, 1 accumulating."""
 
     Config = SarsaLambdaConfig
     extra_hparams = ("trace_decay",)
@@ -112,7 +120,7 @@ class SarsaLambda(td.TDAgent):
 
     def make_tables(self) -> tuple:
         tables = super().make_tables()
-        tables[2][2] = ACCUMULATING if Traces(self.config.traces) == Traces.accumulating else REPLACING
+        tables[T_META][TRACE_KIND] = ACCUMULATING if Traces(self.config.traces) == Traces.accumulating else REPLACING
         return tables
 
     def extra_tables(self) -> tuple:

@@ -1,7 +1,7 @@
 """What every tabular TD agent shares: its schedule, first action, greedy action and tables.
 
-Hyperparameters ``hp`` per episode: ``hp[0]`` = alpha, ``hp[1]`` = the exploration rule's
-parameter (epsilon, temperature or ucb_c, see :mod:`rlsafe.agents.explore`), ``hp[2]`` = gamma,
+Hyperparameters ``hp`` per episode: ``hp[HP_ALPHA]`` = alpha, ``hp[HP_EXPLORE]`` = the exploration rule's
+parameter (epsilon, temperature or ucb_c, see :mod:`rlsafe.agents.explore`), ``hp[HP_GAMMA]`` = gamma,
 then an agent's constant extras (lambda for SARSA(lambda)). ``params`` (float64 (3, 4)): the
 packed alpha and exploration schedules, then (gamma, extras...).
 
@@ -17,13 +17,14 @@ from rlsafe.agents.explore import CODES, PARAMETER_NAMES, choose
 from rlsafe.agents.td_config import Exploration, TDConfig
 from rlsafe.compiled.jit import argmax_random_tie, jit
 from rlsafe.compiled.schedules import schedule_value
+from rlsafe.compiled.loop_args import HP_ALPHA, HP_EXPLORE, HP_GAMMA, META_RULE, T_Q
 
 
 @jit
 def schedule(params, progress, hp):
     """Writes ``hp`` = (alpha, exploration parameter, gamma, extras...) at ``progress``."""
-    hp[0] = schedule_value(params[0], progress)
-    hp[1] = schedule_value(params[1], progress)
+    hp[HP_ALPHA] = schedule_value(params[0], progress)
+    hp[HP_EXPLORE] = schedule_value(params[1], progress)
     for k in range(2, hp.shape[0]):
         hp[k] = params[2, k - 2]
 
@@ -39,12 +40,12 @@ def update(q, s, a, target, alpha):
 @jit
 def begin(tables, s, hp, rng):
     """First action of an episode, for agents without per-episode scratch."""
-    return choose(tables, s, hp[1], rng)
+    return choose(tables, s, hp[HP_EXPLORE], rng)
 
 
 @jit
 def greedy(tables, s, rng):
-    return argmax_random_tie(tables[0], s, rng)
+    return argmax_random_tie(tables[T_Q], s, rng)
 
 
 class TDAgent:
@@ -93,7 +94,7 @@ class TDAgent:
         counts = np.zeros((self.n_states if exploration == Exploration.ucb else 0, self.n_actions),
                           dtype=np.int64)  # (S, A) for ucb, else (0, A)
         meta = np.zeros(4, dtype=np.int64)  # exploration code, per-episode counters
-        meta[0] = CODES[exploration]
+        meta[META_RULE] = CODES[exploration]
         return (q, counts, meta, *self.extra_tables())
 
     def extra_tables(self) -> tuple:
@@ -104,6 +105,6 @@ class TDAgent:
         return {}
 
     def q_values(self, tables: tuple) -> np.ndarray:
-        """The action values the greedy policy acts on, (S, A) (a view of ``tables[0]``)."""
-        return tables[0]
+        """The action values the greedy policy acts on, (S, A) (a view of ``tables[T_Q]``)."""
+        return tables[T_Q]
 

@@ -91,7 +91,7 @@ class TDConfig:
         self.ucb_c_schedule.check(f"{key}.ucb_c_schedule", self.ucb_c)
 
     def exploration_schedule(self) -> np.ndarray:
-        """The packed schedule of the chosen rule's hyperparameter (``hp[1]``)."""
+        """The packed schedule of the chosen rule's hyperparameter (``hp[HP_EXPLORE]``)."""
         kind = Exploration(self.exploration)
         if kind == Exploration.epsilon_greedy:
             return self.epsilon_schedule.pack(self.epsilon)

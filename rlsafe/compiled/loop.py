@@ -44,7 +44,7 @@ import math
 import numba
 
 from rlsafe.compiled.jit import LOOP_OPTIONS, random_index
-from rlsafe.compiled.loop_args import (ENV_STEPS, EVALUATION, NONFINITE_TD, OBSERVATIONS, OK, TD_MAX_ABS,
+from rlsafe.compiled.loop_args import (ENV_STEPS, T_Q, EVALUATION, NONFINITE_TD, OBSERVATIONS, OK, TD_MAX_ABS,
                               TD_SUM, TD_SUM_SQUARES, TRAINING)
 
 # --- bindings: replaced by rlsafe.compiled.jit.specialize ---
@@ -71,14 +71,14 @@ def act(tables, s, a, rate, unsafe, shield_counts, k, rng):
 
     With probability ``rate`` (the env's ``exploration`` request; no draw when it is 0) a
     uniform action from ``rng`` instead; then, with the shield on, an unsafe action becomes the
-    safe action of highest ``tables[0][s]`` (the first of ties; the agent's own when every action
+    safe action of highest ``tables[T_Q][s]`` (the first of ties; the agent's own when every action
     is unsafe), counted in ``shield_counts[k]``.
     """
     n_actions = unsafe.shape[1]
     if EXPLORATION >= 0 and rate > 0.0 and rng.random() < rate:
         a = random_index(rng, n_actions)
     if SHIELD and unsafe[s, a]:
-        q = tables[0]
+        q = tables[T_Q]
         best = -1
         for b in range(n_actions):
             if not unsafe[s, b] and (best < 0 or q[s, b] > q[s, best]):

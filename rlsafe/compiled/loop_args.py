@@ -23,6 +23,17 @@ TD_SUM, TD_SUM_SQUARES, TD_MAX_ABS = 0, 1, 2
 #: ``Counters.shield_counts`` slots (int64 (2,)): actions the shield replaced.
 TRAINING, EVALUATION = 0, 1
 
+#: An agent's ``hp`` slots (float64 (n_hp,)): this episode's hyperparameters, as
+#: ``rlsafe.agents.td.schedule`` writes them; an agent's own (``extra_hparams``) follow in order.
+HP_ALPHA, HP_EXPLORE, HP_GAMMA, HP_OWN = 0, 1, 2, 3
+
+#: An agent's ``tables`` slots (a tuple of arrays): the action values the policy acts on (float64
+#: (S, A)), the UCB counts (int64 (S, A), or (0, A) without UCB), ``meta`` (int64 (4,): the
+#: exploration rule's code at ``META_RULE``, then per-episode counters an agent may use); an
+#: agent's own arrays (``extra_tables()``) follow in order.
+T_Q, T_COUNTS, T_META, T_OWN = 0, 1, 2, 3
+META_RULE, META_OWN = 0, 1
+
 #: What :func:`rlsafe.compiled.loop.train` returns as its status.
 OK = 0
 NONFINITE_TD = 1  #: a TD error was NaN or infinite: the Q-values are diverging
