@@ -333,7 +333,14 @@ def specialize(template: str, **bindings) -> ModuleType:
         fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
         with os.fdopen(fd, "w") as f:
             f.write(text)
-        os.replace(tmp, path)
+        try:  # never over a file another process wrote meanwhile: its mtime keys its machine code
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        except OSError:  # a file system without hard links
+            os.replace(tmp, path)
+        if os.path.exists(tmp):
+            os.unlink(tmp)
     module_spec = importlib.util.spec_from_file_location(module_name, path)
     module = importlib.util.module_from_spec(module_spec)
     sys.modules[module_name] = module
