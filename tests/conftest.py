@@ -1,9 +1,28 @@
-"""Shared test helpers: compose the real configs, build them, train in-process."""
+"""Shared test helpers (compose the real configs, build them, train in-process), and the kinds.
+
+The tests live in one directory per kind, and each test gets its kind as a marker (registered in
+pyproject.toml), so ``pytest -m parity`` or ``pytest -m "not learning"`` selects by kind:
+
+* ``unit/``: one module's behaviour against known answers (config checks, statistics, exact
+  evaluation, pictures, warnings), in-process.
+* ``parity/``: compiled code against a reference, bit for bit: kernels against the naive Python
+  of ``helpers/naive.py``, compiled envs against gymnasium, the fused loop against the
+  Python-stepped one, checkpoints against an uninterrupted run.
+* ``integration/``: what a user runs: the command line in a subprocess, run directories,
+  resuming, sweeps, launchers, the cache, user envs, the API.
+* ``learning/``: the default configs and the studies reach their thresholds.
+
+``slow`` marks what the fast subset (``pytest -m "not slow"``) leaves out: tests that compile a
+loop no fast test shares or train for seconds. ``helpers/`` holds modules tests import by name
+(``import naive``; ``bad_envs`` also from subprocesses, through PYTHONPATH).
+"""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
+import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from rlsafe.config import CONFIG_DIR as CONFIGS
@@ -12,6 +31,24 @@ from rlsafe.config import compose as compose_config
 from rlsafe.training.session import Session
 
 __all__ = ["SMALL", "compose_config", "config_names", "events", "session_for"]
+
+TESTS = Path(__file__).resolve().parent
+KINDS = ("unit", "parity", "integration", "learning")
+sys.path.insert(0, str(TESTS / "helpers"))
+
+
+def pytest_collection_modifyitems(items):
+    """Mark each test with its kind, the directory it lives in (``learning`` is also ``slow``)."""
+    for item in items:
+        path = Path(str(item.path)).resolve()
+        if TESTS not in path.parents:
+            continue  # a test file given on the command line from elsewhere
+        kind = path.relative_to(TESTS).parts[0]
+        if kind not in KINDS:
+            raise pytest.UsageError(f"{item.nodeid}: tests live in one of {KINDS}, not {kind}/")
+        item.add_marker(kind)
+        if kind == "learning":
+            item.add_marker("slow")
 
 #: A short run: two evaluations, four chunks.
 SMALL = ["runner.episodes=200", "runner.eval_every=100", "runner.chunk_episodes=50",

@@ -31,8 +31,10 @@ from types import FunctionType, ModuleType
 
 import numba
 import numpy as np
+from numba.core import ir
 from numba.core.dispatcher import Dispatcher
 from numba.core.extending import _Intrinsic
+from numba.core.inline_closurecall import InlineWorker
 from numba.np.random.generator_core import next_uint32  # how numba's own Generator methods draw
 
 #: Options for every kernel: no fastmath (compiled envs must match gymnasium bit for bit) and no
@@ -61,6 +63,45 @@ LOOP_OPTIONS = {**JIT_OPTIONS, "cache": True, "_nrt": False}
 #: step was inlined but ``discretize`` and ``learn`` were not, which cost CartPole half its speed.
 #: Called from Python, a kernel still compiles and runs on its own.
 jit = numba.njit(inline="always", **JIT_OPTIONS)
+
+
+class _SplicedBlock(ir.Block):
+    """A block of numba IR that deep-copies to itself (see :func:`_inline_function`)."""
+
+    def __deepcopy__(self, memo):
+        return self
+
+
+def _inline_function(self, caller_ir, block, i, function, arg_typs=None):
+    """numba's ``InlineWorker.inline_function`` without its two deep copies of the callee's IR.
+
+    For each call of an ``inline="always"`` function numba builds the callee's IR afresh (running
+    the untyped pipeline, which first inlines the callee's own callees), then ``inline_ir``
+    deep-copies it twice before splicing it in: once to mutate, once to return an unmutated copy
+    that its only caller (the ``InlineInlinables`` pass) discards. Each block's copy copies the
+    whole variable scope again, so a callee of B blocks and V variables costs B * V: about 40% of
+    the time a loop of :mod:`rlsafe.compiled.loop` takes to compile (numba issues 8989 and 9204). The IR
+    built here belongs to this call site alone, so its blocks copy to themselves while it is
+    spliced in: the same IR results, without the copies.
+    """
+    callee_ir = self.run_untyped_passes(function)
+    blocks = list(callee_ir.blocks.values())
+    for b in blocks:
+        b.__class__ = _SplicedBlock
+    try:
+        return self.inline_ir(caller_ir, block, i, callee_ir, function.__code__.co_freevars,
+                              arg_typs=arg_typs)
+    finally:
+        for b in blocks:
+            b.__class__ = ir.Block
+
+
+# Only where the method is the one this replaces (numba 0.60 to 0.68 at least): elsewhere numba
+# keeps its own.
+if (getattr(InlineWorker, "run_untyped_passes", None) is not None
+        and InlineWorker.inline_function.__code__.co_names == ("run_untyped_passes", "__code__",
+                                                              "co_freevars", "inline_ir")):
+    InlineWorker.inline_function = _inline_function
 
 _BINDINGS_BEGIN = "# --- bindings: replaced by rlsafe.compiled.jit.specialize ---"
 _BINDINGS_END = "# --- end of bindings ---"
@@ -292,7 +333,14 @@ def specialize(template: str, **bindings) -> ModuleType:
         fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
         with os.fdopen(fd, "w") as f:
             f.write(text)
-        os.replace(tmp, path)
+        try:  # never over a file another process wrote meanwhile: its mtime keys its machine code
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        except OSError:  # a file system without hard links
+            os.replace(tmp, path)
+        if os.path.exists(tmp):
+            os.unlink(tmp)
     module_spec = importlib.util.spec_from_file_location(module_name, path)
     module = importlib.util.module_from_spec(module_spec)
     sys.modules[module_name] = module

@@ -16,7 +16,7 @@ import numpy as np
 from conftest import SMALL, compose_config, events
 from rlsafe.run import train
 
-TESTS = Path(__file__).resolve().parent
+HELPERS = Path(__file__).resolve().parents[1] / "helpers"  # bad_envs.py
 
 
 def _scalars(acc, tag):
@@ -54,7 +54,7 @@ def test_signals_of_the_env_are_kept_per_episode(tmp_path):
 
 
 def _command(*args):
-    env = {**os.environ, "PYTHONPATH": f"{TESTS}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    env = {**os.environ, "PYTHONPATH": f"{HELPERS}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
     return [sys.executable, "-m", "rlsafe.run", *args], env
 
 

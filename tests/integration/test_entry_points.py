@@ -30,7 +30,7 @@ TINY = ["runner.episodes=50", "runner.eval_every=50", "runner.eval_episodes=5",
 
 
 def _run(entry: str, *args: str, cwd: Path) -> subprocess.CompletedProcess:
-    root = str(Path(__file__).resolve().parents[1])  # this checkout, wherever the process runs
+    root = str(Path(__file__).resolve().parents[2])  # this checkout, wherever the process runs
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
     return subprocess.run([sys.executable, *ENTRY_POINTS[entry], *args], capture_output=True,
                           text=True, timeout=300, cwd=cwd, env=env)
@@ -55,7 +55,7 @@ def test_each_entry_point_checks_names_against_the_packaged_configs(entry, tmp_p
 def test_config_dir_is_the_one_source():
     """A checkout reads configs/ in place (the wheel maps the same directory to rlsafe/configs at
     build time, setup.py): there is no second copy to drift."""
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     if (root / "setup.py").exists():  # a checkout, not an installed wheel's tests
         assert CONFIG_DIR == root / "configs"
         assert not (root / "rlsafe" / "configs").exists()

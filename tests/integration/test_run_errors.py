@@ -9,11 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-TESTS = Path(__file__).resolve().parent
+HELPERS = Path(__file__).resolve().parents[1] / "helpers"  # bad_envs.py
 
 
 def _run(*args, cwd=None):
-    env = {**os.environ, "PYTHONPATH": f"{TESTS}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    env = {**os.environ, "PYTHONPATH": f"{HELPERS}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
     proc = subprocess.run([sys.executable, "-m", "rlsafe.run", *args], capture_output=True,
                           text=True, timeout=300, env=env, cwd=cwd)
     return proc, proc.stdout + proc.stderr

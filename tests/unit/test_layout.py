@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parents[1] / "rlsafe"
+PACKAGE = Path(__file__).resolve().parents[2] / "rlsafe"
 #: what each subpackage may import (its ``__init__`` docstring says why); the root modules
 #: (config, run, api, report, sweep_names) sit above them all
 ALLOWED = {

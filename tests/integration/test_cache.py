@@ -25,7 +25,7 @@ print(json.dumps({{"hits": sum(s.loops.train.stats.cache_hits.values()),
 
 def _probe(cache: Path) -> dict:
     env = {**os.environ, "RLSAFE_CACHE_DIR": str(cache), "NUMBA_CACHE_DIR": str(cache / "numba")}
-    code = PROBE.format(tests=str(Path(__file__).parent))
+    code = PROBE.format(tests=str(Path(__file__).resolve().parents[1]))  # conftest.py
     proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                           timeout=300)
     assert proc.returncode == 0, proc.stderr

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-STUDIES = Path(__file__).resolve().parents[1] / "experiments"
+STUDIES = Path(__file__).resolve().parents[2] / "experiments"
 
 
 def _study(name: str):

@@ -13,7 +13,7 @@ import pytest
 import rlsafe
 from conftest import events
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PAGES = sorted([ROOT / "README.md", ROOT / "benchmarks" / "README.md", *(ROOT / "docs").glob("*.md"),
                 *(ROOT / "examples").rglob("README.md"), *(ROOT / "experiments").rglob("README.md")])
 

@@ -17,7 +17,7 @@ import pytest
 from rlsafe.config import build, compose
 from rlsafe.training.session import Session
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "my_compiled_env"
 CONFIGS = str(EXAMPLE / "configs")
 

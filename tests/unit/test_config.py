@@ -1,7 +1,10 @@
 """Bad input fails before any work, with a message naming the key, the value and what is allowed.
 
-These run the real command line, because the promise is about what a user sees: the message, a
-non-zero exit status, and no run directory left behind.
+These run the command line's own entry point (``rlsafe.run.cli``, what ``python -m rlsafe.run``
+calls), because the promise is about what a user sees: the message, a non-zero exit status, no
+traceback, and no run directory left behind. Each case runs it in this process (a new interpreter
+per case took a second each); a few run it as the real command, in a subprocess, to keep what a
+process adds (its exit status, stderr, Hydra's start-up) under test too.
 """
 
 from __future__ import annotations
@@ -10,8 +13,10 @@ import subprocess
 import sys
 
 import pytest
+from hydra.core.global_hydra import GlobalHydra
 
 from conftest import compose_config
+from rlsafe import run
 from rlsafe.config import ConfigError, build, check_names
 
 CASES = [
@@ -111,20 +116,57 @@ CASES = [
 ]
 
 
+#: One case of each path through the command line (a plain run, a Hydra-level mistake, a sweep),
+#: run again as a real process.
+IN_A_PROCESS = [(["agent.alpha=1.5"], ["agent.alpha=1.5", "(0, 1]"]),
+                (["seeed=3"], ["seeed is not a setting", "top-level", "Did you mean seed?"]),
+                (["-m", "agent.alpha=0.5,2"], ["the sweep's job agent.alpha=2 cannot run",
+                                               "(0, 1]"])]
+assert all(case in CASES for case in IN_A_PROCESS)
+
+
+def _cli(args: list[str], capfd, monkeypatch) -> tuple[int, str]:
+    """``python -m rlsafe.run *args`` in this process: (exit status, everything it printed)."""
+    monkeypatch.setattr(sys, "argv", ["rlsafe.run", *args])
+    try:
+        run.cli()
+        status = 0
+    except SystemExit as stop:
+        status = stop.code if isinstance(stop.code, int) else 0 if stop.code is None else 1
+    finally:
+        GlobalHydra.instance().clear()
+    captured = capfd.readouterr()
+    return status, captured.out + captured.err
+
+
+def _fails_clearly(status: int, output: str, words: list[str], run_dir) -> None:
+    assert status != 0, output
+    for word in words:
+        assert word in output, f"{word!r} not in:\n{output}"
+    assert "Traceback" not in output
+    assert not run_dir.exists(), "a bad config must not leave a run directory"
+
+
 @pytest.mark.parametrize("overrides,words", CASES, ids=[" ".join(c[0]) for c in CASES])
-def test_bad_input_fails_early_with_a_clear_message(tmp_path, overrides, words):
+def test_bad_input_fails_early_with_a_clear_message(tmp_path, capfd, monkeypatch, overrides,
+                                                    words):
+    run_dir = tmp_path / "run"
+    status, output = _cli([*overrides, f"hydra.run.dir={run_dir}", f"hydra.sweep.dir={run_dir}"],
+                          capfd, monkeypatch)
+    _fails_clearly(status, output, words, run_dir)
+
+
+@pytest.mark.parametrize("overrides,words", IN_A_PROCESS,
+                         ids=[" ".join(c[0]) for c in IN_A_PROCESS])
+def test_bad_input_fails_early_in_a_real_process(tmp_path, overrides, words):
     run_dir = tmp_path / "run"
     proc = subprocess.run(
         [sys.executable, "-m", "rlsafe.run", *overrides, f"hydra.run.dir={run_dir}",
          f"hydra.sweep.dir={run_dir}"],
         capture_output=True, text=True, timeout=120,
     )
-    output = proc.stdout + proc.stderr
-    assert proc.returncode != 0, output
-    for word in words:
-        assert word in output, f"{word!r} not in:\n{output}"
-    assert "Traceback" not in output
-    assert not run_dir.exists(), "a bad config must not leave a run directory"
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    _fails_clearly(proc.returncode, proc.stdout + proc.stderr, words, run_dir)
 
 
 def test_unknown_group_key_gets_did_you_mean():

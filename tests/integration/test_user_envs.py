@@ -101,7 +101,7 @@ def user_dir(tmp_path_factory):
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     """``python -m rlsafe.run`` from the user's directory, their module importable from there."""
-    rlsafe_root = str(Path(__file__).resolve().parents[1])
+    rlsafe_root = str(Path(__file__).resolve().parents[2])
     path = os.pathsep.join([str(cwd), rlsafe_root, os.environ.get("PYTHONPATH", "")])
     return subprocess.run([sys.executable, "-m", "rlsafe.run", *args], capture_output=True,
                           text=True, timeout=300, cwd=cwd, env={**os.environ, "PYTHONPATH": path})
