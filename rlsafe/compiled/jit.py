@@ -26,6 +26,7 @@ import marshal
 import os
 import sys
 import tempfile
+import threading
 from pathlib import Path
 from types import FunctionType, ModuleType
 
@@ -324,8 +325,16 @@ def specialize(template: str, **bindings) -> ModuleType:
     key = hashlib.sha256((_source_fingerprint() + kernels_fingerprint(bound) + text).encode())
     key = key.hexdigest()[:20]
     module_name = f"rlsafe_specialized_{template.rsplit('.', 1)[-1]}_{key}"
-    if module_name in sys.modules:
-        return sys.modules[module_name]
+    with _SPECIALIZE_LOCK:  # threads building sessions at once get the module when it is whole
+        return sys.modules.get(module_name) or _load_specialized(module_name, text)
+
+
+#: held while a specialized module is written and executed (:func:`specialize`)
+_SPECIALIZE_LOCK = threading.Lock()
+
+
+def _load_specialized(module_name: str, text: str) -> ModuleType:
+    """Write ``text`` as ``<cache dir>/<module_name>.py`` (once) and import it."""
     directory = cache_dir()
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{module_name}.py"
