@@ -13,6 +13,7 @@ training and evaluation curves share one x axis. Tags:
 ``train/td_error_max_abs``
 ``train/states_visited_fraction``     fraction of the tabular states visited so far
 ``train/clipped_fraction/<d>``        fraction of observations clipped in dimension d so far
+``train/hash_collisions_fraction``    discretizer=tiles with size: tile lookups that met another tile's feature
 ``perf/steps_per_second``             env steps per second of the chunk (learning included)
 ``perf/env_steps``                    env steps so far
 ``eval/return_mean``, ``_std``        greedy policy's return over the evaluation episodes
@@ -126,7 +127,13 @@ class TensorBoard:
         values["train/td_error_mean"] = td_sum / n
         values["train/td_error_rms"] = (td_sq / n) ** 0.5
         values["train/td_error_max_abs"] = td_max
-        values["train/states_visited_fraction"] = float((session.visits.sum(1) > 0).mean())
+        if session.per_state:  # not with tiles: its states are rows of a ring
+            values["train/states_visited_fraction"] = float((session.visits.sum(1) > 0).mean())
+        else:
+            hashing = session.discretizer.hash_collisions(session.agent.coding_state(
+                session.tables))
+            if hashing:
+                values["train/hash_collisions_fraction"] = hashing[1] / max(hashing[0], 1)
         observations = max(int(session.counts[1]), 1)
         for d, clipped in enumerate(session.clipped.tolist()):
             values[f"train/clipped_fraction/{d}"] = clipped / observations

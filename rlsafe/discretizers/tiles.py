@@ -241,6 +241,35 @@ class Tiles:
             out[i] = ring[discretize(params, np.ascontiguousarray(obs), clipped)]
         return out
 
+    #: At most this many probe observations (:meth:`probes`)
+    MAX_PROBES = 4096
+
+    def probes(self) -> np.ndarray:
+        """float64 (N, D): fixed observations at which diagnostics read Q (there are no states
+        to read it at): the centres of a grid of ``tiles[d]`` cells per dimension over the
+        ranges, or, where that grid has more than :data:`MAX_PROBES` cells, that many points
+        drawn uniformly over the ranges with a fixed seed."""
+        if int(np.prod(self.tiles.astype(object))) <= self.MAX_PROBES:
+            axes = [self.low[d] + (np.arange(n) + 0.5) * (self.high[d] - self.low[d]) / n
+                    for d, n in enumerate(self.tiles.tolist())]
+            return np.stack([a.ravel() for a in np.meshgrid(*axes, indexing="ij")], axis=1)
+        rng = np.random.default_rng(0)
+        return rng.uniform(self.low, self.high, size=(self.MAX_PROBES, self.obs_dim))
+
+    def q_at(self, weights: np.ndarray, observations: np.ndarray) -> np.ndarray:
+        """float64 (N, A): Q of each of ``observations`` (N, D) under ``weights`` (F, A)."""
+        return weights[self.features(observations)].sum(axis=1)
+
+    def q_at_probes(self, weights: np.ndarray) -> np.ndarray:
+        """float64 (N, A): Q at :meth:`probes` (their features computed once)."""
+        if getattr(self, "_probe_features", None) is None:
+            self._probe_features = self.features(self.probes())  # (N, n)
+        return weights[self._probe_features].sum(axis=1)
+
+    def hash_collisions(self, state: tuple) -> tuple[int, int] | None:
+        """(lookups, collisions) so far in a session's ``state``; None without hashing."""
+        return (int(state[3][0]), int(state[3][1])) if self.hashed else None
+
     def describe(self) -> dict:
         return {"kind": "tiles", "tilings": self.n_tilings, "tiles": self.tiles.tolist(),
                 "low": self.low.tolist(), "high": self.high.tolist(),
