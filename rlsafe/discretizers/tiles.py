@@ -65,14 +65,17 @@ def discretize(params, obs, clipped):
 
     ``params`` = (tiles int64 (D,), low, high, scale = tilings * tiles / (high - low), width =
     high - low (float64 (D,)), wrap bool (D,), stride int64 (D,): the mixed-radix place of each
-    coordinate, per_tiling int64 (1,), size int64 (1,) (0: no hashing), quantized int64 (D,)
+    coordinate, per_tiling int64 (1,), size int64 (1,) (0: no hashing), offsets int64 (n, D):
+    ``(t * (2d + 1)) % n``, shift int64 (1,): log2(n), -1 if n is not a power of 2 (integer
+    division by a number known only at run time takes tens of cycles), quantized int64 (D,)
     (scratch: floor(f * n) per dimension), ring int64 (R, n), cursor int64 (1,), owner int64
     (size,) (the hash holding each feature, 0: free), hashing int64 (2,): lookups, collisions).
     Adds 1 to ``clipped[d]`` for each clipped dimension ``d``.
     """
-    (tiles, low, high, scale, width, wrap, stride, per_tiling, size, quantized, ring, cursor,
-     owner, hashing) = params
+    (tiles, low, high, scale, width, wrap, stride, per_tiling, size, offsets, shift, quantized,
+     ring, cursor, owner, hashing) = params
     n_tilings = ring.shape[1]
+    by_shift = shift[0] >= 0
     n_dims = obs.shape[0]
     row = cursor[0] + 1
     if row == ring.shape[0]:
@@ -106,7 +109,9 @@ def discretize(params, obs, clipped):
         index = t * per_tiling[0]
         h = np.uint64(t + 1) * np.uint64(0x9E3779B97F4A7C15)
         for d in range(n_dims):
-            c = (quantized[d] + (t * (2 * d + 1)) % n_tilings) // n_tilings  # tiles3's coordinate
+            # tiles3's coordinate (q + (t * (2d + 1)) % n) // n, a shift for n a power of 2
+            c = quantized[d] + offsets[t, d]
+            c = c >> shift[0] if by_shift else c // n_tilings
             if wrap[d] and c == tiles[d]:
                 c = 0
             if dense:
@@ -198,9 +203,13 @@ class Tiles:
         self.along = along
         self.obs_dim = dims
         width = self.high - self.low
+        offsets = np.array([[(t * (2 * d + 1)) % tilings for d in range(dims)]
+                            for t in range(tilings)], dtype=np.int64)  # (n, D)
+        shift = tilings.bit_length() - 1 if tilings & (tilings - 1) == 0 else -1
         self.params = (self.tiles, self.low, self.high, tilings * self.tiles / width, width,
                        self.wrap, self.stride, np.array([per_tiling], dtype=np.int64),
-                       np.array([size or 0], dtype=np.int64))
+                       np.array([size or 0], dtype=np.int64), offsets,
+                       np.array([shift], dtype=np.int64))
 
     @staticmethod
     def _wrap(key, value, dims) -> np.ndarray:
