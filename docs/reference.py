@@ -139,6 +139,16 @@ def page() -> str:
         rows = yaml_settings(path)
         if rows:
             lines += [f"`discretizer={path.stem}`:", "", *table(rows, "discretizer."), ""]
+    pairs = sorted((CONFIGS / "env_discretizer").glob("*.yaml"))
+    if pairs:
+        lines += ["An env's own settings for a discretizer (its ranges, its tilings) are in "
+                  "`configs/env_discretizer/<env>_<discretizer>.yaml`, picked by name:", "",
+                  "| env and discretizer | settings |", "|---|---|"]
+        for path in pairs:
+            rows = yaml_settings(path)
+            shown = ", ".join(f"`{k}={v}`" for k, v, _ in rows)
+            lines.append(f"| `{path.stem}` | {shown} |")
+        lines.append("")
     lines += ["## Environments (`env=<name>`, `configs/env/`)", "", *options("env"), "",
               "Settings every env has (`rlsafe.envs.base.EnvConfig`):", "",
               *table(env_settings()), ""]

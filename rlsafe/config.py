@@ -272,7 +272,8 @@ def build(cfg: DictConfig) -> Parts:
     n_states, n_actions = discretizer.n_states, env.n_actions
     if not runner.max_table_mb > 0:  # nan would let everything through
         raise ConfigError(f"runner.max_table_mb={runner.max_table_mb} must be a number > 0")
-    table_mb = seeds * (agent_cls.table_bytes(n_states, n_actions, agent_config)
+    rows = getattr(discretizer, "n_features", n_states)  # tile coding: weights per feature
+    table_mb = seeds * (agent_cls.table_bytes(rows, n_actions, agent_config)
                         + 8 * n_states * n_actions) / 2**20
     each = f" for each of seeds={seeds}" if seeds > 1 else ""
     if table_mb > runner.max_table_mb:
@@ -292,6 +293,17 @@ def build(cfg: DictConfig) -> Parts:
         )
     agent = agent_cls(agent_config, n_states, n_actions)
     try:
+        if hasattr(discretizer, "n_features"):  # a tile coding: the agent's linear kernels
+            if not hasattr(agent, "use_features"):
+                raise ValueError(
+                    f"agent={cfg.agent._target_.rsplit('.', 1)[-1]} has no tile-coded version: "
+                    "with discretizer=tiles use agent=qlearning, sarsa, expected_sarsa, "
+                    "nstep_sarsa, sarsa_lambda or true_online_sarsa_lambda")
+            agent.use_features(discretizer)
+        elif getattr(agent, "needs_features", False):
+            raise ValueError(
+                f"agent={cfg.agent._target_.rsplit('.', 1)[-1]} learns over features: use "
+                "discretizer=tiles (with discretizer.tiles=... per dimension)")
         update_on = getattr(getattr(agent_config, "update_on", None), "value", None)
         if update_on == "proposed" and "actual_action" not in env.aux_names:
             raise ValueError(

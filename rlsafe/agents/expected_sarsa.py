@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rlsafe.agents import td
+from rlsafe.agents.features import TileCoded
+from rlsafe.agents.features import expected_sarsa as tile_coded
 from rlsafe.agents.explore import choose, expected_value, record
 from rlsafe.agents.td_config import TDConfig
 from rlsafe.compiled.jit import jit
@@ -37,9 +39,10 @@ def learn(tables, s, a, r, aux, s2, terminated, truncated, hp, rng):
     return choose(tables, s2, hp[HP_EXPLORE], rng), td_error
 
 
-class ExpectedSarsa(td.TDAgent):
+class ExpectedSarsa(TileCoded, td.TDAgent):
     """Tabular Expected SARSA: one table ``q`` of shape (n_states, n_actions)."""
 
     Config = ExpectedSarsaConfig
     kernels = {"agent_schedule": td.schedule, "agent_begin": td.begin, "agent_learn": learn,
                "agent_greedy": td.greedy}  # fmt: skip
+    feature_kernels = tile_coded.KERNELS  # discretizer=tiles (rlsafe.agents.features)

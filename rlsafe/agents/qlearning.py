@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rlsafe.agents import td
+from rlsafe.agents.features import TileCoded
+from rlsafe.agents.features import qlearning as tile_coded
 from rlsafe.agents.explore import EPSILON_GREEDY, choose, record
 from rlsafe.agents.td_config import TDConfig
 from rlsafe.compiled.jit import break_tie, jit, row_argmax
@@ -51,9 +53,10 @@ def learn(tables, s, a, r, aux, s2, terminated, truncated, hp, rng):
     return break_tie(q, s2, best, count, index, rng), td_error
 
 
-class QLearning(td.TDAgent):
+class QLearning(TileCoded, td.TDAgent):
     """Tabular Q-learning: one table ``q`` of shape (n_states, n_actions)."""
 
     Config = QLearningConfig
     kernels = {"agent_schedule": td.schedule, "agent_begin": td.begin, "agent_learn": learn,
                "agent_greedy": td.greedy}  # fmt: skip
+    feature_kernels = tile_coded.KERNELS  # discretizer=tiles (rlsafe.agents.features)

@@ -28,6 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from rlsafe.agents import td
+from rlsafe.agents.features import TileCoded
+from rlsafe.agents.features import sarsa as tile_coded
 from rlsafe.agents.explore import choose, record
 from rlsafe.agents.td_config import TDConfig
 from rlsafe.compiled.jit import jit
@@ -62,12 +64,13 @@ def learn(tables, s, a, r, aux, s2, terminated, truncated, hp, rng):
     return a2, td_error
 
 
-class Sarsa(td.TDAgent):
+class Sarsa(TileCoded, td.TDAgent):
     """Tabular SARSA: one table ``q`` of shape (n_states, n_actions)."""
 
     Config = SarsaConfig
     kernels = {"agent_schedule": td.schedule, "agent_begin": td.begin, "agent_learn": learn,
                "agent_greedy": td.greedy}  # fmt: skip
+    feature_kernels = tile_coded.KERNELS  # discretizer=tiles (rlsafe.agents.features)
 
     @classmethod
     def extra_table_bytes(cls, n_states, n_actions, config) -> int:
@@ -75,3 +78,6 @@ class Sarsa(td.TDAgent):
 
     def extra_tables(self) -> tuple:
         return (np.zeros(4),)  # pending update: flag, S, A, R
+
+    def feature_extra_tables(self) -> tuple:
+        return tile_coded.extra_tables()

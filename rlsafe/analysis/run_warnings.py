@@ -106,7 +106,7 @@ class RunWarnings:
                    if self.epsilon_index is not None and len(chunk.hparams) else None)
         train_mean = float(chunk.returns.mean()) if len(chunk.returns) else eval_mean
         return [msg for _, msg in self.check(
-            episode, session.q, session.visits, session.clipped, int(session.counts[1]),
+            episode, session.q, session.visits if session.per_state else None, session.clipped, int(session.counts[1]),
             train_mean, epsilon, eval_mean, metrics and metrics.get("optimality"),
             eval_std / self.eval_episodes ** 0.5)]
 
@@ -122,11 +122,13 @@ class RunWarnings:
         """
         self.evals.append(float(eval_mean))
         self.scale = max(self.scale, abs(float(eval_mean)), abs(float(train_mean)))
-        visited = visits.sum(axis=1) > 0  # (S,)
+        # visits None: a tile coding (q: its weights), which has no states to leave unvisited
+        visited = visits.sum(axis=1) > 0 if visits is not None else np.ones(len(q), bool)  # (S,)
         self.q_max.append(float(np.abs(q[visited]).max()) if visited.any() else 0.0)
         found = []
         unvisited = 1.0 - float(visited.mean())
-        if (episode >= UNVISITED_AFTER * self.episodes and unvisited > UNVISITED_FRACTION):
+        if (visits is not None and episode >= UNVISITED_AFTER * self.episodes
+                and unvisited > UNVISITED_FRACTION):
             found.append(("unvisited", (
                 f"{unvisited:.1%} of the {visited.size} states never visited after {episode} of "
                 f"{self.episodes} episodes: the discretizer makes more states than training "

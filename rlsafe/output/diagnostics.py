@@ -11,6 +11,11 @@ nothing is added to the compiled loops. Tags (step: training episodes so far):
 * ``diag/rare_states_fraction``: visited states with fewer than ``logger.rare_visits`` visits.
 * ``diag/q_max_abs``: the largest |Q| of the visited states.
 
+With ``discretizer=tiles`` there are no states: the histogram, ``q_max_abs`` and
+``greedy_changed_fraction`` are over Q at the discretizer's fixed probe observations
+(:meth:`rlsafe.discretizers.tiles.Tiles.probes`), and the tags about visits, rare states and
+calibration are left out.
+
 Where the env has a tabular model (the runner passes its :class:`rlsafe.analysis.exact.ExactEvaluator`,
 which ran value iteration once per run at the agent's gamma):
 
@@ -67,6 +72,8 @@ class Diagnostics:
                 self.finite_histogram(seen.ravel(), step))
 
     def _values(self, q, visits, exact, metrics, evaluation) -> tuple[dict, np.ndarray]:
+        if visits is None:  # a tile coding: q is Q at fixed probe observations, no states
+            return self._probe_values(q), q
         per_state = visits.sum(axis=1)  # (S,)
         visited = per_state > 0  # (S,)
         greedy = q.argmax(axis=1)  # (S,)
@@ -90,6 +97,17 @@ class Diagnostics:
             own = float(q[evaluation.starts].max(axis=1).mean())
             scalars["diag/calibration_error"] = own - float(evaluation.discounted.mean())
         return scalars, seen
+
+
+    def _probe_values(self, q) -> dict:
+        """Without states (``discretizer=tiles``): ``q`` (N, A) is Q at the discretizer's fixed
+        probe observations; the visit, rare-state and calibration tags are left out."""
+        greedy = q.argmax(axis=1)  # (N,)
+        scalars = {"diag/q_max_abs": float(np.abs(q).max())} if q.size else {}
+        if self.last_greedy is not None and self.last_greedy.shape == greedy.shape:
+            scalars["diag/greedy_changed_fraction"] = float((greedy != self.last_greedy).mean())
+        self.last_greedy = greedy
+        return scalars
 
 
 def _exact_gaps(v_agent: np.ndarray, visited: np.ndarray, exact, metrics: dict | None) -> dict:

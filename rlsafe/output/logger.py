@@ -89,7 +89,13 @@ class TensorBoard:
         values["train/td_error_mean"] = td_sum / n
         values["train/td_error_rms"] = (td_sq / n) ** 0.5
         values["train/td_error_max_abs"] = td_max
-        values["train/states_visited_fraction"] = float((session.visits.sum(1) > 0).mean())
+        if session.per_state:  # not with tiles: its states are rows of a ring
+            values["train/states_visited_fraction"] = float((session.visits.sum(1) > 0).mean())
+        else:
+            hashing = session.discretizer.hash_collisions(session.agent.coding_state(
+                session.tables))
+            if hashing:
+                values["train/hash_collisions_fraction"] = hashing[1] / max(hashing[0], 1)
         observations = max(int(session.counts[1]), 1)
         for d, clipped in enumerate(session.clipped.tolist()):
             values[f"train/clipped_fraction/{d}"] = clipped / observations

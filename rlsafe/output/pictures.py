@@ -94,7 +94,7 @@ def picture_dims(env, discretizer, dims=None, key: str = "logger.picture_dims"):
     """The (x, y) bins dimensions a discretized env's pictures draw (``(0,)`` for a 1-D
     observation): ``dims``, else the env's ``picture_dims``, else the two with the most bins; None
     without a bins discretizer. A ValueError naming ``key`` for dimensions it does not have."""
-    bins = getattr(discretizer, "bins", None)
+    bins = getattr(discretizer, "bins", getattr(discretizer, "tiles", None))  # bins or tiles
     if bins is None:
         return None
     n_dims = bins.shape[0]
@@ -174,6 +174,8 @@ class Pictures:
 
     @classmethod
     def for_run(cls, parts) -> "Pictures | None":
+        if hasattr(parts.discretizer, "n_features"):  # a tile coding
+            return TilePictures.for_run(parts)
         cells = Cells.for_run(parts.env, parts.discretizer, parts.logger.picture_dims)
         return None if cells is None else cls(cells)
 
@@ -288,6 +290,62 @@ class Pictures:
             x, y = (c % cols + 0.5) * px, (c // cols + 0.5) * px
             draw.line((x - d, y - d, x + d, y + d), fill=CROSS, width=2)
             draw.line((x - d, y + d, x + d, y - d), fill=CROSS, width=2)
+
+
+class TilePictures(Pictures):
+    """``discretizer=tiles``: the greedy policy and ``max_a Q`` over a grid of observations in
+    two dimensions (the others at the middle of their ranges), Q computed from the weights by
+    the discretizer's own features. There are no states, so no visits picture and no crosses."""
+
+    #: cells per picture dimension: this many per tile of one tiling, at most :data:`MAX_CELLS`
+    CELLS_PER_TILE = 3
+    MAX_CELLS = 36
+
+    def __init__(self, cells: Cells, coding, observations: np.ndarray):
+        super().__init__(cells)
+        self.coding = coding
+        self.observations = observations  # (cells, D): the centre of each cell
+
+    @classmethod
+    def for_run(cls, parts, dims=None) -> "TilePictures | None":
+        env, coding = parts.env, parts.discretizer
+        dims = picture_dims(env, coding, parts.logger.picture_dims if dims is None else dims)
+        x, y = dims if len(dims) == 2 else (dims[0], None)
+        n_cols = min(cls.CELLS_PER_TILE * int(coding.tiles[x]), cls.MAX_CELLS)
+        n_rows = min(cls.CELLS_PER_TILE * int(coding.tiles[y]), cls.MAX_CELLS) if y is not None \
+            else 1
+        centre = (coding.low + coding.high) / 2  # (D,)
+        observations = np.tile(centre, (n_rows * n_cols, 1))  # (cells, D)
+        col, row = np.meshgrid(np.arange(n_cols), np.arange(n_rows))  # (rows, cols), y upwards
+
+        def at(d, i, n):
+            return coding.low[d] + (i + 0.5) * (coding.high[d] - coding.low[d]) / n
+
+        observations[:, x] = at(x, col.ravel(), n_cols)
+        if y is not None:
+            observations[:, y] = at(y, n_rows - 1 - row.ravel(), n_rows)
+        names = env.obs_names or tuple(f"obs[{d}]" for d in range(coding.obs_dim))
+        moves = env.action_moves
+        arrows = moves is not None and len(moves) == env.n_actions
+        layout = GridLayout.from_rows(["." * n_cols] * n_rows, np.arange(n_rows * n_cols),
+                                      moves if arrows else ((0, 0),) * env.n_actions)
+
+        def label(d):
+            return f"{names[d]} [{coding.low[d]:.3g}, {coding.high[d]:.3g}]"
+
+        others = [d for d in range(coding.obs_dim) if d not in dims]
+        y_label = "" if y is None else "y: " + label(y)
+        if others:
+            y_label += f"; {', '.join(names[d] for d in others)} at mid-range"
+        return cls(Cells(layout, "x: " + label(x), y_label, arrows), coding, observations)
+
+    def __call__(self, q: np.ndarray, visits: np.ndarray | None = None) -> dict:
+        """{"pictures/policy": image} from the weights ``q`` (F, A); ``visits`` is unused."""
+        grid_q = self.coding.q_at(q, self.observations)  # (cells, A)
+        ones = np.ones_like(grid_q, dtype=np.int64)  # every cell drawn, none crossed
+        value, action, cell_visits, has_state = cell_maps(self.cells.layout, grid_q, ones)
+        return {"pictures/policy": self.policy(value, action, cell_visits, has_state,
+                                               np.zeros_like(has_state))}
 
 
 def _arrow(centre, move, px) -> list[tuple[float, float]]:

@@ -323,8 +323,11 @@ class Run:
             metrics = exact(s.session.q) if exact else None
             s.board.exact(episode, metrics)
             if s.diagnostics:
-                s.board.diagnostics(episode, *s.diagnostics(
-                    s.session.q, s.session.visits, exact, metrics, result, step=episode))
+                q, visits = s.session.q, s.session.visits
+                if not s.session.per_state:  # tile coding: Q at fixed observations, no visits
+                    q, visits = parts.discretizer.q_at_probes(q), None
+                s.board.diagnostics(episode, *s.diagnostics(q, visits, exact, metrics, result,
+                                                            step=episode))
             s.evaluations.append(EvaluationRecord(
                 episode, float(np.mean(result.returns)), float(np.std(result.returns)), metrics,
                 int(s.session.counts[0])))
@@ -393,6 +396,8 @@ class Run:
         q = np.stack([s.session.q for s in seeds]) if self.many else seeds[0].session.q
         visits = (np.stack([s.session.visits for s in seeds]) if self.many
                   else seeds[0].session.visits)
+        if not seeds[0].session.per_state:  # tile coding: q holds the weights; no states
+            visits = np.zeros((*visits.shape[:-2], 0, visits.shape[-1]), dtype=np.int64)
         extra = {"seeds": np.array([s.seed for s in seeds], dtype=np.int64)} if self.many else {}
         atomic_write(self.run_dir / "q_table.npz",
                      lambda f: np.savez(f, q=q, visits=visits, **extra))

@@ -88,6 +88,12 @@ class Session:
         self.eval_episodes_done = 0
         n_states, n_actions, obs_dim = discretizer.n_states, env.n_actions, discretizer.obs_dim
         self.tables = agent.make_tables()
+        self.disc_params = discretizer.params
+        #: False for a tile coding: its states are rows of a ring of active features, so the
+        #: visit counts per state mean nothing (rlsafe.discretizers.tiles)
+        self.per_state = getattr(agent, "coding", None) is None
+        if not self.per_state:  # the discretizer writes into the agent's tables (the ring)
+            self.disc_params = discretizer.session_params(agent.coding_state(self.tables))
         self.hp = np.zeros(len(agent.hparam_names))  # (n_hp,)
         self.counters = Counters(
             visits=np.zeros((n_states, n_actions), dtype=np.int64),  # (S, A)
@@ -162,7 +168,7 @@ class Session:
                              sys.maxsize if max_steps is None else max_steps)
         agent = AgentArgs(self.agent.params, self.tables, self.streams.agent, self.hp)
         start = time.perf_counter()
-        done, status = self.loops.train(self.train_env, self.discretizer.params, agent, limits,
+        done, status = self.loops.train(self.train_env, self.disc_params, agent, limits,
                                         self.scratch, self.counters, self.unsafe, out)
         seconds = time.perf_counter() - start
         # a TD error that was not finite, or an update that overflowed on the chunk's last step
@@ -186,7 +192,7 @@ class Session:
             first = self.eval_episodes_done == 0
             self.python_eval_env.seed = self.streams.eval_env_seed if first else None
             self.python_eval_env.episode = self.eval_episodes_done - 1
-        self.loops.evaluate(self.eval_env, self.discretizer.params, self.tables,
+        self.loops.evaluate(self.eval_env, self.disc_params, self.tables,
                             self.streams.eval_agent, self.eval_scratch, self.unsafe,
                             self.shield_counts, self.gamma, out)
         self.eval_episodes_done += n

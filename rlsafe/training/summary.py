@@ -117,7 +117,12 @@ def run_summary(parts, seed, run_dir, started, exact) -> dict:
         "shield": ({"train_interventions": int(session.shield_counts[0]),
                     "eval_interventions": seed.eval_interventions}
                    if getattr(parts.agent.config, "shield", False) else None),
-        "states_visited_fraction": float((session.visits.sum(1) > 0).mean()),
+        # null with tiles: its states are rows of a ring (rlsafe.discretizers.tiles)
+        "states_visited_fraction": (float((session.visits.sum(1) > 0).mean())
+                                    if session.per_state else None),
+        # tiles with size: [lookups, collisions] of tiles hashed onto one feature (else null)
+        "hash_collisions": (None if session.per_state else parts.discretizer.hash_collisions(
+            parts.agent.coding_state(session.tables))),
         "clipped_fraction": (session.clipped / observations).tolist(),
         "env": env.describe(),
         "discretizer": parts.discretizer.describe(),

@@ -129,7 +129,7 @@ def reference(agent: str) -> type:
     name = get_class(compose_config(f"agent={agent}").agent._target_).__name__
     cls = globals().get(name)
     assert isinstance(cls, type) and issubclass(cls, Agent), (
-        f"agent={agent} has no naive reference: write class {name}(Agent) in tests/naive.py")
+        f"agent={agent} has no naive reference: write class {name}(Agent) in tests/helpers/naive.py")
     return cls
 
 
@@ -313,7 +313,7 @@ class SarsaExecuted(Agent):
 class LagrangianQLearning(Agent):
     """Q_R and Q_C along the argmax of Q_R - lambda Q_C; log lambda by dual ascent per episode."""
 
-    covered_by = "tests/test_safe_agents.py"  # needs an env with a cost signal
+    covered_by = "tests/parity/test_safe_agents.py"  # needs an env with a cost signal
 
     def __init__(self, *args, cost_limit=0.0, lr_lambda=0.05, lambda_init=1.0, **kwargs):
         super().__init__(*args, **kwargs)
@@ -373,4 +373,11 @@ class SafeSarsa(Sarsa):
     """Safe SARSA is SARSA bootstrapped on its own next choice: where the env never overrides an
     action, the same updates as :class:`Sarsa`."""
 
-    covered_by = "tests/test_safe_agents.py"  # against Sarsa, with and without overrides
+    covered_by = "tests/parity/test_safe_agents.py"  # against Sarsa, with and without overrides
+
+
+class TrueOnlineSarsaLambda(Agent):
+    """True online SARSA(lambda) is linear over features only (``discretizer=tiles``): its naive
+    reference is ``naive_tiles.TrueOnlineSarsaLambda``."""
+
+    covered_by = "tests/parity/test_tiles.py"

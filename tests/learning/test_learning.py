@@ -111,10 +111,13 @@ def _random_policy_start_value(model, gamma):
 #: agents for constrained tasks: they need a cost signal, which FrozenLake and Taxi do not have
 #: (tests/test_safe_agents.py tests them on the gridworlds that do)
 NEEDS_COST = {"lagrangian_qlearning"}
+#: linear agents that learn over tile-coded features only (tests/test_tiles.py tests them)
+NEEDS_FEATURES = {"true_online_sarsa_lambda"}
 
 
 @pytest.mark.parametrize("env", ["frozenlake", "taxi"])
-@pytest.mark.parametrize("agent", sorted(set(config_names("agent")) - NEEDS_COST))
+@pytest.mark.parametrize("agent", sorted(set(config_names("agent")) - NEEDS_COST
+                                         - NEEDS_FEATURES))
 def test_every_agent_default_reaches_95_percent_of_the_optimum(agent, env):
     """Each agent's default config, in the env's default budget (``runner.episodes``), for seeds
     0..4: the final greedy policy's exact discounted value from the start distribution ``V``

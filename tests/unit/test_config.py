@@ -109,7 +109,7 @@ CASES = [
      ["+env.eval_kwargs.map_name=8x8"]),
     (["+seed=3"], ["+seed", "already set", "drop the +", "(seed=3)"]),
     (["agent=sarsa", "agent.trace_decay=0.5"],
-     ["agent.trace_decay is not a setting of agent=sarsa", "agent=sarsa_lambda has it"]),
+     ["agent.trace_decay is not a setting of agent=sarsa", "agent=sarsa_lambda, agent=true_online_sarsa_lambda have it"]),
     (["agent.lambda_init=2"], ["agent=lagrangian_qlearning has it"]),
     (["env=taxi", "discretizer.low=[0]"], ["discretizer.low is not a setting of "
                                            "discretizer=identity", "discretizer=bins has it"]),
