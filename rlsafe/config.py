@@ -300,6 +300,10 @@ def build(cfg: DictConfig) -> Parts:
                     "with discretizer=tiles use agent=qlearning, sarsa, expected_sarsa, "
                     "nstep_sarsa, sarsa_lambda or true_online_sarsa_lambda")
             agent.use_features(discretizer)
+        elif getattr(agent, "needs_features", False):
+            raise ValueError(
+                f"agent={cfg.agent._target_.rsplit('.', 1)[-1]} learns over features: use "
+                "discretizer=tiles (with discretizer.tiles=... per dimension)")
         update_on = getattr(getattr(agent_config, "update_on", None), "value", None)
         if update_on == "proposed" and "actual_action" not in env.aux_names:
             raise ValueError(

@@ -132,3 +132,87 @@ class ExpectedSarsa(Linear):
         target = r if terminated else r + hp["gamma"] * self.expected(x2, hp["x"])
         self.step(x, a, target, hp)
         return 0 if terminated else self.choose(x2, hp["x"])
+
+
+class NstepSarsa(Linear):
+    """A list of the pending (x, a, r); the oldest is updated once n rewards follow it."""
+
+    def __init__(self, *args, n=1, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.n, self.pending = n, []
+
+    def begin(self, x, hp):
+        self.pending = []
+        return self.choose(x, hp["x"])
+
+    def settle_oldest(self, x2, a2, bootstrap, hp):
+        g, discount = 0.0, 1.0
+        for _, _, r in self.pending:
+            g += discount * r
+            discount *= hp["gamma"]
+        if bootstrap:
+            g += discount * self.value(x2, a2)
+        x, a, _ = self.pending.pop(0)
+        self.step(x, a, g, hp)
+
+    def learn(self, x, a, r, x2, terminated, truncated, hp):
+        self.pending.append((x, a, r))
+        a2 = 0 if terminated else self.choose(x2, hp["x"])
+        if not (terminated or truncated):
+            if len(self.pending) == self.n:
+                self.settle_oldest(x2, a2, True, hp)
+            return a2
+        while self.pending:
+            self.settle_oldest(x2, a2, not terminated, hp)
+        return a2
+
+
+class SarsaLambda(Linear):
+    """Every weight updated every step, as the book writes it."""
+
+    def __init__(self, *args, accumulating=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.z = np.zeros_like(self.w)
+        self.accumulating = accumulating
+
+    def begin(self, x, hp):
+        self.z[:] = 0.0
+        return self.choose(x, hp["x"])
+
+    def learn(self, x, a, r, x2, terminated, truncated, hp):
+        a2 = 0 if terminated else self.choose(x2, hp["x"])
+        target = r if terminated else r + hp["gamma"] * self.value(x2, a2)
+        delta = target - self.value(x, a)
+        for f in x:
+            self.z[f, a] = self.z[f, a] + 1.0 if self.accumulating else 1.0
+        self.w += (hp["alpha"] / self.n_tilings * delta) * self.z
+        self.z *= hp["gamma"] * hp["lambda"]
+        return a2
+
+
+class TrueOnlineSarsaLambda(Linear):
+    """Sutton & Barto 2nd ed., 12.8, line by line, over the whole weight vector."""
+
+    def begin(self, x, hp):
+        self.z = np.zeros_like(self.w)
+        self.q_old = 0.0
+        return self.choose(x, hp["x"])
+
+    def learn(self, x, a, r, x2, terminated, truncated, hp):
+        a2 = 0 if terminated else self.choose(x2, hp["x"])
+        q2 = 0.0 if terminated else self.value(x2, a2)
+        q = self.value(x, a)
+        delta = r + hp["gamma"] * q2 - q
+        alpha = hp["alpha"] / self.n_tilings
+        decay = hp["gamma"] * hp["lambda"]
+        zx = self.z[x[0], a]
+        for f in x[1:]:
+            zx += self.z[f, a]
+        self.z *= decay
+        for f in x:
+            self.z[f, a] += 1.0 - alpha * decay * zx
+        self.w += (alpha * (delta + q - self.q_old)) * self.z
+        for f in x:
+            self.w[f, a] -= alpha * (q - self.q_old)
+        self.q_old = q2
+        return a2

@@ -132,7 +132,11 @@ def test_unbounded_dimensions_need_ranges():
 # --- the linear agents against the naive ones, compiled and Python-stepped ---
 
 AGENTS = {"qlearning": naive_tiles.QLearning, "sarsa": naive_tiles.Sarsa,
-          "expected_sarsa": naive_tiles.ExpectedSarsa}
+          "expected_sarsa": naive_tiles.ExpectedSarsa, "nstep_sarsa": naive_tiles.NstepSarsa,
+          "sarsa_lambda": naive_tiles.SarsaLambda,
+          "true_online_sarsa_lambda": naive_tiles.TrueOnlineSarsaLambda}
+#: the agents the tables have too (the one-hot special case)
+TABLE_AGENTS = ["expected_sarsa", "nstep_sarsa", "qlearning", "sarsa", "sarsa_lambda"]
 MC = ["env=mountaincar", "discretizer=tiles", "agent.alpha_schedule.kind=linear",
       "agent.alpha_schedule.end=0.1", "agent.gamma=0.97", "agent.temperature=3.0",
       "agent.q_init=-1.0"]
@@ -143,8 +147,13 @@ def naive_weights(session, agent, episodes, seed, state_of):
     kind = config.exploration.value
     name = {"epsilon_greedy": "epsilon", "softmax": "temperature"}[kind]
     x0, x_schedule = getattr(config, name), getattr(config, f"{name}_schedule")
+    extra = {}
+    if agent == "sarsa_lambda":
+        extra["accumulating"] = config.traces.value == "accumulating"
+    if agent == "nstep_sarsa":
+        extra["n"] = config.n
     reference = AGENTS[agent](disc.n_features, env.n_actions, disc.n_tilings, kind,
-                              Streams.from_seed(seed).agent, q_init=config.q_init)
+                              Streams.from_seed(seed).agent, q_init=config.q_init, **extra)
 
     def hp_at(e):
         return {"alpha": naive.schedule(config.alpha_schedule.kind.value, config.alpha,
@@ -152,7 +161,7 @@ def naive_weights(session, agent, episodes, seed, state_of):
                                         config.alpha_schedule.duration, e / episodes),
                 "x": naive.schedule(x_schedule.kind.value, x0, x_schedule.end,
                                     x_schedule.duration, e / episodes),
-                "gamma": config.gamma}
+                "gamma": config.gamma, "lambda": getattr(config, "trace_decay", None)}
 
     return naive.train(reference, env.make_gym(), episodes, session.streams.env_seed, hp_at,
                        state_of=state_of)
@@ -195,7 +204,7 @@ def test_linear_agent_with_one_hot_features_is_the_table_agent():
     draw (CartPole's non-terminal observations stay inside these ranges: the edge cells agree)."""
     ranges = ["discretizer.low=[-2.4,-10,-0.2095,-10]", "discretizer.high=[2.4,10,0.2095,10]"]
     grid = [3, 4, 6, 8]
-    for agent in sorted(AGENTS):
+    for agent in TABLE_AGENTS:
         common = ["env=cartpole", f"agent={agent}", "runner.episodes=300", "seed=6",
                   "agent.exploration=softmax" if agent == "expected_sarsa" else "seed=6"]
         table = session_for(*common, *ranges, f"discretizer.bins={grid}".replace(" ", ""))
@@ -207,3 +216,44 @@ def test_linear_agent_with_one_hot_features_is_the_table_agent():
         feature = np.ravel_multi_index(index, [n + 1 for n in grid])  # (S,)
         assert np.array_equal(table.q, tiled.tables[0][feature])
         assert np.abs(table.q).max() > 0
+
+
+@pytest.mark.parametrize("overrides", [
+    ["agent=sarsa_lambda", "agent.traces=accumulating", "agent.trace_decay=0.8"],
+    ["agent=nstep_sarsa", "agent.n=1"],
+    ["agent=nstep_sarsa", "agent.n=250"],  # longer than any episode: settled at the end
+    ["agent=true_online_sarsa_lambda", "agent.trace_decay=1.0", "agent.exploration=softmax"],
+    ["agent=true_online_sarsa_lambda", "discretizer.size=200"],  # features shared by tilings
+    ["agent=qlearning", "discretizer.size=100", "discretizer.tilings=5"],
+], ids=lambda o: " ".join(o))
+def test_linear_agent_variants_match_the_naive_reference(overrides):
+    """Accumulating traces, lambda = 1, n = 1 and n beyond the episode, hashed features (two
+    tilings may then share a feature: it counts twice), a number of tilings not a power of 2."""
+    episodes, seed = 10, 9
+    session = session_for(*MC, *overrides, f"runner.episodes={episodes}", f"seed={seed}")
+    session.train(episodes)
+    agent = overrides[0].split("=")[1]
+    disc = session.discretizer
+    if disc.hashed:
+        def state_of(obs):
+            coords, _ = naive_tiles.tiles3_coords(np.asarray(obs, dtype=np.float64),
+                                                  disc.n_tilings, disc.tiles.tolist(), disc.low,
+                                                  disc.high, disc.wrap.tolist())
+            return tuple(h % disc.n_features for h in naive_tiles.hashed(coords))
+    else:
+        state_of = _state_of(disc)
+    reference = naive_weights(session, agent, episodes, seed, state_of)
+    assert np.array_equal(session.tables[0], reference)
+    assert (reference != reference.flat[0]).sum() > 20
+
+
+def test_true_online_sarsa_lambda_needs_tiles():
+    with pytest.raises(ConfigError, match="discretizer=tiles"):
+        build(compose("env=mountaincar", "agent=true_online_sarsa_lambda"))
+
+
+def test_the_trace_codes_agree():
+    from rlsafe.agents import sarsa_lambda
+    from rlsafe.agents.features import sarsa_lambda as tile_coded
+
+    assert tile_coded.ACCUMULATING == sarsa_lambda.ACCUMULATING

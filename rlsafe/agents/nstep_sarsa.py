@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from rlsafe.agents import td
+from rlsafe.agents.features import TileCoded
+from rlsafe.agents.features import nstep_sarsa as tile_coded
 from rlsafe.agents.explore import TDConfig, choose, record
 from rlsafe.jit import jit
 
@@ -92,13 +94,14 @@ def learn(tables, s, a, r, aux, s2, terminated, truncated, hp, rng):
     return a2, td_error
 
 
-class NstepSarsa(td.TDAgent):
+class NstepSarsa(TileCoded, td.TDAgent):
     """Tabular n-step SARSA: ``tables`` = (q, counts, meta, the last n states, actions (int64)
     and rewards (float64) of the episode, as a ring buffer)."""
 
     Config = NstepSarsaConfig
     kernels = {"agent_schedule": td.schedule, "agent_begin": begin, "agent_learn": learn,
                "agent_greedy": td.greedy}  # fmt: skip
+    feature_kernels = tile_coded.KERNELS  # discretizer=tiles (rlsafe.agents.features)
 
     @classmethod
     def extra_table_bytes(cls, n_states, n_actions, config) -> int:
@@ -107,3 +110,6 @@ class NstepSarsa(td.TDAgent):
     def extra_tables(self) -> tuple:
         n = self.config.n
         return np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64), np.zeros(n)
+
+    def feature_extra_tables(self) -> tuple:
+        return tile_coded.extra_tables(self.config.n, self.coding.n_tilings)

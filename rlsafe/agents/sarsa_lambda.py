@@ -23,6 +23,8 @@ from enum import Enum
 import numpy as np
 
 from rlsafe.agents import td
+from rlsafe.agents.features import TileCoded
+from rlsafe.agents.features import sarsa_lambda as tile_coded
 from rlsafe.agents.explore import TDConfig, choose, in_range, record
 from rlsafe.jit import jit
 
@@ -92,7 +94,7 @@ def learn(tables, s, a, r, aux, s2, terminated, truncated, hp, rng):
     return a2, delta
 
 
-class SarsaLambda(td.TDAgent):
+class SarsaLambda(TileCoded, td.TDAgent):
     """Tabular SARSA(lambda): ``tables`` = (q, counts, meta, traces e (S, A), list of the traced
     pairs (S * A,) int64, which pairs are listed (S, A) bool); ``meta[1]`` = how many are listed,
     ``meta[2]`` = 0 replacing, 1 accumulating."""
@@ -101,6 +103,7 @@ class SarsaLambda(td.TDAgent):
     extra_hparams = ("trace_decay",)
     kernels = {"agent_schedule": td.schedule, "agent_begin": begin, "agent_learn": learn,
                "agent_greedy": td.greedy}  # fmt: skip
+    feature_kernels = tile_coded.KERNELS  # discretizer=tiles (rlsafe.agents.features)
 
     def extra_params(self) -> list[float]:
         return [self.config.trace_decay]
@@ -109,7 +112,7 @@ class SarsaLambda(td.TDAgent):
     def extra_table_bytes(cls, n_states, n_actions, config) -> int:
         return (8 + 8 + 1) * n_states * n_actions
 
-    def make_tables(self) -> tuple:
+    def make_tables(self) -> tuple:  # with tiles too (TileCoded's)
         tables = super().make_tables()
         tables[2][2] = ACCUMULATING if Traces(self.config.traces) == Traces.accumulating else REPLACING
         return tables
@@ -118,3 +121,6 @@ class SarsaLambda(td.TDAgent):
         shape = (self.n_states, self.n_actions)
         return (np.zeros(shape), np.zeros(self.n_states * self.n_actions, dtype=np.int64),
                 np.zeros(shape, dtype=np.bool_))
+
+    def feature_extra_tables(self) -> tuple:
+        return tile_coded.extra_tables(self.coding.n_features, self.n_actions)
