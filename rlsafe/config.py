@@ -416,9 +416,9 @@ def check_names(args: list[str]) -> None:
             raise ConfigError(
                 f"{key} is not a setting of {group}" + (f"={chosen}" if chosen else "") +
                 f": {has} {'has' if len(others) == 1 else 'have'} it. Choose "
-                f"{'one of them' if len(others) > 1 else has}, or drop {key}. {parent} has "
-                f"{', '.join(keys)}.{hint}")
-        raise ConfigError(f"{key} is not a setting: {parent} has {', '.join(keys)}.{hint}")
+                f"{'one of them' if len(others) > 1 else has}, or drop {key}. "
+                f"{_settings_of(parent, keys)}.{hint}")
+        raise ConfigError(f"{key} is not a setting: {_settings_of(parent, keys)}.{hint}")
     _check_effective(overrides)
     _check_sweep(overrides)
 
@@ -509,6 +509,11 @@ def _option_nodes(group: str) -> dict[str, Any]:
         if isinstance(node, DictConfig):
             nodes[path.stem] = _with_shared(node)
     return nodes
+
+
+def _settings_of(parent: str, keys: list) -> str:
+    """``agent has alpha, gamma``, or ``discretizer has no settings`` (``discretizer=identity``)."""
+    return f"{parent} has {', '.join(map(str, keys))}" if keys else f"{parent} has no settings"
 
 
 def _with_shared(node: DictConfig) -> DictConfig:

@@ -112,7 +112,7 @@ CASES = [
      ["agent.trace_decay is not a setting of agent=sarsa", "agent=sarsa_lambda, agent=true_online_sarsa_lambda have it"]),
     (["agent.lambda_init=2"], ["agent=lagrangian_qlearning has it"]),
     (["env=taxi", "discretizer.low=[0]"], ["discretizer.low is not a setting of "
-                                           "discretizer=identity", "discretizer=bins has it"]),
+                                           "discretizer=identity", "discretizer=bins, discretizer=tiles have it"]),
 ]
 
 
