@@ -160,12 +160,12 @@ def interval(values) -> str:
     return f"{agg['mean']:.1f} [{agg['ci_low']:.1f}, {agg['ci_high']:.1f}]"
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=int, default=100, help="runs (seeds) per setting; the book: 100")
     ap.add_argument("--figure", choices=["10.2", "10.4", "both"], default="both")
     ap.add_argument("--out", type=Path, default=HERE, help="where the figures and tables go")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     results, lines, start = {"runs": args.runs, "settings": BOOK}, [], time.perf_counter()
     if args.figure in ("10.2", "both"):
