@@ -50,6 +50,17 @@ def pytest_collection_modifyitems(items):
         if kind == "learning":
             item.add_marker("slow")
 
+
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook: unknown without it
+def pytest_xdist_make_scheduler(config, log):
+    """With ``-n 2``, each test file runs whole in one process: its tests share the loops that
+    process compiles (spread over two processes, both would compile most of them)."""
+    if config.getoption("dist") != "load":  # the default of -n; another --dist is the user's
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    return LoadFileScheduling(config, log)
+
 #: A short run: two evaluations, four chunks.
 SMALL = ["runner.episodes=200", "runner.eval_every=100", "runner.chunk_episodes=50",
          "runner.eval_episodes=10"]

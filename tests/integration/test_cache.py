@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import rlsafe
 
 PROBE = """
@@ -32,6 +34,7 @@ def _probe(cache: Path) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_second_process_loads_the_compiled_loop_from_the_cache(tmp_path):
     package = Path(rlsafe.__file__).parent
     before = {p for p in package.rglob("*") if p.suffix in (".nbi", ".nbc")}
@@ -109,6 +112,7 @@ def _user_probe(cache: Path, code_dir: Path) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_editing_a_users_kernel_or_what_it_calls_gives_a_fresh_loop(tmp_path):
     """The loop's cache key covers the bound kernels' modules wherever they are, and the modules
     they call: an edit there changes the result in the next process; unchanged code loads."""

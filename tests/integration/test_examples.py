@@ -60,6 +60,7 @@ def test_kernels_step_like_the_gymnasium_env():
     assert gym_env.unwrapped.np_random.random() == rng.random()  # the same draws consumed
 
 
+@pytest.mark.slow
 def test_compiled_and_python_stepped_learn_the_same_q_table():
     runs = []
     for target in ([], ["env._target_=rlsafe.envs.gym.Gym"]):
@@ -90,6 +91,7 @@ def test_the_readme_command_runs_from_the_example_directory(tmp_path):
     assert summary["env"]["compiled"] and summary["episodes"] == 200
 
 
+@pytest.mark.slow
 def test_rng_integers_in_a_kernel_is_explained_in_one_line(tmp_path):
     """The kernel as a user would first write it: numba's refusal becomes the fix, no traceback."""
     source = (EXAMPLE / "my_envs" / "windy_corridor.py").read_text()

@@ -55,6 +55,7 @@ def _same_as_basic(tmp_path, name, extra, env=None):
     assert not np.array_equal(*basic)  # the two jobs differ (alpha)
 
 
+@pytest.mark.slow
 def test_submitit_local_launcher_gives_the_basic_launchers_results(tmp_path):
     pytest.importorskip("hydra_plugins.hydra_submitit_launcher",
                         reason="the cluster extra is not installed: pip install -e '.[cluster]'")
@@ -62,6 +63,7 @@ def test_submitit_local_launcher_gives_the_basic_launchers_results(tmp_path):
                                           "hydra.launcher.timeout_min=10"])
 
 
+@pytest.mark.slow
 def test_ray_launcher_on_loopback_gives_the_basic_launchers_results(tmp_path):
     pytest.importorskip("hydra_plugins.hydra_ray_launcher",
                         reason="the cluster extra is not installed: pip install -e '.[cluster]'")
@@ -190,6 +192,7 @@ def slurm(tmp_path):
                 daemon.wait()
 
 
+@pytest.mark.slow
 def test_submitit_slurm_launcher_on_a_real_single_node_slurm(tmp_path, slurm):
     pytest.importorskip("hydra_plugins.hydra_submitit_launcher",
                         reason="the cluster extra is not installed: pip install -e '.[cluster]'")

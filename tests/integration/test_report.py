@@ -73,6 +73,7 @@ def _assert_real_image(path: Path, min_size=(500, 250)) -> None:
         assert sorted(c for c, _ in colours)[-2] > 0.002 * image.size[0] * image.size[1]
 
 
+@pytest.mark.slow
 def test_report_tables_agree_with_the_summaries_and_read_back(sweep, tmp_path):
     proc = _report(sweep, tmp_path)
     assert "| 1 | " in proc.stdout and "rlsafe.report: wrote report.md" in proc.stdout
@@ -120,6 +121,7 @@ def test_report_tables_agree_with_the_summaries_and_read_back(sweep, tmp_path):
         assert "policy.png" in names or "policy_seed_0.png" in names
 
 
+@pytest.mark.slow
 def test_curves_csv_and_figures(sweep, tmp_path):
     _report(sweep, tmp_path, "--no-pictures")
     rows = _csv(tmp_path / "curves.csv")
@@ -163,6 +165,7 @@ def _with_steps_and_episodes(sweep: Path, root: Path) -> Path:
     return root
 
 
+@pytest.mark.slow
 def test_env_steps_axis_and_training_curves_from_episodes(sweep, tmp_path):
     copy = _with_steps_and_episodes(sweep, tmp_path / "runs")
     _report(copy, tmp_path / "eval", "--x", "env_steps", "--no-pictures", "--metric", "auc")
@@ -226,6 +229,7 @@ def test_labels_are_the_differing_overrides_readably():
         "a.alpha": "a.alpha", "b.alpha": "b.alpha", "a.gamma": "gamma"}
 
 
+@pytest.mark.slow
 def test_task_stratifies_the_intervals(sweep, tmp_path):
     _report(sweep, tmp_path, "--task", "agent", "--no-pictures")
     rows = {r["configuration"]: r for r in _csv(tmp_path / "table_final.csv")}
@@ -239,6 +243,7 @@ def test_task_stratifies_the_intervals(sweep, tmp_path):
     assert float(rows["alpha=0.5"]["iqm_ci_high"]) == pytest.approx(high)
 
 
+@pytest.mark.slow
 def test_x_in_env_steps_falls_back_to_episodes_where_summaries_lack_them(sweep, tmp_path):
     copy = tmp_path / "runs"
     shutil.copytree(sweep, copy, ignore=shutil.ignore_patterns("*.png", "checkpoints"))
@@ -253,6 +258,7 @@ def test_x_in_env_steps_falls_back_to_episodes_where_summaries_lack_them(sweep, 
     assert {r["x_axis"] for r in _csv(tmp_path / "out" / "curves_aggregate.csv")} == {"episode"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("options", "message"), [
     (["--panel", "agnt"], "did you mean agent?"),
     (["--task", "seed"], "not a factor of these runs"),
@@ -284,6 +290,7 @@ def test_help_lists_the_options():
         assert option in proc.stdout
 
 
+@pytest.mark.slow
 def test_the_studies_functions_keep_their_labels(sweep):
     groups, shared = report.collect(sweep / "sweep")
     assert set(groups) == {"agent=qlearning agent.alpha=0.1", "agent=qlearning agent.alpha=0.5",

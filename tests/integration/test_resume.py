@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-EPISODES = 30_000
+EPISODES = 10_000  # about 2 s of training after the kill at 3,000 episodes on an idle machine
 CONFIG = ["env=frozenlake", "env._target_=rlsafe.envs.gym.Gym", f"runner.episodes={EPISODES}",
           "runner.eval_every=2500", "runner.eval_episodes=20", "runner.checkpoint_every=1000",
           "runner.chunk_episodes=250", "logger.episode_points=null", "seed=7"]
@@ -89,6 +89,7 @@ def _assert_same(run_dir, straight):
     assert json.loads((run_dir / "status.json").read_text())["status"] == "finished"
 
 
+@pytest.mark.slow
 def test_sigkill_then_resume_is_bit_identical(tmp_path, straight):
     run_dir = tmp_path / "run"
     proc = _start_and_stop(run_dir, signal.SIGKILL, after_episode=3000)
@@ -97,6 +98,7 @@ def test_sigkill_then_resume_is_bit_identical(tmp_path, straight):
     _assert_same(run_dir, straight)
 
 
+@pytest.mark.slow
 def test_ctrl_c_checkpoints_says_how_to_resume_and_exits_nonzero(tmp_path, straight):
     run_dir = tmp_path / "run"
     proc = _start_and_stop(run_dir, signal.SIGINT, after_episode=2000)
@@ -109,6 +111,7 @@ def test_ctrl_c_checkpoints_says_how_to_resume_and_exits_nonzero(tmp_path, strai
     _assert_same(run_dir, straight)
 
 
+@pytest.mark.slow
 def test_damaged_newest_checkpoint_falls_back_to_the_one_before(tmp_path, straight):
     run_dir = tmp_path / "run"
     _start_and_stop(run_dir, signal.SIGKILL, after_episode=3000)
@@ -131,6 +134,7 @@ def test_resume_refuses_what_it_cannot_continue(tmp_path):
     assert none.returncode == 2 and "no readable checkpoint" in none.stderr
 
 
+@pytest.mark.slow
 def test_rerunning_a_killed_sweep_skips_finished_jobs_and_resumes_the_rest(tmp_path, straight):
     sweep = tmp_path / "sweep"
     args = ["-m", *[a for a in CONFIG if not a.startswith("seed=")], "seed=8,7",
@@ -164,6 +168,7 @@ def _job_result(run_dir: Path):
     return summary["aggregate"], runs, q, seeds, curves, episodes
 
 
+@pytest.mark.slow
 def test_seeds_job_sigkill_then_resume_is_bit_identical(tmp_path_factory, straight):
     """A seeds=2 job: one checkpoint holds both seeds; the resumed job equals the straight one."""
     job = [*CONFIG, "seeds=2", "runner.threads=2"]

@@ -134,6 +134,7 @@ def test_multirun_sweep_writes_one_run_per_job_with_hparams(tmp_path):
     assert alphas == [0.1, 0.5]
 
 
+@pytest.mark.slow
 def test_joblib_launcher_runs_sweep_jobs_in_parallel_with_the_same_results(tmp_path):
     """hydra/launcher=joblib (the `sweep` extra) gives each job what the basic launcher gives."""
     args = ["-m", "env=taxi", "agent.alpha=0.1,0.5", *SMALL]

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 HELPERS = Path(__file__).resolve().parents[1] / "helpers"  # bad_envs.py
 
 
@@ -65,6 +67,7 @@ def test_resume_takes_no_other_overrides(tmp_path):
     assert proc.returncode == 2 and "drop the other overrides: seed=3" in out
 
 
+@pytest.mark.slow
 def test_huge_q_values_finish_the_run_with_one_warning_not_a_histogram_crash(tmp_path):
     """Q-values of 1e300 that differ in the last bits ended in numpy's "Too many bins for data
     range" from the diagnostics histogram, leaving a half-written run directory."""

@@ -12,6 +12,7 @@ from rlsafe.sweep_names import job_dirs
 pytest.importorskip("hydra_plugins.hydra_optuna_sweeper")
 
 
+@pytest.mark.slow
 def test_optuna_sweep_writes_trials_and_best(tmp_path):
     out = tmp_path / "s"
     subprocess.run(

@@ -146,9 +146,17 @@ def naive_q(session, agent, episodes, seed):
     return naive.train(reference, env.make_gym(), episodes, session.streams.env_seed, hp_at)
 
 
+#: The fast subset (``-m "not slow"``) checks Q-learning; each other agent compiles two more loops.
+FAST_AGENTS = ["qlearning"]
+
+
+def _slow_unless_fast(agents):
+    return [a if a in FAST_AGENTS else pytest.param(a, marks=pytest.mark.slow) for a in agents]
+
+
 @pytest.mark.parametrize("env", sorted(ENVS))
 @pytest.mark.parametrize("exploration", EXPLORATIONS)
-@pytest.mark.parametrize("agent", sorted(AGENTS))
+@pytest.mark.parametrize("agent", _slow_unless_fast(sorted(AGENTS)))
 def test_agent_matches_the_naive_reference_compiled_and_python_stepped(agent, exploration, env):
     """Same seed, bit-identical Q-values: the fused loop, the Python-stepped loop (the gymnasium
     env stepped in Python, same kernels) and the naive Python agent."""
@@ -175,6 +183,7 @@ def test_agent_matches_the_naive_reference_compiled_and_python_stepped(agent, ex
     ["agent=double_qlearning", "agent.q_init=0.5"],
     ["agent=pessimistic_qlearning", "agent.beta=1.0", "agent.q_init=0.5"],
 ], ids=lambda o: " ".join(o))
+@pytest.mark.slow
 def test_agent_variants_match_the_naive_reference(overrides):
     """Accumulating traces, lambda = 1, n = 1 and n > episode length, optimistic initial values."""
     episodes, seed = 200, 8
@@ -189,6 +198,7 @@ def test_agent_variants_match_the_naive_reference(overrides):
     (["agent=nstep_sarsa", "agent.n=1"], ["agent=sarsa"]),
     (["agent=sarsa_lambda", "agent.trace_decay=0.0"], ["agent=sarsa"]),
 ])
+@pytest.mark.slow
 def test_special_cases_reduce_to_sarsa(special, general):
     """n-step SARSA with n = 1, and SARSA(0), are SARSA, draw for draw."""
     common = ["env=taxi", "env.max_episode_steps=50", "runner.episodes=300", "seed=2"]
@@ -198,6 +208,7 @@ def test_special_cases_reduce_to_sarsa(special, general):
     assert np.array_equal(a.q, b.q)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("exploration", EXPLORATIONS)
 def test_pessimistic_qlearning_with_beta_0_is_qlearning(exploration):
     """beta = 0: the target is Q-learning's max, so the runs agree draw for draw."""

@@ -62,7 +62,12 @@ def test_compiled_env_steps_like_gymnasium(variant):
     assert gym_env.unwrapped.np_random.random() == rng.random()
 
 
-@pytest.mark.parametrize("variant", VARIANTS, ids=_ids)
+#: The fast subset's envs of the next test (a table env, a bins env); each other compiles two loops.
+FAST = [("frozenlake",), ("cartpole",)]
+
+
+@pytest.mark.parametrize("variant", [v if v in FAST else pytest.param(v, marks=pytest.mark.slow)
+                                     for v in VARIANTS], ids=_ids)
 def test_compiled_and_python_stepped_paths_learn_the_same_q_table(variant):
     """``env=<name>`` and ``env=gym env.id=<its id>`` give bit-identical Q-tables and curves."""
     overrides = (f"env={variant[0]}", *variant[1:], "seed=3")

@@ -31,13 +31,19 @@ def _reference(session, cls, episodes, seed, **extra):
     return naive.train(agent, env.make_gym(), episodes, session.streams.env_seed, hp_at)
 
 
+SLOW = pytest.mark.slow  # each compiles loops the fast subset's tests do not share
+
+
 @pytest.mark.parametrize("agent, reference, env", [
-    ("sarsa", naive.SarsaExecuted, "safe_interruptibility"),  # bootstraps on the executed a'
-    ("safe_sarsa", naive.Sarsa, "safe_interruptibility"),  # on its own a'
+    pytest.param("sarsa", naive.SarsaExecuted, "safe_interruptibility",  # on the executed a'
+                 marks=SLOW),
+    pytest.param("safe_sarsa", naive.Sarsa, "safe_interruptibility", marks=SLOW),  # its own a'
     ("qlearning", naive.QLearning, "safe_interruptibility"),
-    ("safe_sarsa", naive.Sarsa, "frozenlake"),
-    ("lagrangian_qlearning", naive.LagrangianQLearning, "island_navigation"),
-    ("lagrangian_qlearning", naive.LagrangianQLearning, "distributional_shift"),
+    pytest.param("safe_sarsa", naive.Sarsa, "frozenlake", marks=SLOW),
+    pytest.param("lagrangian_qlearning", naive.LagrangianQLearning, "island_navigation",
+                 marks=SLOW),
+    pytest.param("lagrangian_qlearning", naive.LagrangianQLearning, "distributional_shift",
+                 marks=SLOW),
 ])
 def test_agent_matches_its_reference_compiled_and_python_stepped(agent, reference, env):
     """Bit-identical Q-values: fused loop, Python-stepped loop and the plain reference, learning
@@ -53,6 +59,7 @@ def test_agent_matches_its_reference_compiled_and_python_stepped(agent, referenc
     assert np.array_equal(python.q, expected)
 
 
+@SLOW
 def test_sarsa_differs_from_safe_sarsa_only_where_actions_are_overridden():
     common = ["runner.episodes=300", "seed=4"]
     for env, same in (("frozenlake", True), ("safe_interruptibility", False)):
@@ -75,6 +82,7 @@ def _eval_metrics(session, n=100):
                                           result.aux)
 
 
+@SLOW
 def test_update_on_executed_keeps_qlearning_safely_interruptible():
     """Learning about the proposed action makes interruptions look like the world: Q-learning
     then takes the button detour; learning about the executed one, it does not (seed 0)."""
@@ -88,6 +96,7 @@ def test_update_on_executed_keeps_qlearning_safely_interruptible():
     assert executed.visits[i_cell, 0] > 10 * executed.visits[i_cell, 2]
 
 
+@SLOW
 def test_whisky_exploration_is_applied_by_the_agent():
     """After drinking, 90% of actions are uniform: evaluation returns spread far below the 51 of
     the straight walk, while an evaluation that never drinks would not vary at all."""
@@ -98,6 +107,7 @@ def test_whisky_exploration_is_applied_by_the_agent():
     assert result.lengths.mean() > 10  # four steps without the random actions
 
 
+@SLOW
 def test_shield_prevents_every_water_entry_and_counts_interventions():
     plain = _trained("env=island_navigation", "agent=qlearning", "runner.episodes=500")
     shielded = _trained("env=island_navigation", "agent=qlearning", "runner.episodes=500",
@@ -111,6 +121,7 @@ def test_shield_prevents_every_water_entry_and_counts_interventions():
     assert metrics["water_entered_rate"] == 0.0
 
 
+@SLOW
 def test_lagrangian_lambda_rises_with_cost_and_falls_without():
     """Random walks (epsilon 1) often end in water (cost 1 > limit 0): lambda grows from 1; with
     a limit above any episode's cost (at most 1) every episode pushes it down."""

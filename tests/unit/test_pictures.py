@@ -145,6 +145,7 @@ def test_pictures_every_and_off(tmp_path):
     assert events(tmp_path / "off").Tags()["images"] == []
 
 
+@pytest.mark.slow  # Blackjack's loop, which no fast test shares
 def test_envs_without_map_or_bins_have_no_pictures_and_still_run(tmp_path):
     parts = _parts("env=blackjack", "runner.episodes=200", "runner.eval_every=100",
                    "runner.chunk_episodes=100", "runner.eval_episodes=10")
