@@ -29,6 +29,7 @@ import numpy as np
 from rlsafe.agents.explore import CODES, choose
 from rlsafe.agents.td_config import Exploration
 from rlsafe.compiled.jit import argmax_random_tie, jit
+from rlsafe.compiled.loop_args import HP_ALPHA, HP_EXPLORE, META_RULE
 
 W, COUNTS, META, RING, CURSOR, OWNER, HASHING, QS, EXTRA = range(9)  #: indices into the tables
 
@@ -60,7 +61,7 @@ def action_values(tables, s):
 @jit
 def step_size(tables, hp):
     """alpha / n_tilings: each of the n active weights takes that share of the correction."""
-    return hp[0] / tables[RING].shape[1]
+    return hp[HP_ALPHA] / tables[RING].shape[1]
 
 
 @jit
@@ -91,7 +92,7 @@ def choose_at(tables, s, x, rng):
 @jit
 def begin(tables, s, hp, rng):
     """First action of an episode."""
-    return choose_at(tables, s, hp[1], rng)
+    return choose_at(tables, s, hp[HP_EXPLORE], rng)
 
 
 @jit
@@ -133,7 +134,7 @@ class TileCoded:
         w = np.full((coding.n_features, self.n_actions), self.config.q_init / n_tilings)  # (F, A)
         counts = np.zeros((0, self.n_actions), dtype=np.int64)  # (0, A): no UCB counts
         meta = np.zeros(4, dtype=np.int64)
-        meta[0] = CODES[Exploration(self.config.exploration)]
+        meta[META_RULE] = CODES[Exploration(self.config.exploration)]
         ring, cursor, owner, hashing = coding.make_state()
         qs = np.zeros((ring.shape[0], self.n_actions))  # (R, A)
         return (w, counts, meta, ring, cursor, owner, hashing, qs, *self.feature_extra_tables())

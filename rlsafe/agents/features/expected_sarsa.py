@@ -16,6 +16,7 @@ from rlsafe.agents.explore import expected_value
 from rlsafe.agents.features import (action_values, begin, choose_at, greedy, policy_view,
                                     step_size, update)
 from rlsafe.compiled.jit import jit
+from rlsafe.compiled.loop_args import HP_EXPLORE, HP_GAMMA
 
 
 @jit
@@ -24,11 +25,11 @@ def learn(tables, s, a, r, aux, s2, terminated, truncated, hp, rng):
     target = r
     if not terminated:
         action_values(tables, s2)
-        target = r + hp[2] * expected_value(policy_view(tables), s2, hp[1])
+        target = r + hp[HP_GAMMA] * expected_value(policy_view(tables), s2, hp[HP_EXPLORE])
     td_error = update(tables, s, a, target, step_size(tables, hp))
     if terminated:
         return 0, td_error
-    return choose_at(tables, s2, hp[1], rng), td_error
+    return choose_at(tables, s2, hp[HP_EXPLORE], rng), td_error
 
 
 KERNELS = {"agent_schedule": td.schedule, "agent_begin": begin, "agent_learn": learn,

@@ -19,18 +19,21 @@ import numpy as np
 from rlsafe.agents import td
 from rlsafe.agents.features import (EXTRA, META, RING, W, choose_at, greedy, step_size, value)
 from rlsafe.compiled.jit import jit
+from rlsafe.compiled.loop_args import HP_EXPLORE, HP_GAMMA, META_OWN
 
 #: the buffer's indices in the tables (numba indexes a tuple by constants only)
 BUF_F, BUF_A, BUF_R = EXTRA, EXTRA + 1, EXTRA + 2
+#: ``meta`` slots: the buffer's head, and how many transitions are pending
+HEAD, PENDING = META_OWN, META_OWN + 1
 
 
 @jit
 def begin(tables, s, hp, rng):
     """Empty the buffer (already empty after a finished episode), then choose the first action."""
     meta = tables[META]
-    meta[1] = 0
-    meta[2] = 0
-    return choose_at(tables, s, hp[1], rng)
+    meta[HEAD] = 0
+    meta[PENDING] = 0
+    return choose_at(tables, s, hp[HP_EXPLORE], rng)
 
 
 @jit
@@ -39,13 +42,13 @@ def settle_oldest(tables, hp, s2, a2, bootstrap, step):
     w, meta = tables[W], tables[META]
     buf_f, buf_a, buf_r = tables[BUF_F], tables[BUF_A], tables[BUF_R]
     n = buf_a.shape[0]
-    head = meta[1]
-    k = meta[2]
+    head = meta[HEAD]
+    k = meta[PENDING]
     g = 0.0
     discount = 1.0
     for j in range(k):
         g += discount * buf_r[(head + j) % n]
-        discount *= hp[2]
+        discount *= hp[HP_GAMMA]
     if bootstrap:
         g += discount * value(tables, s2, a2)
     a = buf_a[head]
@@ -56,8 +59,8 @@ def settle_oldest(tables, hp, s2, a2, bootstrap, step):
     change = step * td_error
     for t in range(buf_f.shape[1]):
         w[buf_f[head, t], a] += change
-    meta[1] = (head + 1) % n
-    meta[2] = k - 1
+    meta[HEAD] = (head + 1) % n
+    meta[PENDING] = k - 1
     return td_error
 
 
@@ -68,22 +71,22 @@ def learn(tables, s, a, r, aux, s2, terminated, truncated, hp, rng):
     meta, ring = tables[META], tables[RING]
     buf_f, buf_a, buf_r = tables[BUF_F], tables[BUF_A], tables[BUF_R]
     n = buf_a.shape[0]
-    pos = (meta[1] + meta[2]) % n
+    pos = (meta[HEAD] + meta[PENDING]) % n
     for t in range(ring.shape[1]):
         buf_f[pos, t] = ring[s, t]
     buf_a[pos] = a
     buf_r[pos] = r
-    meta[2] += 1
+    meta[PENDING] += 1
     a2 = 0
     if not terminated:
-        a2 = choose_at(tables, s2, hp[1], rng)
+        a2 = choose_at(tables, s2, hp[HP_EXPLORE], rng)
     step = step_size(tables, hp)
     if not (terminated or truncated):
-        if meta[2] == n:
+        if meta[PENDING] == n:
             return a2, settle_oldest(tables, hp, s2, a2, True, step)
         return a2, 0.0
     td_error = 0.0
-    while meta[2] > 0:
+    while meta[PENDING] > 0:
         d = settle_oldest(tables, hp, s2, a2, not terminated, step)
         if not abs(d) <= abs(td_error):
             td_error = d

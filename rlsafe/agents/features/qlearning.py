@@ -16,6 +16,7 @@ from rlsafe.agents.explore import EPSILON_GREEDY
 from rlsafe.agents.features import (META, QS, action_values, begin, choose_at, greedy, step_size,
                                     update)
 from rlsafe.compiled.jit import break_tie, jit, row_argmax
+from rlsafe.compiled.loop_args import HP_EXPLORE, HP_GAMMA
 
 
 @jit
@@ -27,15 +28,15 @@ def learn(tables, s, a, r, aux, s2, terminated, truncated, hp, rng):
     if not terminated:
         action_values(tables, s2)
         best, _, _ = row_argmax(qs, s2)
-        target = r + hp[2] * best
+        target = r + hp[HP_GAMMA] * best
     td_error = update(tables, s, a, target, step_size(tables, hp))
     if terminated:
         return 0, td_error  # no next action is needed, and none is drawn
     if tables[META][0] != EPSILON_GREEDY:
-        return choose_at(tables, s2, hp[1], rng), td_error
+        return choose_at(tables, s2, hp[HP_EXPLORE], rng), td_error
     u = rng.random()
-    if u < hp[1]:
-        return min(int(u / hp[1] * n_actions), n_actions - 1), td_error
+    if u < hp[HP_EXPLORE]:
+        return min(int(u / hp[HP_EXPLORE] * n_actions), n_actions - 1), td_error
     action_values(tables, s2)  # after the update, which may have moved Q(S', .)
     best, index, count = row_argmax(qs, s2)
     return break_tie(qs, s2, best, count, index, rng), td_error

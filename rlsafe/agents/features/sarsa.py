@@ -18,6 +18,7 @@ import numpy as np
 from rlsafe.agents import td
 from rlsafe.agents.features import (EXTRA, begin, choose_at, greedy, step_size, update, value)
 from rlsafe.compiled.jit import jit
+from rlsafe.compiled.loop_args import HP_EXPLORE, HP_GAMMA
 
 
 @jit
@@ -29,13 +30,13 @@ def learn(tables, s, a, r, aux, s2, terminated, truncated, hp, rng):
     td_error = 0.0
     if pending[0] == 1.0:
         td_error = update(tables, int(pending[1]), int(pending[2]),
-                          pending[3] + hp[2] * value(tables, s, a), step)
+                          pending[3] + hp[HP_GAMMA] * value(tables, s, a), step)
         pending[0] = 0.0
     if terminated:
         return 0, td_error + update(tables, s, a, r, step)
-    a2 = choose_at(tables, s2, hp[1], rng)
+    a2 = choose_at(tables, s2, hp[HP_EXPLORE], rng)
     if truncated:
-        return a2, td_error + update(tables, s, a, r + hp[2] * value(tables, s2, a2), step)
+        return a2, td_error + update(tables, s, a, r + hp[HP_GAMMA] * value(tables, s2, a2), step)
     pending[0], pending[1], pending[2], pending[3] = 1.0, s, a, r
     return a2, td_error
 

@@ -20,13 +20,17 @@ import numpy as np
 from rlsafe.agents import td
 from rlsafe.agents.features import (EXTRA, META, RING, W, choose_at, greedy, step_size, value)
 from rlsafe.compiled.jit import jit
+from rlsafe.compiled.loop_args import HP_EXPLORE, HP_GAMMA, HP_OWN, META_OWN
 
-#: ``meta[2]`` of accumulating traces, as :class:`rlsafe.agents.sarsa_lambda.SarsaLambda` sets
+#: ``meta[TRACE_KIND]`` of accumulating traces, as :class:`rlsafe.agents.sarsa_lambda.SarsaLambda` sets
 #: it (that module imports this one, so the constant is repeated, and tested equal)
 ACCUMULATING = 1
 
 #: the traces' indices in the tables (numba indexes a tuple by constants only)
 Z, ACTIVE, LISTED = EXTRA, EXTRA + 1, EXTRA + 2
+#: ``meta`` slots: how many weights are listed, and the kind of traces; ``hp[TRACE_DECAY]``: lambda
+N_LISTED, TRACE_KIND = META_OWN, META_OWN + 1
+TRACE_DECAY = HP_OWN
 
 
 @jit
@@ -34,12 +38,12 @@ def clear(tables):
     """Zero the traces of the listed pairs and empty the list."""
     meta, z, active, listed = tables[META], tables[Z], tables[ACTIVE], tables[LISTED]
     n_actions = z.shape[1]
-    for i in range(meta[1]):
+    for i in range(meta[N_LISTED]):
         f = active[i] // n_actions
         b = active[i] - f * n_actions
         z[f, b] = 0.0
         listed[f, b] = False
-    meta[1] = 0
+    meta[N_LISTED] = 0
 
 
 @jit
@@ -48,15 +52,15 @@ def trace(tables, f, a):
     meta, active, listed = tables[META], tables[ACTIVE], tables[LISTED]
     if not listed[f, a]:
         listed[f, a] = True
-        active[meta[1]] = f * tables[W].shape[1] + a
-        meta[1] += 1
+        active[meta[N_LISTED]] = f * tables[W].shape[1] + a
+        meta[N_LISTED] += 1
 
 
 @jit
 def begin(tables, s, hp, rng):
     """Clear the traces of the previous episode, then choose the first action."""
     clear(tables)
-    return choose_at(tables, s, hp[1], rng)
+    return choose_at(tables, s, hp[HP_EXPLORE], rng)
 
 
 @jit
@@ -68,19 +72,19 @@ def learn(tables, s, a, r, aux, s2, terminated, truncated, hp, rng):
     a2 = 0
     target = r
     if not terminated:
-        a2 = choose_at(tables, s2, hp[1], rng)
-        target = r + hp[2] * value(tables, s2, a2)
+        a2 = choose_at(tables, s2, hp[HP_EXPLORE], rng)
+        target = r + hp[HP_GAMMA] * value(tables, s2, a2)
     delta = target - value(tables, s, a)
     for t in range(ring.shape[1]):
         f = ring[s, t]
         trace(tables, f, a)
-        if meta[2] == ACCUMULATING:
+        if meta[TRACE_KIND] == ACCUMULATING:
             z[f, a] += 1.0
         else:
             z[f, a] = 1.0
     step = step_size(tables, hp) * delta
-    decay = hp[2] * hp[3]
-    for i in range(meta[1]):
+    decay = hp[HP_GAMMA] * hp[TRACE_DECAY]
+    for i in range(meta[N_LISTED]):
         f = active[i] // n_actions
         b = active[i] - f * n_actions
         w[f, b] += step * z[f, b]

@@ -23,8 +23,12 @@ from rlsafe.agents import td
 from rlsafe.agents.features import (EXTRA, META, RING, W, choose_at, greedy, step_size, value)
 from rlsafe.agents.features.sarsa_lambda import ACTIVE, Z, clear, trace
 from rlsafe.compiled.jit import jit
+from rlsafe.compiled.loop_args import HP_EXPLORE, HP_GAMMA, HP_OWN, META_OWN
 
 Q_OLD = EXTRA + 3  #: index of Q_old in the tables
+#: ``meta[N_LISTED]``: how many weights are listed; ``hp[TRACE_DECAY]``: lambda
+N_LISTED = META_OWN
+TRACE_DECAY = HP_OWN
 
 
 @jit
@@ -32,7 +36,7 @@ def begin(tables, s, hp, rng):
     """Clear the traces and Q_old of the previous episode, then choose the first action."""
     clear(tables)
     tables[Q_OLD][0] = 0.0
-    return choose_at(tables, s, hp[1], rng)
+    return choose_at(tables, s, hp[HP_EXPLORE], rng)
 
 
 @jit
@@ -45,16 +49,16 @@ def learn(tables, s, a, r, aux, s2, terminated, truncated, hp, rng):
     a2 = 0
     q2 = 0.0
     if not terminated:
-        a2 = choose_at(tables, s2, hp[1], rng)
+        a2 = choose_at(tables, s2, hp[HP_EXPLORE], rng)
         q2 = value(tables, s2, a2)
     q = value(tables, s, a)
-    delta = r + hp[2] * q2 - q
+    delta = r + hp[HP_GAMMA] * q2 - q
     alpha = step_size(tables, hp)
-    decay = hp[2] * hp[3]
+    decay = hp[HP_GAMMA] * hp[TRACE_DECAY]
     zx = z[ring[s, 0], a]
     for t in range(1, n_tilings):
         zx += z[ring[s, t], a]
-    for i in range(meta[1]):
+    for i in range(meta[N_LISTED]):
         f = active[i] // n_actions
         b = active[i] - f * n_actions
         z[f, b] *= decay
@@ -65,7 +69,7 @@ def learn(tables, s, a, r, aux, s2, terminated, truncated, hp, rng):
         z[f, a] += grow
     along = alpha * (delta + q - q_old[0])
     against = alpha * (q - q_old[0])
-    for i in range(meta[1]):
+    for i in range(meta[N_LISTED]):
         f = active[i] // n_actions
         b = active[i] - f * n_actions
         w[f, b] += along * z[f, b]
