@@ -42,7 +42,7 @@ from pathlib import Path  # noqa: E402
 import numba  # noqa: E402
 
 from bench_envs import plain_q_learning  # noqa: E402
-from rlsafe import runner  # noqa: E402
+from rlsafe.training import runner  # noqa: E402
 from rlsafe.config import build, compose  # noqa: E402
 
 ALPHAS = (0.1, 0.3, 0.5)

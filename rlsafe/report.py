@@ -302,7 +302,7 @@ def _write_tables(out: _Output, found: list[Entry], args, x_axis: str) -> str:
 
 def _write_comparisons(out: _Output, found: list[Entry], args, x_axis: str) -> None:
     """Probability of improvement and performance profiles on ``--metric``."""
-    from rlsafe import figures  # matplotlib, loaded by the report alone
+    from rlsafe.analysis import figures  # matplotlib, loaded by the report alone
 
     pairs = improvement(found, args.metric, x_axis, args.last_k)
     if pairs:
@@ -323,7 +323,7 @@ def _write_comparisons(out: _Output, found: list[Entry], args, x_axis: str) -> N
 def _write_curves(out: _Output, found: list[Entry], configurations: list[Configuration],
                   args, curve_x: str) -> None:
     """The tidy curves of every run, their aggregates, and the figure."""
-    from rlsafe import figures  # matplotlib, loaded by the report alone
+    from rlsafe.analysis import figures  # matplotlib, loaded by the report alone
 
     tidy = [row for e in found for task_value, runs in e.tasks.items() for r in runs
             for curve in CURVES for row in tidy_rows(e, r, task_value, curve, args.train_points)]

@@ -29,12 +29,13 @@ def _subpackage(module: str) -> str:
     return parts[1] if len(parts) > 1 and (PACKAGE / parts[1]).is_dir() else "root"
 
 
-def _runtime_imports(path: Path) -> list[str]:
-    """The rlsafe modules ``path`` imports, except under ``if TYPE_CHECKING:``."""
+def _runtime_imports(path: Path, keep_type_checking: bool = False) -> list[str]:
+    """The rlsafe modules ``path`` imports (``from rlsafe import x`` as ``rlsafe.x``), except
+    under ``if TYPE_CHECKING:`` unless ``keep_type_checking``."""
     tree = ast.parse(path.read_text())
-    skipped = {id(node) for stmt in ast.walk(tree) if isinstance(stmt, ast.If)
-               and getattr(stmt.test, "id", None) == "TYPE_CHECKING"
-               for node in ast.walk(stmt)}
+    skipped = set() if keep_type_checking else {
+        id(node) for stmt in ast.walk(tree) if isinstance(stmt, ast.If)
+        and getattr(stmt.test, "id", None) == "TYPE_CHECKING" for node in ast.walk(stmt)}
     found = []
     for node in ast.walk(tree):
         if id(node) in skipped:
@@ -74,3 +75,20 @@ def test_no_module_is_named_after_a_standard_library_one():
     clashes = sorted(str(p.relative_to(PACKAGE)) for p in MODULES
                      if p.stem in sys.stdlib_module_names)
     assert not clashes
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_every_rlsafe_import_names_a_module_that_exists(path):
+    """Imports inside functions run late (matplotlib's are lazy): a moved module must not leave
+    one behind that only fails when that function runs."""
+    root = PACKAGE.parent
+    missing = []
+    for module in _runtime_imports(path, keep_type_checking=True):
+        parts = module.split(".")
+        file, folder = root.joinpath(*parts).with_suffix(".py"), root.joinpath(*parts)
+        in_init = (parts[:-1] and (root.joinpath(*parts[:-1]) / "__init__.py").is_file()
+                   and f"def {parts[-1]}" in (root.joinpath(*parts[:-1]) / "__init__.py")
+                   .read_text())
+        if not (file.is_file() or (folder / "__init__.py").is_file() or in_init):
+            missing.append(module)
+    assert not missing, f"{path.name} imports {missing}, which do not exist"
