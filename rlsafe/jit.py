@@ -356,7 +356,7 @@ def specialize(template: str, **bindings) -> ModuleType:
 
 @contextlib.contextmanager
 def compiling(module: ModuleType):
-    """Hold the lock file of a :func:`specialize`\ d ``module`` while its loops compile.
+    """Hold the lock file of ``module`` (made by :func:`specialize`) while its loops compile.
 
     A second process that needs the same loops at the same time (parallel sweep jobs, test
     workers) waits, then loads them from numba's cache instead of compiling them too. Without
