@@ -19,6 +19,7 @@ its cache on the dispatcher's per-process identity and recompiles in every proce
 from __future__ import annotations
 
 import ast
+import contextlib
 import functools
 import hashlib
 import importlib.util
@@ -29,6 +30,11 @@ import tempfile
 import threading
 from pathlib import Path
 from types import FunctionType, ModuleType
+
+try:
+    import fcntl
+except ImportError:  # Windows: no lock (see compiling)
+    fcntl = None
 
 import numba
 import numpy as np
@@ -355,3 +361,26 @@ def _load_specialized(module_name: str, text: str) -> ModuleType:
     sys.modules[module_name] = module
     module_spec.loader.exec_module(module)
     return module
+
+
+@contextlib.contextmanager
+def compiling(module: ModuleType):
+    """Hold the lock file of ``module`` (made by :func:`specialize`) while its loops compile.
+
+    A second process that needs the same loops at the same time (parallel sweep jobs, test
+    workers) waits, then loads them from numba's cache instead of compiling them too. Without
+    ``fcntl`` (Windows) or a writable lock file, no lock: both compile, as they would anyway.
+    """
+    try:
+        lock = open(Path(module.__file__).with_suffix(".lock"), "a") if fcntl else None
+    except OSError:
+        lock = None
+    if lock is None:
+        yield
+        return
+    with lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rlsafe.envs import gym as python_env
-from rlsafe.compiled.jit import never, specialize
+from rlsafe.compiled.jit import compiling, never, specialize
 from rlsafe.compiled.loop_args import (ENV_STEPS, OK, TRAINING, AgentArgs, Counters, EnvArgs, EvalOut,
                               Scratch, TrainLimits, TrainOut)
 from rlsafe.training.seeding import Streams
@@ -130,8 +130,9 @@ class Session:
             self.eval_scratch = Scratch(pv.obs, pv.aux, np.zeros(obs_dim, dtype=np.int64))
         self.loops = specialize("rlsafe.compiled.loop", **kernels)
         self._buffers = None  # TrainOut of the largest chunk so far, reused
-        self.train(0)  # compile (or load from the cache) now, so that chunks time only work
-        self.evaluate(0)
+        with compiling(self.loops):  # compile (or load from the cache) now: chunks time only work
+            self.train(0)
+            self.evaluate(0)
 
     # The session's arrays by name (checkpoints, logging, tests).
     visits = property(lambda self: self.counters.visits)

@@ -47,6 +47,23 @@ def test_second_process_loads_the_compiled_loop_from_the_cache(tmp_path):
     assert after == before, "numba wrote cache files into the package directory"
 
 
+
+@pytest.mark.slow
+def test_processes_that_start_together_compile_the_loop_once(tmp_path):
+    """The second waits on the first's lock (rlsafe.compiled.jit.compiling), then loads its machine code
+    from the cache: parallel sweep jobs of a new combination compile it once, not once each."""
+    env = {**os.environ, "RLSAFE_CACHE_DIR": str(tmp_path),
+           "NUMBA_CACHE_DIR": str(tmp_path / "numba")}
+    code = PROBE.format(tests=str(Path(__file__).resolve().parents[1]))
+    procs = [subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    results = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    assert sorted((r["misses"], r["hits"]) for r in results) == [(0, 1), (1, 0)]
+
 #: A compiled env outside the package, as docs/environments.md's "Adding an environment" says: jitted
 #: ``reset`` and ``step``, a class deriving from Env that sets ``kernels``, ``params``, ``state_dim``.
 #: It is CartPole whose reward per step is REWARD, given by a helper kernel in a second module.

@@ -82,6 +82,7 @@ def _cli(*args, cwd, cache=None):
                           timeout=300, cwd=cwd, env=env)
 
 
+@pytest.mark.slow  # the example env's loop, which no other fast test shares
 def test_the_readme_command_runs_from_the_example_directory(tmp_path):
     proc = _cli("--config-dir", "configs", "env=windy_corridor", "runner.episodes=200",
                 "runner.eval_episodes=10", "logger.tensorboard=false",

@@ -137,6 +137,7 @@ def test_gymnasium_toy_text_through_env_gym_is_compiled_except_unmodelled_kwargs
     assert not build(compose_config(*taxi, "+env.kwargs.render_mode=ansi")).env.compiled
 
 
+@pytest.mark.slow
 def test_user_env_by_module_id_from_the_command_line(user_dir, tmp_path):
     proc = _cli("env=gym", "env.id=userchain:UserChain-v0", "discretizer=identity", *TINY,
                 f"hydra.run.dir={tmp_path / 'run'}", cwd=user_dir)
@@ -145,6 +146,7 @@ def test_user_env_by_module_id_from_the_command_line(user_dir, tmp_path):
     assert summary["env"]["id"] == "userchain:UserChain-v0" and summary["env"]["compiled"]
 
 
+@pytest.mark.slow
 def test_own_config_dir_adds_an_env_option(user_dir, tmp_path):
     proc = _cli("--config-dir", "my_configs", "env=longchain", "runner.eval_every=100",
                 "runner.eval_episodes=5", "logger.tensorboard=false",
@@ -157,10 +159,13 @@ def test_own_config_dir_adds_an_env_option(user_dir, tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     (["--config-dir", "my_configs", "env=longchian"], "Did you mean env=longchain?"),
-    (["hydra.searchpath=[file://my_configs]", "env=longchian"], "Did you mean env=longchain?"),
-    (["env=longchain"], "--config-dir DIR with DIR/env/longchain.yaml"),
-    (["--config-dir", "my_configs", "env=longchain", "env.max_episode_step=10"],
-     "Did you mean env.max_episode_steps?"),  # keys checked against the user's own env node
+    pytest.param(["hydra.searchpath=[file://my_configs]", "env=longchian"],
+                 "Did you mean env=longchain?", marks=pytest.mark.slow),
+    pytest.param(["env=longchain"], "--config-dir DIR with DIR/env/longchain.yaml",
+                 marks=pytest.mark.slow),
+    pytest.param(["--config-dir", "my_configs", "env=longchain", "env.max_episode_step=10"],
+                 "Did you mean env.max_episode_steps?",  # checked against the user's env node
+                 marks=pytest.mark.slow),
 ])
 def test_the_name_check_sees_the_users_options(user_dir, args, message):
     proc = _cli(*args, cwd=user_dir)

@@ -171,7 +171,7 @@ def test_compiled_kernels_step_like_the_python_rules(config, kwargs):
         assert gym_env.unwrapped.np_random.random() == rng.random()
 
 
-@pytest.mark.parametrize("config", [c if c == "safe_interruptibility"  # the fast subset's
+@pytest.mark.parametrize("config", [c if c == "island_navigation"  # the fast subset's
                                     else pytest.param(c, marks=pytest.mark.slow)
                                     for c in sorted(NAMES)])
 def test_python_stepped_path_reports_the_same_signals(config):

@@ -38,7 +38,7 @@ SLOW = pytest.mark.slow  # each compiles loops the fast subset's tests do not sh
     pytest.param("sarsa", naive.SarsaExecuted, "safe_interruptibility",  # on the executed a'
                  marks=SLOW),
     pytest.param("safe_sarsa", naive.Sarsa, "safe_interruptibility", marks=SLOW),  # its own a'
-    ("qlearning", naive.QLearning, "safe_interruptibility"),
+    pytest.param("qlearning", naive.QLearning, "safe_interruptibility", marks=SLOW),
     pytest.param("safe_sarsa", naive.Sarsa, "frozenlake", marks=SLOW),
     pytest.param("lagrangian_qlearning", naive.LagrangianQLearning, "island_navigation",
                  marks=SLOW),

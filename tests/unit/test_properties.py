@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -48,6 +49,7 @@ overrides = st.fixed_dictionaries({}, optional={
 })
 
 
+@pytest.mark.slow  # 60 configs, most of them built and run: seconds
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(env=st.sampled_from(["cartpole", "frozenlake", "taxi", "cliffwalking"]), values=overrides)
 def test_every_override_fails_cleanly_or_runs(env, values):
