@@ -111,7 +111,7 @@ def _random_policy_start_value(model, gamma):
 #: agents for constrained tasks: they need a cost signal, which FrozenLake and Taxi do not have
 #: (tests/test_safe_agents.py tests them on the gridworlds that do)
 NEEDS_COST = {"lagrangian_qlearning"}
-#: linear agents that learn over tile-coded features only (tests/test_tiles.py tests them)
+#: linear agents that learn over tile-coded features only (tests/parity/test_tiles.py tests them)
 NEEDS_FEATURES = {"true_online_sarsa_lambda"}
 
 

@@ -1,5 +1,5 @@
 """Tile coding (rlsafe/discretizers/tiles.py) and the linear agents (rlsafe/agents/features)
-against the plain Python references in tests/naive_tiles.py."""
+against the plain Python references in tests/helpers/naive_tiles.py."""
 
 from __future__ import annotations
 
