@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from conftest import SMALL, compose_config, events
 from rlsafe.run import train
@@ -42,6 +43,7 @@ def test_every_episode_is_kept_and_the_curve_is_every_kth(tmp_path):
     assert json.loads((run_dir / "status.json").read_text())["status"] == "finished"
 
 
+@pytest.mark.slow  # IslandNavigation's loop, which no fast test shares
 def test_signals_of_the_env_are_kept_per_episode(tmp_path):
     run_dir = tmp_path / "run"
     train(compose_config(*SMALL, "env=island_navigation"), str(run_dir))

@@ -171,9 +171,8 @@ def test_compiled_kernels_step_like_the_python_rules(config, kwargs):
         assert gym_env.unwrapped.np_random.random() == rng.random()
 
 
-@pytest.mark.parametrize("config", [c if c == "island_navigation"  # the fast subset's
-                                    else pytest.param(c, marks=pytest.mark.slow)
-                                    for c in sorted(NAMES)])
+@pytest.mark.slow  # two loops per gridworld (the fast subset steps their kernels only)
+@pytest.mark.parametrize("config", sorted(NAMES))
 def test_python_stepped_path_reports_the_same_signals(config):
     """``env._target_=rlsafe.envs.gym.Gym`` reads the signals from ``info`` by the gymnasium env's
     ``aux_names``: the same per-episode sums as the compiled loop, in training and evaluation."""
