@@ -15,7 +15,9 @@ configs = Path(__file__).resolve().parent / "configs"
 #: walking configs/, so a new group needs no edit here
 config_packages = ["rlsafe.configs"] + sorted(
     ".".join(("rlsafe.configs", *d.relative_to(configs).parts))
-    for d in configs.rglob("*") if d.is_dir())
+    for d in configs.rglob("*")
+    if d.is_dir()
+)
 
 setup(
     packages=find_packages(include=["rlsafe", "rlsafe.*"]) + config_packages,

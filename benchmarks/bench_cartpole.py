@@ -41,9 +41,9 @@ import time  # noqa: E402
 import gymnasium  # noqa: E402
 import numba  # noqa: E402
 import numpy as np  # noqa: E402
+from bench_envs import plain_q_learning, rlsafe_run  # noqa: E402  (the shared loops)
 
 from rlsafe.config import build, compose  # noqa: E402
-from bench_envs import plain_q_learning, rlsafe_run  # noqa: E402  (the shared loops)
 from rlsafe.training.session import Session  # noqa: E402
 
 OVERRIDES = ("agent=qlearning", "env=cartpole")
@@ -58,8 +58,14 @@ def process_times(warm_runs: int) -> tuple[float, list[float], str]:
         env = {**os.environ, "NUMBA_CACHE_DIR": f"{tmp}/numba", "RLSAFE_CACHE_DIR": f"{tmp}/rlsafe"}
         times, line = [], ""
         for i in range(1 + warm_runs):
-            cmd = [sys.executable, "-m", "rlsafe.run", *OVERRIDES, f"hydra.run.dir={tmp}/run{i}",
-                   "runner.progress=false"]
+            cmd = [
+                sys.executable,
+                "-m",
+                "rlsafe.run",
+                *OVERRIDES,
+                f"hydra.run.dir={tmp}/run{i}",
+                "runner.progress=false",
+            ]
             start = time.perf_counter()
             proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
             times.append(time.perf_counter() - start)
@@ -87,17 +93,23 @@ def main() -> None:
 
     cfg = compose(*OVERRIDES)
     parts = build(cfg)
-    print(f"python {platform.python_version()}, numpy {np.__version__}, numba {numba.__version__}, "
-          f"gymnasium {gymnasium.__version__}, {os.cpu_count()} cpus, "
-          f"load {os.getloadavg()[0]:.2f}")
-    print(f"config: {' '.join(OVERRIDES)}: bins {parts.discretizer.bins.tolist()}, "
-          f"{parts.runner.episodes} episodes, seed {parts.seed}")
+    print(
+        f"python {platform.python_version()}, numpy {np.__version__}, numba {numba.__version__}, "
+        f"gymnasium {gymnasium.__version__}, {os.cpu_count()} cpus, "
+        f"load {os.getloadavg()[0]:.2f}"
+    )
+    print(
+        f"config: {' '.join(OVERRIDES)}: bins {parts.discretizer.bins.tolist()}, "
+        f"{parts.runner.episodes} episodes, seed {parts.seed}"
+    )
 
     plain = [plain_q_learning(parts, plain_steps) for _ in range(plain_repeats)]
     plain_rate = statistics.median(r for r, _, _ in plain)
     _, plain_n, plain_episodes = plain[0]
-    print(f"plain:  {plain_rate:>14,.0f} steps/s   median of {plain_repeats}, "
-          f"{plain_n:,} steps ({plain_episodes} episodes) per run")
+    print(
+        f"plain:  {plain_rate:>14,.0f} steps/s   median of {plain_repeats}, "
+        f"{plain_n:,} steps ({plain_episodes} episodes) per run"
+    )
 
     start = time.perf_counter()
     Session(parts.env, parts.discretizer, parts.agent, parts.seed, parts.runner.episodes)
@@ -106,28 +118,40 @@ def main() -> None:
     full_rate = statistics.median(r for r, _ in full)
     same = [rlsafe_run(parts, plain_episodes) for _ in range(max(repeats, 11))]
     same_rate = statistics.median(r for r, _ in same)
-    print(f"rlsafe: {full_rate:>14,.0f} steps/s   median of {repeats}, "
-          f"{full[0][1]:,} steps ({parts.runner.episodes} episodes) per run")
-    print(f"rlsafe: {same_rate:>14,.0f} steps/s   median of {len(same)}, the plain loop's "
-          f"{plain_episodes} episodes ({same[0][1]:,} steps)")
+    print(
+        f"rlsafe: {full_rate:>14,.0f} steps/s   median of {repeats}, "
+        f"{full[0][1]:,} steps ({parts.runner.episodes} episodes) per run"
+    )
+    print(
+        f"rlsafe: {same_rate:>14,.0f} steps/s   median of {len(same)}, the plain loop's "
+        f"{plain_episodes} episodes ({same[0][1]:,} steps)"
+    )
     print(f"rlsafe setup (compile, or load from numba's cache): {setup:.2f} s, not in steps/s")
     ratio_full, ratio_same = full_rate / plain_rate, same_rate / plain_rate
     print(f"ratio:  {ratio_full:,.0f}x (whole run vs plain), {ratio_same:,.0f}x (same episodes)")
 
-    print(f"target: rlsafe >= {TARGET_STEPS_PER_S / 1e6:.0f} M steps/s on one thread: "
-          f"{target(full_rate >= TARGET_STEPS_PER_S)} ({full_rate / 1e6:.1f} M)")
-    print(f"target: >= {TARGET_RATIO:.0f}x the plain loop: "
-          f"{target(min(ratio_full, ratio_same) >= TARGET_RATIO)}")
+    print(
+        f"target: rlsafe >= {TARGET_STEPS_PER_S / 1e6:.0f} M steps/s on one thread: "
+        f"{target(full_rate >= TARGET_STEPS_PER_S)} ({full_rate / 1e6:.1f} M)"
+    )
+    print(
+        f"target: >= {TARGET_RATIO:.0f}x the plain loop: "
+        f"{target(min(ratio_full, ratio_same) >= TARGET_RATIO)}"
+    )
 
     if not args.skip_process:
         cold, warm, line = process_times(warm_runs)
         warm_median = statistics.median(warm)
-        print(f"process: python -m rlsafe.run {' '.join(OVERRIDES)}, fresh cache dirs: "
-              f"cold {cold:.2f} s, warm {warm_median:.2f} s (median of {len(warm)}: "
-              f"{', '.join(f'{t:.2f}' for t in warm)})")
+        print(
+            f"process: python -m rlsafe.run {' '.join(OVERRIDES)}, fresh cache dirs: "
+            f"cold {cold:.2f} s, warm {warm_median:.2f} s (median of {len(warm)}: "
+            f"{', '.join(f'{t:.2f}' for t in warm)})"
+        )
         print(f"         its last line: {line}")
-        print(f"target: warm process <= {TARGET_PROCESS_S:.0f} s: "
-              f"{target(warm_median <= TARGET_PROCESS_S)}")
+        print(
+            f"target: warm process <= {TARGET_PROCESS_S:.0f} s: "
+            f"{target(warm_median <= TARGET_PROCESS_S)}"
+        )
 
 
 if __name__ == "__main__":

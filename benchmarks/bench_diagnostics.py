@@ -38,22 +38,39 @@ from pathlib import Path
 from rlsafe.config import build, compose
 
 ENVS = ("cartpole", "frozenlake", "taxi")
-PICTURE_ENVS = ("frozenlake", "taxi", "cliffwalking", "island_navigation", "cartpole",
-                "mountaincar")
+PICTURE_ENVS = (
+    "frozenlake",
+    "taxi",
+    "cliffwalking",
+    "island_navigation",
+    "cartpole",
+    "mountaincar",
+)
 
 
 def _once(env: str, on: bool) -> tuple[float, float, int]:
     """(wall seconds, training steps per second, evaluations) of one default run."""
     flag = "true" if on else "false"
-    parts = build(compose(f"env={env}", "agent=qlearning", f"logger.diagnostics={flag}",
-                          f"logger.warnings={flag}", f"logger.pictures={flag}",
-                          "runner.progress=false"))
+    parts = build(
+        compose(
+            f"env={env}",
+            "agent=qlearning",
+            f"logger.diagnostics={flag}",
+            f"logger.warnings={flag}",
+            f"logger.pictures={flag}",
+            "runner.progress=false",
+        )
+    )
     from rlsafe.training.runner import run
+
     with tempfile.TemporaryDirectory() as tmp, contextlib.redirect_stdout(io.StringIO()):
         started = time.perf_counter()
         summary = run(parts, Path(tmp) / "run")
-        return time.perf_counter() - started, summary["steps_per_second"], len(
-            summary["evaluations"])
+        return (
+            time.perf_counter() - started,
+            summary["steps_per_second"],
+            len(summary["evaluations"]),
+        )
 
 
 def _pictures_ms(env: str, draws: int = 50) -> tuple[str, float]:
@@ -61,6 +78,7 @@ def _pictures_ms(env: str, draws: int = 50) -> tuple[str, float]:
     import numpy as np
 
     from rlsafe.output.pictures import Pictures, encode_png
+
     parts = build(compose(f"env={env}"))
     pictures = Pictures.for_run(parts)
     rng = np.random.default_rng(0)
@@ -82,8 +100,10 @@ def main(argv=None) -> None:
     parser.add_argument("--repeats", type=int, default=5, help="timed runs per setting (>= 3)")
     args = parser.parse_args(argv)
     logging.getLogger("rlsafe").setLevel(logging.ERROR)
-    print(f"{'env':<18} {'train steps/s off':>17} {'on':>12} {'on/off':>7}   "
-          f"{'run s off':>9} {'on':>7} {'on/off':>7} {'+ms/eval':>8}  (median of {args.repeats})")
+    print(
+        f"{'env':<18} {'train steps/s off':>17} {'on':>12} {'on/off':>7}   "
+        f"{'run s off':>9} {'on':>7} {'on/off':>7} {'+ms/eval':>8}  (median of {args.repeats})"
+    )
     for env in ENVS:
         _once(env, True)  # warm-up: compile or load the loops
         runs = {True: [], False: []}
@@ -94,10 +114,12 @@ def main(argv=None) -> None:
         speed = {on: statistics.median(r[1] for r in runs[on]) for on in runs}
         evaluations = runs[True][0][2]
         ratio = speed[False] / speed[True]  # time per step, on over off
-        print(f"{env:<18} {speed[False]:>17,.0f} {speed[True]:>12,.0f} {ratio:>7.3f}   "
-              f"{wall[False]:>9.3f} {wall[True]:>7.3f} {wall[True] / wall[False]:>7.3f} "
-              f"{1e3 * (wall[True] - wall[False]) / evaluations:>8.2f}"
-              f"  {'ok' if ratio <= 1.10 else 'ABOVE the 10% target'}")
+        print(
+            f"{env:<18} {speed[False]:>17,.0f} {speed[True]:>12,.0f} {ratio:>7.3f}   "
+            f"{wall[False]:>9.3f} {wall[True]:>7.3f} {wall[True] / wall[False]:>7.3f} "
+            f"{1e3 * (wall[True] - wall[False]) / evaluations:>8.2f}"
+            f"  {'ok' if ratio <= 1.10 else 'ABOVE the 10% target'}"
+        )
     print(f"\n{'pictures of':<18} {'grid':>8} {'ms (both, drawn + PNG)':>23}  (median of 50)")
     for env in PICTURE_ENVS:
         grid, ms = _pictures_ms(env)

@@ -51,8 +51,9 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_envs import plain_q_learning  # noqa: E402
-from rlsafe.config import build, compose  # noqa: E402
+
 from rlsafe.compiled.jit import argmax_random_tie, row_argmax  # noqa: E402
+from rlsafe.config import build, compose  # noqa: E402
 
 #: issue 14's targets
 TARGET_PROCESS = 0.5  # whole-process marginal vs minimal
@@ -63,8 +64,11 @@ TARGET_LOGGING = 1.3  # seeds job, default logging vs none
 
 #: ``env=gym env.id=CartPole-v1`` with the bins of ``configs/env/cartpole.yaml`` (its velocities
 #: are unbounded, so bins need explicit ranges)
-CARTPOLE_BINS = ["discretizer.bins=[1,2,6,12]", "discretizer.low=[-2.4,-3.0,-0.2095,-3.5]",
-                 "discretizer.high=[2.4,3.0,0.2095,3.5]"]
+CARTPOLE_BINS = [
+    "discretizer.bins=[1,2,6,12]",
+    "discretizer.low=[-2.4,-3.0,-0.2095,-3.5]",
+    "discretizer.high=[2.4,3.0,0.2095,3.5]",
+]
 
 #: A user's own Discrete gridworld, as a module of its own (``env=gym env.id=mygrid:MyGrid-v0``).
 GRID_MODULE = textwrap.dedent('''
@@ -96,8 +100,25 @@ GRID_MODULE = textwrap.dedent('''
 
 
 @numba.njit(nogil=True, error_model="numpy")
-def _minimal(env_reset, env_step, discretize, env_params, disc_params, q, n_steps, max_steps,
-             epsilon, alpha, gamma, state, obs, aux, clipped, rng, ties):
+def _minimal(
+    env_reset,
+    env_step,
+    discretize,
+    env_params,
+    disc_params,
+    q,
+    n_steps,
+    max_steps,
+    epsilon,
+    alpha,
+    gamma,
+    state,
+    obs,
+    aux,
+    clipped,
+    rng,
+    ties,
+):
     """Q-learning for ``n_steps`` steps (whole episodes): the reference loop. Greedy actions are
     the first of ties, or with ``ties`` drawn uniformly among them (as Q-learning must, and
     rlsafe does: with a first-index argmax an untried action is never tried greedily)."""
@@ -132,10 +153,25 @@ def minimal_rate(env_name: str, n_steps: int, repeats: int, ties: bool = False) 
     rates = []
     for i in range(repeats + 1):
         q = np.zeros((disc.n_states, env.n_actions))
-        args = (reset, step, disc.kernel, env.params, disc.params, q, n_steps if i else 1000,
-                env.max_steps, 0.1, 0.1, 0.99, env.make_state(), np.zeros(disc.obs_dim),
-                np.zeros(len(env.aux_names)), np.zeros(disc.obs_dim, dtype=np.int64),
-                np.random.default_rng(i), ties)
+        args = (
+            reset,
+            step,
+            disc.kernel,
+            env.params,
+            disc.params,
+            q,
+            n_steps if i else 1000,
+            env.max_steps,
+            0.1,
+            0.1,
+            0.99,
+            env.make_state(),
+            np.zeros(disc.obs_dim),
+            np.zeros(len(env.aux_names)),
+            np.zeros(disc.obs_dim, dtype=np.int64),
+            np.random.default_rng(i),
+            ties,
+        )
         start = time.perf_counter()
         steps = _minimal(*args)
         if i:  # the first call compiles
@@ -146,8 +182,14 @@ def minimal_rate(env_name: str, n_steps: int, repeats: int, ties: bool = False) 
 def process(args: list[str], workdir: Path, env: dict) -> tuple[float, dict]:
     """Wall time and summary.json of ``python -m rlsafe.run <args>`` in a subprocess."""
     run_dir = Path(tempfile.mkdtemp(dir=workdir))
-    cmd = [sys.executable, "-m", "rlsafe.run", *args, f"hydra.run.dir={run_dir}/run",
-           "runner.progress=false"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "rlsafe.run",
+        *args,
+        f"hydra.run.dir={run_dir}/run",
+        "runner.progress=false",
+    ]
     start = time.perf_counter()
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1800)
     wall = time.perf_counter() - start
@@ -169,13 +211,13 @@ def marginal(short: list[str], long: list[str], workdir, env, repeats) -> tuple[
 
 #: the least any process that runs a cached numba function pays: numba's import and the
 #: initialization of its CPU target on the first call
-FLOOR_MODULE = textwrap.dedent('''
+FLOOR_MODULE = textwrap.dedent("""
     import numba
 
     @numba.njit(cache=True)
     def one(x):
         return x + 1
-''')
+""")
 
 
 def numba_floor(workdir: Path, env: dict, repeats: int) -> float:
@@ -204,11 +246,17 @@ def main() -> None:
     repeats = args.repeats or (1 if quick else 3)
     workdir = Path(tempfile.mkdtemp(prefix="rlsafe-e2e-"))
     (workdir / "mygrid.py").write_text(GRID_MODULE)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        [str(workdir), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(
+            [str(workdir), *filter(None, [os.environ.get("PYTHONPATH")])]
+        ),
+    }
     sys.path.insert(0, str(workdir))
-    print(f"python {platform.python_version()}, numpy {np.__version__}, numba {numba.__version__}"
-          f", {os.cpu_count()} cpus, load {os.getloadavg()[0]:.2f}")
+    print(
+        f"python {platform.python_version()}, numpy {np.__version__}, numba {numba.__version__}"
+        f", {os.cpu_count()} cpus, load {os.getloadavg()[0]:.2f}"
+    )
     rows = []
 
     def row(what, value, ratio="", target=""):
@@ -216,65 +264,111 @@ def main() -> None:
         print(f"| {what} | {value} | {ratio} | {target} |", flush=True)
 
     print("| what a user runs | env steps/s (or s) | ratio | target |\n|---|---|---|---|")
-    minimal = {name: minimal_rate(name, 2_000_000 if quick else 10_000_000, max(repeats, 3))
-               for name in ("cartpole", "frozenlake")}
-    ties = {name: minimal_rate(name, 2_000_000 if quick else 10_000_000, max(repeats, 3), True)
-            for name in ("cartpole", "frozenlake")}
+    minimal = {
+        name: minimal_rate(name, 2_000_000 if quick else 10_000_000, max(repeats, 3))
+        for name in ("cartpole", "frozenlake")
+    }
+    ties = {
+        name: minimal_rate(name, 2_000_000 if quick else 10_000_000, max(repeats, 3), True)
+        for name in ("cartpole", "frozenlake")
+    }
     for name, rate in minimal.items():
         row(f"minimal fused loop, {name}", f"{rate / 1e6:.1f} M", "1")
-        row(f"minimal fused loop breaking ties uniformly, {name}", f"{ties[name] / 1e6:.1f} M",
-            f"{ties[name] / rate:.2f}")
-    long_runs = {"cartpole": (2_000, 10_000 if quick else 40_000),
-                 "frozenlake": (20_000, 100_000 if quick else 400_000)}
+        row(
+            f"minimal fused loop breaking ties uniformly, {name}",
+            f"{ties[name] / 1e6:.1f} M",
+            f"{ties[name] / rate:.2f}",
+        )
+    long_runs = {
+        "cartpole": (2_000, 10_000 if quick else 40_000),
+        "frozenlake": (20_000, 100_000 if quick else 400_000),
+    }
     for name, (short, long) in long_runs.items():
-        rate, summary = marginal([f"env={name}", f"runner.episodes={short}"],
-                                 [f"env={name}", f"runner.episodes={long}"], workdir, env, repeats)
+        rate, summary = marginal(
+            [f"env={name}", f"runner.episodes={short}"],
+            [f"env={name}", f"runner.episodes={long}"],
+            workdir,
+            env,
+            repeats,
+        )
         loop = summary["steps_per_second"]
-        row(f"rlsafe training loop (summary.json), {name}, {long:,} episodes",
-            f"{loop / 1e6:.1f} M", f"{loop / minimal[name]:.2f} ({loop / ties[name]:.2f} of the "
-            "tie-breaking one)", f">= {TARGET_LOOP}: {met(loop / minimal[name] >= TARGET_LOOP)}")
-        row(f"`python -m rlsafe.run env={name} runner.episodes={long}`, marginal over {short:,}",
-            f"{rate / 1e6:.1f} M", f"{rate / minimal[name]:.2f}",
-            f">= {TARGET_PROCESS}: {met(rate / minimal[name] >= TARGET_PROCESS)}")
+        row(
+            f"rlsafe training loop (summary.json), {name}, {long:,} episodes",
+            f"{loop / 1e6:.1f} M",
+            f"{loop / minimal[name]:.2f} ({loop / ties[name]:.2f} of the tie-breaking one)",
+            f">= {TARGET_LOOP}: {met(loop / minimal[name] >= TARGET_LOOP)}",
+        )
+        row(
+            f"`python -m rlsafe.run env={name} runner.episodes={long}`, marginal over {short:,}",
+            f"{rate / 1e6:.1f} M",
+            f"{rate / minimal[name]:.2f}",
+            f">= {TARGET_PROCESS}: {met(rate / minimal[name] >= TARGET_PROCESS)}",
+        )
 
     python_runs = {
         # the short run is long enough that the policy is good in both runs: the evaluations
         # (Python-stepped too, 20 x 100 episodes of up to 500 steps) then cost the same in
         # both and drop out of the marginal
-        "CartPole-v1": (["env=gym", "env.id=CartPole-v1", *CARTPOLE_BINS], 1_000,
-                        2_000 if quick else 4_000),
+        "CartPole-v1": (
+            ["env=gym", "env.id=CartPole-v1", *CARTPOLE_BINS],
+            1_000,
+            2_000 if quick else 4_000,
+        ),
         "mygrid:MyGrid-v0 (a user's 5x5 grid)": (
             ["env=gym", "env.id=mygrid:MyGrid-v0", "discretizer=identity"],
-            2_000 if quick else 5_000, 10_000 if quick else 40_000),
+            2_000 if quick else 5_000,
+            10_000 if quick else 40_000,
+        ),
     }
     for label, (overrides, short, long) in python_runs.items():
         parts = build(compose(*overrides))
-        plain = statistics.median(plain_q_learning(parts, 20_000 if quick else 60_000)[0]
-                                  for _ in range(max(repeats, 3)))
-        rate, _ = marginal([*overrides, f"runner.episodes={short}"],
-                           [*overrides, f"runner.episodes={long}"], workdir, env, repeats)
+        plain = statistics.median(
+            plain_q_learning(parts, 20_000 if quick else 60_000)[0] for _ in range(max(repeats, 3))
+        )
+        rate, _ = marginal(
+            [*overrides, f"runner.episodes={short}"],
+            [*overrides, f"runner.episodes={long}"],
+            workdir,
+            env,
+            repeats,
+        )
         row(f"plain tutorial loop, {label}", f"{plain / 1e3:.1f} k", "1")
-        row(f"`env=gym env.id={label.split()[0]}` (Python-stepped), marginal", f"{rate / 1e3:.1f} k",
-            f"{rate / plain:.2f}x plain", f">= {TARGET_PYTHON}x: {met(rate / plain >= TARGET_PYTHON)}")
+        row(
+            f"`env=gym env.id={label.split()[0]}` (Python-stepped), marginal",
+            f"{rate / 1e3:.1f} k",
+            f"{rate / plain:.2f}x plain",
+            f">= {TARGET_PYTHON}x: {met(rate / plain >= TARGET_PYTHON)}",
+        )
 
     job = ["env=mountaincar", "seeds=10"]
     process(job, workdir, env)  # warm the cache for this config
     logged = statistics.median(process(job, workdir, env)[0] for _ in range(repeats))
-    silent = statistics.median(process([*job, "logger.tensorboard=false"], workdir, env)[0]
-                               for _ in range(repeats))
-    row("10-seed MountainCar job, default logging vs logger.tensorboard=false",
-        f"{logged:.2f} s vs {silent:.2f} s", f"{logged / silent:.2f}",
-        f"<= {TARGET_LOGGING}: {met(logged / silent <= TARGET_LOGGING)}")
+    silent = statistics.median(
+        process([*job, "logger.tensorboard=false"], workdir, env)[0] for _ in range(repeats)
+    )
+    row(
+        "10-seed MountainCar job, default logging vs logger.tensorboard=false",
+        f"{logged:.2f} s vs {silent:.2f} s",
+        f"{logged / silent:.2f}",
+        f"<= {TARGET_LOGGING}: {met(logged / silent <= TARGET_LOGGING)}",
+    )
 
     one = ["env=frozenlake", "runner.episodes=1"]
     process(one, workdir, env)
     startup = statistics.median(process(one, workdir, env)[0] for _ in range(max(repeats, 5)))
     floor = numba_floor(workdir, env, max(repeats, 5))
-    row("numba's floor: `import numba` and one call of a trivial cached function", f"{floor:.2f} s",
-        "", "")
-    row("`python -m rlsafe.run env=frozenlake runner.episodes=1`, warm cache", f"{startup:.2f} s",
+    row(
+        "numba's floor: `import numba` and one call of a trivial cached function",
+        f"{floor:.2f} s",
+        "",
+        "",
+    )
+    row(
+        "`python -m rlsafe.run env=frozenlake runner.episodes=1`, warm cache",
+        f"{startup:.2f} s",
         f"{startup / floor:.2f}x numba's floor",
-        f"<= {TARGET_STARTUP_S} s: {met(startup <= TARGET_STARTUP_S)}")
+        f"<= {TARGET_STARTUP_S} s: {met(startup <= TARGET_STARTUP_S)}",
+    )
 
 
 if __name__ == "__main__":

@@ -38,8 +38,8 @@ import gymnasium  # noqa: E402
 import numba  # noqa: E402
 import numpy as np  # noqa: E402
 
-from rlsafe.config import CONFIG_DIR, build, compose  # noqa: E402
 from rlsafe.compiled.schedules import ScheduleKind  # noqa: E402
+from rlsafe.config import CONFIG_DIR, build, compose  # noqa: E402
 from rlsafe.training.session import Session  # noqa: E402
 
 TARGET_STEPS_PER_S = 10e6
@@ -63,8 +63,12 @@ def tutorial_indexer(parts):
     """(Q-table shape without actions, obs -> tuple index), as a tutorial would write them."""
     disc = parts.discretizer
     if hasattr(disc, "bins"):  # Box observations: np.digitize on the config's bins and ranges
-        edges = [np.linspace(lo, hi, n + 1)[1:-1] for n, lo, hi in zip(disc.bins, disc.low, disc.high)]
-        return tuple(disc.bins), lambda obs: tuple(int(np.digitize(x, e)) for x, e in zip(obs, edges))
+        edges = [
+            np.linspace(lo, hi, n + 1)[1:-1] for n, lo, hi in zip(disc.bins, disc.low, disc.high)
+        ]
+        return tuple(disc.bins), lambda obs: tuple(
+            int(np.digitize(x, e)) for x, e in zip(obs, edges)
+        )
     if disc.obs_dim == 1:  # a Discrete observation is the index
         return (disc.n_states,), lambda obs: (int(obs),)
     return tuple(disc.sizes), lambda obs: tuple(int(x) for x in obs)  # a Tuple of Discrete
@@ -88,10 +92,20 @@ def plain_q_learning(parts, max_steps: int) -> tuple[float, int, int]:
     obs, _ = env.reset(seed=parts.seed)
     while steps < max_steps:
         progress = episodes / total_episodes
-        epsilon = schedule(eps_kind, agent.epsilon, agent.epsilon_schedule.end,
-                           agent.epsilon_schedule.duration, progress)
-        alpha = schedule(alpha_kind, agent.alpha, agent.alpha_schedule.end,
-                         agent.alpha_schedule.duration, progress)
+        epsilon = schedule(
+            eps_kind,
+            agent.epsilon,
+            agent.epsilon_schedule.end,
+            agent.epsilon_schedule.duration,
+            progress,
+        )
+        alpha = schedule(
+            alpha_kind,
+            agent.alpha,
+            agent.alpha_schedule.end,
+            agent.alpha_schedule.duration,
+            progress,
+        )
         state = index(obs)
         done = False
         while not done:
@@ -130,11 +144,15 @@ def main() -> None:
     plain_steps = args.plain_steps or (3_000 if args.quick else 20_000)
     names = args.env or compiled_envs()
 
-    print(f"python {platform.python_version()}, numpy {np.__version__}, numba {numba.__version__}, "
-          f"gymnasium {gymnasium.__version__}, {os.cpu_count()} cpus, "
-          f"load {os.getloadavg()[0]:.2f}")
-    print(f"agent=qlearning, each env's YAML; rlsafe: median of {repeats} default runs; plain: "
-          f"median of {plain_repeats} runs of >= {plain_steps:,} steps")
+    print(
+        f"python {platform.python_version()}, numpy {np.__version__}, numba {numba.__version__}, "
+        f"gymnasium {gymnasium.__version__}, {os.cpu_count()} cpus, "
+        f"load {os.getloadavg()[0]:.2f}"
+    )
+    print(
+        f"agent=qlearning, each env's YAML; rlsafe: median of {repeats} default runs; plain: "
+        f"median of {plain_repeats} runs of >= {plain_steps:,} steps"
+    )
     rows = []
     for name in names:
         parts = build(compose("agent=qlearning", f"env={name}"))
@@ -146,24 +164,42 @@ def main() -> None:
         rate = statistics.median(r for r, _ in runs)
         plain = [plain_q_learning(parts, plain_steps) for _ in range(plain_repeats)]
         plain_rate = statistics.median(r for r, _, _ in plain)
-        row = (name, parts.env.config.id, parts.discretizer.n_states, parts.env.n_actions,
-               episodes, runs[0][1], rate, plain_rate, rate / plain_rate, setup)
+        row = (
+            name,
+            parts.env.config.id,
+            parts.discretizer.n_states,
+            parts.env.n_actions,
+            episodes,
+            runs[0][1],
+            rate,
+            plain_rate,
+            rate / plain_rate,
+            setup,
+        )
         rows.append(row)
-        print(f"{name:>14}: rlsafe {rate / 1e6:6.1f} M steps/s ({runs[0][1]:,} steps), plain "
-              f"{plain_rate / 1e3:6.1f} k steps/s, {rate / plain_rate:,.0f}x; setup {setup:.1f} s",
-              flush=True)
+        print(
+            f"{name:>14}: rlsafe {rate / 1e6:6.1f} M steps/s ({runs[0][1]:,} steps), plain "
+            f"{plain_rate / 1e3:6.1f} k steps/s, {rate / plain_rate:,.0f}x; setup {setup:.1f} s",
+            flush=True,
+        )
 
     print()
-    print("| env | gymnasium id | states x actions | episodes | steps | rlsafe M steps/s "
-          "| plain k steps/s | ratio | >= 10 M |")
+    print(
+        "| env | gymnasium id | states x actions | episodes | steps | rlsafe M steps/s "
+        "| plain k steps/s | ratio | >= 10 M |"
+    )
     print("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- |")
     for name, gid, s, a, ep, steps, rate, plain_rate, ratio, _ in rows:
-        print(f"| {name} | {gid} | {s:,} x {a} | {ep:,} | {steps:,} | {rate / 1e6:.1f} | "
-              f"{plain_rate / 1e3:.1f} | {ratio:,.0f}x | "
-              f"{'yes' if rate >= TARGET_STEPS_PER_S else 'no'} |")
+        print(
+            f"| {name} | {gid} | {s:,} x {a} | {ep:,} | {steps:,} | {rate / 1e6:.1f} | "
+            f"{plain_rate / 1e3:.1f} | {ratio:,.0f}x | "
+            f"{'yes' if rate >= TARGET_STEPS_PER_S else 'no'} |"
+        )
     missed = [r[0] for r in rows if r[6] < TARGET_STEPS_PER_S]
-    print(f"\ntarget: every compiled env >= {TARGET_STEPS_PER_S / 1e6:.0f} M steps/s on one thread: "
-          + ("met" if not missed else f"NOT met by {', '.join(missed)}"))
+    print(
+        f"\ntarget: every compiled env >= {TARGET_STEPS_PER_S / 1e6:.0f} M steps/s on one thread: "
+        + ("met" if not missed else f"NOT met by {', '.join(missed)}")
+    )
 
 
 if __name__ == "__main__":

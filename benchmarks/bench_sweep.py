@@ -40,10 +40,10 @@ import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numba  # noqa: E402
-
 from bench_envs import plain_q_learning  # noqa: E402
-from rlsafe.training import runner  # noqa: E402
+
 from rlsafe.config import build, compose  # noqa: E402
+from rlsafe.training import runner  # noqa: E402
 
 ALPHAS = (0.1, 0.3, 0.5)
 GAMMAS = (0.95, 0.99, 0.999)
@@ -52,14 +52,27 @@ TARGET_S = 20.0
 
 
 def common(episodes: int) -> list[str]:
-    return ["env=cartpole", "agent=qlearning", f"seeds={SEEDS}", f"runner.episodes={episodes}",
-            "runner.progress=false"]
+    return [
+        "env=cartpole",
+        "agent=qlearning",
+        f"seeds={SEEDS}",
+        f"runner.episodes={episodes}",
+        "runner.progress=false",
+    ]
 
 
 def command(sweep: Path, episodes: int, launcher: list[str]) -> float:
-    cmd = [sys.executable, "-m", "rlsafe.run", "-m", *common(episodes),
-           f"agent.alpha={','.join(map(str, ALPHAS))}", f"agent.gamma={','.join(map(str, GAMMAS))}",
-           f"hydra.sweep.dir={sweep}", *launcher]
+    cmd = [
+        sys.executable,
+        "-m",
+        "rlsafe.run",
+        "-m",
+        *common(episodes),
+        f"agent.alpha={','.join(map(str, ALPHAS))}",
+        f"agent.gamma={','.join(map(str, GAMMAS))}",
+        f"hydra.sweep.dir={sweep}",
+        *launcher,
+    ]
     start = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1200)
     seconds = time.perf_counter() - start
@@ -90,13 +103,15 @@ def main() -> None:
     args = ap.parse_args()
     repeats = args.repeats or (1 if args.quick else 3)
     episodes = 100 if args.quick else 1000
-    print(f"python {platform.python_version()}, numba {numba.__version__}, {os.cpu_count()} cpus, "
-          f"load {os.getloadavg()[0]:.2f}; {len(ALPHAS)}x{len(GAMMAS)} grid x {SEEDS} seeds, "
-          f"{episodes} episodes per run, {repeats} repeats")
+    print(
+        f"python {platform.python_version()}, numba {numba.__version__}, {os.cpu_count()} cpus, "
+        f"load {os.getloadavg()[0]:.2f}; {len(ALPHAS)}x{len(GAMMAS)} grid x {SEEDS} seeds, "
+        f"{episodes} episodes per run, {repeats} repeats"
+    )
     ways = {"basic": [], "joblib": ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"]}
     times: dict[str, list[float]] = {name: [] for name in (*ways, "loop")}
     with tempfile.TemporaryDirectory(prefix="rlsafe-bench-sweep-") as tmp:
-        command(Path(tmp) / "warmup", 10, [])           # numba's cache, if cold
+        command(Path(tmp) / "warmup", 10, [])  # numba's cache, if cold
         steps = 0
         for r in range(repeats):
             for name, launcher in ways.items():
@@ -111,13 +126,19 @@ def main() -> None:
     print(f"{'':8}{'median s':>10}{'vs loop':>9}")
     for name, seconds in med.items():
         print(f"{name:8}{seconds:>10.2f}{seconds / med['loop']:>8.2f}x")
-    print(f"plain   {plain_s:>10.0f}  (estimated: {steps:,} training steps at "
-          f"{plain_rate:,.0f} steps/s; {plain_s / med['basic']:.0f}x basic)")
-    print(f"per-job overhead of a Hydra job under the basic launcher: "
-          f"{(med['basic'] - med['loop']) / jobs:.2f} s ((basic - loop) / {jobs})")
+    print(
+        f"plain   {plain_s:>10.0f}  (estimated: {steps:,} training steps at "
+        f"{plain_rate:,.0f} steps/s; {plain_s / med['basic']:.0f}x basic)"
+    )
+    print(
+        f"per-job overhead of a Hydra job under the basic launcher: "
+        f"{(med['basic'] - med['loop']) / jobs:.2f} s ((basic - loop) / {jobs})"
+    )
     best = min(med["basic"], med["joblib"])
-    print(f"target: the 90-run sweep as one command < {TARGET_S:.0f} s: "
-          f"{'met' if best < TARGET_S else 'NOT met'} ({best:.1f} s)")
+    print(
+        f"target: the 90-run sweep as one command < {TARGET_S:.0f} s: "
+        f"{'met' if best < TARGET_S else 'NOT met'} ({best:.1f} s)"
+    )
     print(json.dumps({"median_s": med, "plain_estimate_s": plain_s, "steps": steps}))
 
 

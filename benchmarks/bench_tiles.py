@@ -37,10 +37,16 @@ TILES = ["env=mountaincar", "discretizer=tiles", "discretizer.tilings=8", "discr
 def _features(obs, low, scale, n_tilings, tiles, out):
     """8 tilings' features of a 2-D observation (tiles3's offsets), dense numbering."""
     along = tiles + 1
-    q0 = int(np.floor((min(max(obs[0], low[0]), low[0] + tiles / scale[0] * n_tilings)
-                       - low[0]) * scale[0]))
-    q1 = int(np.floor((min(max(obs[1], low[1]), low[1] + tiles / scale[1] * n_tilings)
-                       - low[1]) * scale[1]))
+    q0 = int(
+        np.floor(
+            (min(max(obs[0], low[0]), low[0] + tiles / scale[0] * n_tilings) - low[0]) * scale[0]
+        )
+    )
+    q1 = int(
+        np.floor(
+            (min(max(obs[1], low[1]), low[1] + tiles / scale[1] * n_tilings) - low[1]) * scale[1]
+        )
+    )
     for t in range(n_tilings):
         c0 = (q0 + t % n_tilings) // n_tilings
         c1 = (q1 + (3 * t) % n_tilings) // n_tilings
@@ -48,8 +54,24 @@ def _features(obs, low, scale, n_tilings, tiles, out):
 
 
 @numba.njit(nogil=True, error_model="numpy")
-def _minimal(env_reset, env_step, env_params, w, n_steps, max_steps, epsilon, alpha, gamma,
-             state, obs, aux, low, scale, tiles, rng):
+def _minimal(
+    env_reset,
+    env_step,
+    env_params,
+    w,
+    n_steps,
+    max_steps,
+    epsilon,
+    alpha,
+    gamma,
+    state,
+    obs,
+    aux,
+    low,
+    scale,
+    tiles,
+    rng,
+):
     """Tile-coded Q-learning for ``n_steps`` steps (whole episodes): the reference loop."""
     n_tilings = 8
     n_actions = w.shape[1]
@@ -110,9 +132,24 @@ def minimal_rate(n_steps: int, repeats: int) -> float:
     rates = []
     for i in range(repeats + 1):
         w = np.zeros((disc.n_features, env.n_actions))
-        args = (reset, step, env.params, w, n_steps if i else 1000, env.max_steps, 0.1, 0.5,
-                1.0, env.make_state(), np.zeros(2), np.zeros(len(env.aux_names)), disc.low,
-                scale, 8, np.random.default_rng(i))
+        args = (
+            reset,
+            step,
+            env.params,
+            w,
+            n_steps if i else 1000,
+            env.max_steps,
+            0.1,
+            0.5,
+            1.0,
+            env.make_state(),
+            np.zeros(2),
+            np.zeros(len(env.aux_names)),
+            disc.low,
+            scale,
+            8,
+            np.random.default_rng(i),
+        )
         start = time.perf_counter()
         steps = _minimal(*args)
         if i:  # the first call compiles
@@ -121,9 +158,15 @@ def minimal_rate(n_steps: int, repeats: int) -> float:
 
 
 def rlsafe_rate(n_steps: int, repeats: int, agent: str = "qlearning") -> float:
-    overrides = [*TILES, f"agent={agent}",
-                 "agent.epsilon=0.1", "agent.epsilon_schedule.kind=constant", "agent.alpha=0.5",
-                 "agent.alpha_schedule.kind=constant", "agent.gamma=1.0"]
+    overrides = [
+        *TILES,
+        f"agent={agent}",
+        "agent.epsilon=0.1",
+        "agent.epsilon_schedule.kind=constant",
+        "agent.alpha=0.5",
+        "agent.alpha_schedule.kind=constant",
+        "agent.gamma=1.0",
+    ]
     rates = []
     for i in range(repeats):
         parts = build(compose(*overrides, f"seed={i}"))
@@ -149,10 +192,15 @@ def main() -> None:
     print(f"| minimal tile-coded loop (below) | {minimal / 1e6:.2f} M | 1 | |")
     for agent in ("qlearning", "sarsa", "expected_sarsa"):
         rate = rlsafe_rate(args.steps, args.repeats, agent)
-        target = (f"{TARGET / 1e6:.0f} M: {'met' if rate >= TARGET else 'NOT met'}"
-                  if agent == "qlearning" else "")
-        print(f"| rlsafe, agent={agent} | {rate / 1e6:.2f} M | {rate / minimal:.2f} | {target} |",
-              flush=True)
+        target = (
+            f"{TARGET / 1e6:.0f} M: {'met' if rate >= TARGET else 'NOT met'}"
+            if agent == "qlearning"
+            else ""
+        )
+        print(
+            f"| rlsafe, agent={agent} | {rate / 1e6:.2f} M | {rate / minimal:.2f} | {target} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -20,11 +20,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "configs"
 PAGE = ROOT / "docs" / "config.md"
-LINE = re.compile(r"^(?P<indent> *)(?P<key>[A-Za-z_][\w]*):(?P<value>[^#]*?)\s*(?:#\s?(?P<doc>.*))?$")
+LINE = re.compile(
+    r"^(?P<indent> *)(?P<key>[A-Za-z_][\w]*):(?P<value>[^#]*?)\s*(?:#\s?(?P<doc>.*))?$"
+)
 
 
-def yaml_settings(path: Path, skip: tuple[str, ...] = ("defaults", "hydra", "_target_")
-                  ) -> list[tuple[str, str, str]]:
+def yaml_settings(
+    path: Path, skip: tuple[str, ...] = ("defaults", "hydra", "_target_")
+) -> list[tuple[str, str, str]]:
     """(dotted key, default as written, comment) for each leaf line of a commented YAML file."""
     rows, stack = [], []
     lines = path.read_text().splitlines()
@@ -55,8 +58,11 @@ def first_comment(path: Path) -> str:
             words.append(line.lstrip("# ").strip())
     text = " ".join(words)
     end = re.search(r"[.;:](?=\s+[A-Z]|$)", text)
-    return text[: end.start() + 1].rstrip(";:") + ("." if end and text[end.start()] != "." else "") \
-        if end else text
+    return (
+        text[: end.start() + 1].rstrip(";:") + ("." if end and text[end.start()] != "." else "")
+        if end
+        else text
+    )
 
 
 def env_settings() -> list[tuple[str, str, str]]:
@@ -129,29 +135,53 @@ def page() -> str:
         own = [row for row in yaml_settings(path) if row[0] not in shared]
         changed = [row for row in yaml_settings(path) if row[0] in shared]
         if own or changed:
-            lines += [f"`agent={path.stem}`"
-                      + (" sets its own defaults and adds:" if changed and own
-                         else " adds:" if own else " sets its own defaults:"), "",
-                      *table(changed + own, "agent."), ""]
-    lines += ["## Discretizers (`discretizer=<name>`, `configs/discretizer/`)", "",
-              *options("discretizer"), ""]
+            lines += [
+                f"`agent={path.stem}`"
+                + (
+                    " sets its own defaults and adds:"
+                    if changed and own
+                    else " adds:"
+                    if own
+                    else " sets its own defaults:"
+                ),
+                "",
+                *table(changed + own, "agent."),
+                "",
+            ]
+    lines += [
+        "## Discretizers (`discretizer=<name>`, `configs/discretizer/`)",
+        "",
+        *options("discretizer"),
+        "",
+    ]
     for path in sorted((CONFIGS / "discretizer").glob("*.yaml")):
         rows = yaml_settings(path)
         if rows:
             lines += [f"`discretizer={path.stem}`:", "", *table(rows, "discretizer."), ""]
     pairs = sorted((CONFIGS / "env_discretizer").glob("*.yaml"))
     if pairs:
-        lines += ["An env's own settings for a discretizer (its ranges, its tilings) are in "
-                  "`configs/env_discretizer/<env>_<discretizer>.yaml`, picked by name:", "",
-                  "| env and discretizer | settings |", "|---|---|"]
+        lines += [
+            "An env's own settings for a discretizer (its ranges, its tilings) are in "
+            "`configs/env_discretizer/<env>_<discretizer>.yaml`, picked by name:",
+            "",
+            "| env and discretizer | settings |",
+            "|---|---|",
+        ]
         for path in pairs:
             rows = yaml_settings(path)
             shown = ", ".join(f"`{k}={v}`" for k, v, _ in rows)
             lines.append(f"| `{path.stem}` | {shown} |")
         lines.append("")
-    lines += ["## Environments (`env=<name>`, `configs/env/`)", "", *options("env"), "",
-              "Settings every env has (`rlsafe.envs.base.EnvConfig`):", "",
-              *table(env_settings()), ""]
+    lines += [
+        "## Environments (`env=<name>`, `configs/env/`)",
+        "",
+        *options("env"),
+        "",
+        "Settings every env has (`rlsafe.envs.base.EnvConfig`):",
+        "",
+        *table(env_settings()),
+        "",
+    ]
     return "\n".join(lines)
 
 

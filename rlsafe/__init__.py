@@ -30,8 +30,11 @@ def register_gridworlds() -> None:
         name = gym_name(module)
         env_id = f"rlsafe/{name}-v0"
         if env_id not in gymnasium.registry:
-            gymnasium.register(env_id, entry_point=f"rlsafe.envs.gridworlds.{module}:{name}Env",
-                               max_episode_steps=100)
+            gymnasium.register(
+                env_id,
+                entry_point=f"rlsafe.envs.gridworlds.{module}:{name}Env",
+                max_episode_steps=100,
+            )
 
 
 register_gridworlds()

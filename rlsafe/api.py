@@ -64,12 +64,15 @@ class Result:
     def __repr__(self) -> str:
         env, agent = self.summary["env"]["id"], self.summary["agent"]
         where = f", run_dir={str(self.run_dir)!r}" if self.run_dir else ""
-        return (f"Result({env} {agent}, seeds={self.seeds}, value={self.value:.4g}, "
-                f"q{tuple(self.q.shape)}{where})")
+        return (
+            f"Result({env} {agent}, seeds={self.seeds}, value={self.value:.4g}, "
+            f"q{tuple(self.q.shape)}{where})"
+        )
 
 
-def train(*overrides: str, config: DictConfig | None = None,
-          run_dir: str | Path | None = None) -> Result:
+def train(
+    *overrides: str, config: DictConfig | None = None, run_dir: str | Path | None = None
+) -> Result:
     """Train as ``python -m rlsafe.run <overrides>`` would, and return a :class:`Result`.
 
     Args:
@@ -86,8 +89,10 @@ def train(*overrides: str, config: DictConfig | None = None,
     from rlsafe.training.runner import run
 
     if config is not None and overrides:
-        raise ConfigError("give either overrides or config=, not both (compose(*overrides) "
-                          "makes a config you can edit)")
+        raise ConfigError(
+            "give either overrides or config=, not both (compose(*overrides) "
+            "makes a config you can edit)"
+        )
     if config is None:
         check_names(list(overrides))  # a misspelled option or key: "did you mean", as the command
         config = compose(*overrides)
@@ -102,8 +107,9 @@ def train(*overrides: str, config: DictConfig | None = None,
     run_dir = Path(run_dir)
     writable(run_dir, "run_dir")
     if (run_dir / "summary.json").exists():
-        raise ConfigError(f"{run_dir} already holds a finished run: choose another run_dir, or "
-                          "delete it")
+        raise ConfigError(
+            f"{run_dir} already holds a finished run: choose another run_dir, or delete it"
+        )
     return _result(run(parts, run_dir), run_dir)
 
 
@@ -120,5 +126,12 @@ def _result(summary: dict, kept: Path | None) -> Result:
         summary = json.loads(json.dumps(summary))  # a copy that does not name the deleted dir
         for record in [summary, *summary.get("runs", [])]:
             record["run_dir"] = None
-    return Result(summary=summary, seeds=list(seeds), q=q, visits=visits, episodes=episodes,
-                  evaluations=[r["evaluations"] for r in runs], run_dir=kept)
+    return Result(
+        summary=summary,
+        seeds=list(seeds),
+        q=q,
+        visits=visits,
+        episodes=episodes,
+        evaluations=[r["evaluations"] for r in runs],
+        run_dir=kept,
+    )

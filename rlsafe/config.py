@@ -22,9 +22,8 @@ import os
 import sys
 import typing
 from dataclasses import dataclass
-from typing import Any, Iterator, List, Optional
-
 from pathlib import Path
+from typing import Any, Iterator, List, Optional
 
 from hydra import compose as hydra_compose
 from hydra import version as hydra_version
@@ -36,11 +35,10 @@ from omegaconf.errors import OmegaConfBaseException
 
 import rlsafe.sweep_names  # noqa: F401  (the resolver naming sweep job directories)
 
-
 # ``${rlsafe_resumed:${resume},<if resuming>,<otherwise>}`` in configs/config.yaml: where a run goes
 OmegaConf.register_new_resolver(
-    "rlsafe_resumed", lambda resume, yes, no: no if resume is None else yes, replace=True)
-
+    "rlsafe_resumed", lambda resume, yes, no: no if resume is None else yes, replace=True
+)
 
 
 def _config_dir() -> Path:
@@ -72,8 +70,11 @@ def _initialize(config_dir: str | None = None) -> Iterator[None]:
         extra = Path(config_dir).expanduser().absolute()
         if not extra.is_dir():
             raise ConfigError(f"--config-dir {config_dir}: no such directory")
-        search_path.prepend(provider="command-line", path=f"file://{extra}",
-                            anchor=SearchPathQuery(provider="schema"))  # where Hydra puts it
+        search_path.prepend(
+            provider="command-line",
+            path=f"file://{extra}",
+            anchor=SearchPathQuery(provider="schema"),
+        )  # where Hydra puts it
     GlobalHydra.instance().clear()
     hydra_version.setbase("1.3")
     Hydra.create_main_hydra2(task_name="app", config_search_path=search_path)
@@ -146,8 +147,9 @@ class RunnerConfig:
         if not self.checkpoint_seconds > 0:
             raise ValueError(f"{key}.checkpoint_seconds={self.checkpoint_seconds} must be > 0")
         if self.objective not in OBJECTIVES:
-            raise ValueError(f"{key}.objective={self.objective!r} must be one of "
-                             f"{', '.join(OBJECTIVES)}")
+            raise ValueError(
+                f"{key}.objective={self.objective!r} must be one of {', '.join(OBJECTIVES)}"
+            )
 
 
 #: What a seeds=N job returns to a sweeper, from its seeds' final evaluation returns.
@@ -165,7 +167,9 @@ class LoggerConfig:
     episode_points: Optional[int] = 1000
     diagnostics: bool = True  #: diag/* scalars and Q histogram at each evaluation
     rare_visits: int = 10  #: a visited state with fewer visits counts as rare (diag/)
-    warnings: bool = True  #: rlsafe.analysis.run_warnings at each evaluation (logging and text ``warnings``)
+    warnings: bool = (
+        True  #: rlsafe.analysis.run_warnings at each evaluation (logging and text ``warnings``)
+    )
     pictures: bool = True  #: pictures/policy and pictures/visits images (rlsafe.output.pictures)
     #: draw them at every N-th evaluation (and at the last); null: at 4 evaluations evenly spread
     pictures_every: Optional[int] = None
@@ -192,10 +196,14 @@ class Parts:
 def _typed(node: Any, schema: type, key: str) -> Any:
     """Merge ``node`` into ``schema`` (a dataclass) and check it; ConfigError on any problem."""
     if not isinstance(node, (DictConfig, dict)):
-        raise ConfigError(f"{key}={_shown(node)}: {key} is a group of settings, set one at a "
-                          f"time ({key}.<name>=...); its settings are "
-                          f"{', '.join(f.name for f in dataclasses.fields(schema))}")
-    data = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else dict(node)
+        raise ConfigError(
+            f"{key}={_shown(node)}: {key} is a group of settings, set one at a "
+            f"time ({key}.<name>=...); its settings are "
+            f"{', '.join(f.name for f in dataclasses.fields(schema))}"
+        )
+    data = (
+        OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else dict(node)
+    )
     data.pop("_target_", None)
     for name, value in data.items():
         if value == "???":
@@ -228,7 +236,9 @@ def _typed(node: Any, schema: type, key: str) -> Any:
 def _part_class(cfg: DictConfig, group: str) -> type:
     node = cfg.get(group)
     if not isinstance(node, DictConfig) or "_target_" not in node:
-        raise ConfigError(f"{group} is not set: choose one with {group}=<name> (see configs/{group}/)")
+        raise ConfigError(
+            f"{group} is not set: choose one with {group}=<name> (see configs/{group}/)"
+        )
     return get_class(node._target_)
 
 
@@ -241,28 +251,38 @@ def build(cfg: DictConfig) -> Parts:
     if not isinstance(seeds, int) or isinstance(seeds, bool) or seeds < 1:
         raise ConfigError(f"seeds={seeds!r} must be a whole number >= 1 (the runs in this job)")
     if seed + seeds - 1 >= 2**63:  # TensorBoard's hparams and numpy's integers are int64
-        raise ConfigError(f"seed={seed} must be below 2**63" + (
-            f" - seeds ({2**63 - seeds + 1})" if seeds > 1 else ""))
+        raise ConfigError(
+            f"seed={seed} must be below 2**63"
+            + (f" - seeds ({2**63 - seeds + 1})" if seeds > 1 else "")
+        )
     runner = _typed(cfg.get("runner", {}), RunnerConfig, "runner")
     logger = _typed(cfg.get("logger", {}), LoggerConfig, "logger")
     if logger.rare_visits < 0:
-        raise ConfigError(f"logger.rare_visits={logger.rare_visits} must be >= 0 (a visited state "
-                          "with fewer visits counts as rare; 0: none does)")
+        raise ConfigError(
+            f"logger.rare_visits={logger.rare_visits} must be >= 0 (a visited state "
+            "with fewer visits counts as rare; 0: none does)"
+        )
     if logger.episode_points is not None and logger.episode_points < 1:
-        raise ConfigError(f"logger.episode_points={logger.episode_points} must be >= 1, or null "
-                          "for every episode")
+        raise ConfigError(
+            f"logger.episode_points={logger.episode_points} must be >= 1, or null for every episode"
+        )
     if logger.picture_seeds is not None and logger.picture_seeds < 1:
-        raise ConfigError(f"logger.picture_seeds={logger.picture_seeds} must be >= 1, or null for "
-                          "every seed; logger.pictures=false turns the pictures off")
+        raise ConfigError(
+            f"logger.picture_seeds={logger.picture_seeds} must be >= 1, or null for "
+            "every seed; logger.pictures=false turns the pictures off"
+        )
     if logger.pictures_every is not None and logger.pictures_every < 1:
-        raise ConfigError(f"logger.pictures_every={logger.pictures_every} must be >= 1 (every "
-                          "N-th evaluation); logger.pictures=false turns the pictures off")
+        raise ConfigError(
+            f"logger.pictures_every={logger.pictures_every} must be >= 1 (every "
+            "N-th evaluation); logger.pictures=false turns the pictures off"
+        )
     try:
         env_cls = _part_class(cfg, "env")
         env = env_cls(_typed(cfg.env, env_cls.Config, "env"))
         disc_cls = _part_class(cfg, "discretizer")
-        discretizer = disc_cls(_typed(cfg.discretizer, disc_cls.Config, "discretizer"),
-                               env.observation_space)
+        discretizer = disc_cls(
+            _typed(cfg.discretizer, disc_cls.Config, "discretizer"), env.observation_space
+        )
         agent_cls = _part_class(cfg, "agent")
         agent_config = _typed(cfg.agent, agent_cls.Config, "agent")
     except ConfigError:
@@ -273,8 +293,11 @@ def build(cfg: DictConfig) -> Parts:
     if not runner.max_table_mb > 0:  # nan would let everything through
         raise ConfigError(f"runner.max_table_mb={runner.max_table_mb} must be a number > 0")
     rows = getattr(discretizer, "n_features", n_states)  # tile coding: weights per feature
-    table_mb = seeds * (agent_cls.table_bytes(rows, n_actions, agent_config)
-                        + 8 * n_states * n_actions) / 2**20
+    table_mb = (
+        seeds
+        * (agent_cls.table_bytes(rows, n_actions, agent_config) + 8 * n_states * n_actions)
+        / 2**20
+    )
     each = f" for each of seeds={seeds}" if seeds > 1 else ""
     if table_mb > runner.max_table_mb:
         raise ConfigError(
@@ -298,24 +321,28 @@ def build(cfg: DictConfig) -> Parts:
                 raise ValueError(
                     f"agent={cfg.agent._target_.rsplit('.', 1)[-1]} has no tile-coded version: "
                     "with discretizer=tiles use agent=qlearning, sarsa, expected_sarsa, "
-                    "nstep_sarsa, sarsa_lambda or true_online_sarsa_lambda")
+                    "nstep_sarsa, sarsa_lambda or true_online_sarsa_lambda"
+                )
             agent.use_features(discretizer)
         elif getattr(agent, "needs_features", False):
             raise ValueError(
                 f"agent={cfg.agent._target_.rsplit('.', 1)[-1]} learns over features: use "
-                "discretizer=tiles (with discretizer.tiles=... per dimension)")
+                "discretizer=tiles (with discretizer.tiles=... per dimension)"
+            )
         update_on = getattr(getattr(agent_config, "update_on", None), "value", None)
         if update_on == "proposed" and "actual_action" not in env.aux_names:
             raise ValueError(
                 f"agent.update_on=proposed: {env.config.id} never overrides the agent's action "
                 "(it reports no actual_action), so it would change nothing; it is for envs that "
-                "do, such as env=safe_interruptibility")
+                "do, such as env=safe_interruptibility"
+            )
         if getattr(agent_config, "shield", False):
             env.unsafe_actions("agent.shield")  # the model and cost signal it needs
         if hasattr(agent, "check_env"):  # an agent that needs a signal of the env (a cost)
             agent.check_env(env)
         if logger.pictures and logger.tensorboard:  # picture_dims the discretizer has
             from rlsafe.output.pictures import picture_dims
+
             picture_dims(env, discretizer, logger.picture_dims)
     except ValueError as err:
         raise ConfigError(str(err)) from None
@@ -325,8 +352,12 @@ def build(cfg: DictConfig) -> Parts:
 def _results_bytes(runner: RunnerConfig, n_aux: int, agent_config: Any) -> int:
     """Memory of one chunk's and one evaluation's per-episode arrays (rlsafe.training.session's Chunk and
     Evaluation: returns, lengths, flags, signals, hyperparameters, first states)."""
-    chunk = min(runner.chunk_episodes, runner.episodes, runner.eval_every or runner.episodes,
-                runner.checkpoint_every or runner.episodes)
+    chunk = min(
+        runner.chunk_episodes,
+        runner.episodes,
+        runner.eval_every or runner.episodes,
+        runner.checkpoint_every or runner.episodes,
+    )
     n_hp = 3 + 4  # alpha, exploration, gamma, and at most four extras
     return chunk * (17 + 8 * (n_aux + n_hp)) + runner.eval_episodes * (32 + 8 * n_aux)
 
@@ -336,8 +367,16 @@ GROUPS = ("env", "agent", "discretizer")
 
 #: Command-line options that bring in configs other than rlsafe's own (the top-level keys may
 #: then differ from those of configs/config.yaml)
-OTHER_CONFIGS = ("--config-dir", "-cd", "--config-name", "-cn", "--config-path", "-cp",
-                 "hydra.searchpath", "+hydra.searchpath")
+OTHER_CONFIGS = (
+    "--config-dir",
+    "-cd",
+    "--config-name",
+    "-cn",
+    "--config-path",
+    "-cp",
+    "hydra.searchpath",
+    "+hydra.searchpath",
+)
 
 
 def check_options(args: list[str]) -> tuple | None:
@@ -391,33 +430,39 @@ def check_names(args: list[str]) -> None:
         present = name in node.keys()  # "in" skips ??? values
         if o.is_add():
             if present and not o.is_force_add() and (parent or name not in GROUPS):
-                raise ConfigError(f"+{key}: {key} is already set, and a + only adds a new key: "
-                                  f"drop the + ({o.input_line.lstrip('+')})")
+                raise ConfigError(
+                    f"+{key}: {key} is already set, and a + only adds a new key: "
+                    f"drop the + ({o.input_line.lstrip('+')})"
+                )
             continue
         if present or (not parent and (name in GROUPS or (CONFIG_DIR / name).is_dir())):
             continue  # a group choice was checked above; an unknown group is Hydra's to report
         if _takes_any_key(cfg, parent):
             raise ConfigError(
                 f"{key}: {parent} takes any key, but a new one needs a + in front: "
-                f"+{o.input_line} (Hydra refuses to set a key the config does not have yet)")
+                f"+{o.input_line} (Hydra refuses to set a key the config does not have yet)"
+            )
         keys = [k for k in node if not str(k).startswith("_")]
         close = difflib.get_close_matches(name, keys, n=1)
         hint = f" Did you mean {parent + '.' if parent else ''}{close[0]}?" if close else ""
         if not parent:
             if any(a.startswith(OTHER_CONFIGS) for a in args):
                 continue  # a top-level key of a user's own primary config or config dir
-            raise ConfigError(f"{key} is not a setting: the top-level settings are "
-                              f"{', '.join(keys)}.{hint}")
+            raise ConfigError(
+                f"{key} is not a setting: the top-level settings are {', '.join(keys)}.{hint}"
+            )
         group, _, subkey = key.partition(".")
         others = _options_with(group, subkey) if group in GROUPS else []
         if others:
             chosen = _chosen(cfg, group)
             has = ", ".join(f"{group}={option}" for option in others)
             raise ConfigError(
-                f"{key} is not a setting of {group}" + (f"={chosen}" if chosen else "") +
-                f": {has} {'has' if len(others) == 1 else 'have'} it. Choose "
+                f"{key} is not a setting of {group}"
+                + (f"={chosen}" if chosen else "")
+                + f": {has} {'has' if len(others) == 1 else 'have'} it. Choose "
                 f"{'one of them' if len(others) > 1 else has}, or drop {key}. "
-                f"{_settings_of(parent, keys)}.{hint}")
+                f"{_settings_of(parent, keys)}.{hint}"
+            )
         raise ConfigError(f"{key} is not a setting: {_settings_of(parent, keys)}.{hint}")
     _check_effective(overrides)
     _check_sweep(overrides)
@@ -430,14 +475,18 @@ def _check_option(group: str, value: Any, searchpath=(), config_dir: str | None 
         return
     options = group_options(group, *searchpath, config_dir=config_dir)
     if value is None:
-        raise ConfigError(f"{group}=null: {group} needs one of its options: "
-                          f"{', '.join(options)}")
+        raise ConfigError(f"{group}=null: {group} needs one of its options: {', '.join(options)}")
     if isinstance(value, str) and value not in options:
         close = difflib.get_close_matches(value, options, n=1)
-        hint = (f" Did you mean {group}={close[0]}?" if close else
-                f" Your own: --config-dir DIR with DIR/{group}/{value}.yaml.")
-        raise ConfigError(f"{group}={value} is not an option of {group}: the options are "
-                          f"{', '.join(options)}.{hint}")
+        hint = (
+            f" Did you mean {group}={close[0]}?"
+            if close
+            else f" Your own: --config-dir DIR with DIR/{group}/{value}.yaml."
+        )
+        raise ConfigError(
+            f"{group}={value} is not an option of {group}: the options are "
+            f"{', '.join(options)}.{hint}"
+        )
 
 
 #: At most this many of a sweep's jobs are built before it starts (each value of each swept key
@@ -467,8 +516,11 @@ def _check_sweep(overrides: list) -> None:
     if math.prod(len(v) for v in values) <= SWEEP_CHECKS:
         jobs = list(itertools.product(*values))
     else:  # each value once, the other keys at their first value
-        jobs = [tuple(v if i == k else values[i][0] for i in range(len(values)))
-                for k in range(len(values)) for v in values[k]][:SWEEP_CHECKS]
+        jobs = [
+            tuple(v if i == k else values[i][0] for i in range(len(values)))
+            for k in range(len(values))
+            for v in values[k]
+        ][:SWEEP_CHECKS]
     for job in jobs:
         try:
             cfg = compose(*fixed, *job)
@@ -572,8 +624,11 @@ def _check_effective(overrides: list, cfg: DictConfig | None = None) -> None:
     exploration rule's parameter or schedule, a constant schedule's ``end``/``duration``,
     ``runner.threads`` with one seed, pictures settings with no pictures. A setting decided by a
     swept key (``-m agent.exploration=softmax,ucb``) is left alone: some jobs use it."""
-    given = {o.key_or_group.lstrip("+"): o for o in overrides
-             if not o.is_delete() and not o.is_sweep_override()}
+    given = {
+        o.key_or_group.lstrip("+"): o
+        for o in overrides
+        if not o.is_delete() and not o.is_sweep_override()
+    }
     swept = {o.key_or_group.lstrip("+") for o in overrides if o.is_sweep_override()}
     if cfg is None:  # the config the command line composes (sweeps: its shared part)
         try:
@@ -586,8 +641,10 @@ def _check_effective(overrides: list, cfg: DictConfig | None = None) -> None:
         if given[key].value() is False:  # turning off what is off anyway is no mistake
             return
         if deciding not in swept and value is not None and not uses(value):
-            raise ConfigError(f"{key}={_shown(given[key].value())} does nothing with "
-                              f"{deciding}={_shown(value)}: {why}")
+            raise ConfigError(
+                f"{key}={_shown(given[key].value())} does nothing with "
+                f"{deciding}={_shown(value)}: {why}"
+            )
 
     for key in given:
         group, _, rest = key.partition(".")
@@ -595,26 +652,54 @@ def _check_effective(overrides: list, cfg: DictConfig | None = None) -> None:
         if group == "agent" and "exploration" in cfg.get("agent", {}):
             for rule, setting in EXPLORATION_SETTINGS.items():
                 if name in (setting, f"{setting}_schedule"):
-                    fail_unless("agent.exploration", lambda v, r=rule: str(v) == r, key,
-                                f"{setting} belongs to agent.exploration={rule}; set that, or "
-                                "drop it")
-        if group == "agent" and name.endswith("_schedule") and rest.split(".")[-1] in (
-                "end", "duration"):
-            fail_unless(f"agent.{name}.kind", lambda v: str(v) != "constant", key,
-                        f"a constant schedule keeps the start value throughout; set "
-                        f"agent.{name}.kind=linear or exponential to move it")
+                    fail_unless(
+                        "agent.exploration",
+                        lambda v, r=rule: str(v) == r,
+                        key,
+                        f"{setting} belongs to agent.exploration={rule}; set that, or drop it",
+                    )
+        if (
+            group == "agent"
+            and name.endswith("_schedule")
+            and rest.split(".")[-1] in ("end", "duration")
+        ):
+            fail_unless(
+                f"agent.{name}.kind",
+                lambda v: str(v) != "constant",
+                key,
+                f"a constant schedule keeps the start value throughout; set "
+                f"agent.{name}.kind=linear or exponential to move it",
+            )
         if key == "runner.threads":
-            fail_unless("seeds", lambda v: v > 1, key,
-                        "threads train the seeds of a seeds=N job side by side; set seeds=N")
+            fail_unless(
+                "seeds",
+                lambda v: v > 1,
+                key,
+                "threads train the seeds of a seeds=N job side by side; set seeds=N",
+            )
         if key in ("logger.pictures_every", "logger.picture_dims"):
             fail_unless("logger.pictures", bool, key, "set logger.pictures=true, or drop it")
-        if key in ("logger.episode_scalars", "logger.diagnostics", "logger.pictures",
-                   "logger.pictures_every", "logger.picture_dims", "logger.rare_visits"):
-            fail_unless("logger.tensorboard", bool, key,
-                        "it goes to TensorBoard only; set logger.tensorboard=true, or drop it")
+        if key in (
+            "logger.episode_scalars",
+            "logger.diagnostics",
+            "logger.pictures",
+            "logger.pictures_every",
+            "logger.picture_dims",
+            "logger.rare_visits",
+        ):
+            fail_unless(
+                "logger.tensorboard",
+                bool,
+                key,
+                "it goes to TensorBoard only; set logger.tensorboard=true, or drop it",
+            )
         if key == "logger.rare_visits":
-            fail_unless("logger.diagnostics", bool, key,
-                        "it counts rare states for the diagnostics; set logger.diagnostics=true")
+            fail_unless(
+                "logger.diagnostics",
+                bool,
+                key,
+                "it counts rare states for the diagnostics; set logger.diagnostics=true",
+            )
 
 
 def _command_line(args: list[str]) -> tuple[list[str], str | None] | None:
@@ -672,8 +757,10 @@ class ValidateConfig(Callback):
             if not sweep:  # the config composed from the whole command line (run mode)
                 from hydra.core.override_parser.overrides_parser import OverridesParser
 
-                _check_effective(OverridesParser.create().parse_overrides(
-                    list(config.hydra.overrides.task)), task)
+                _check_effective(
+                    OverridesParser.create().parse_overrides(list(config.hydra.overrides.task)),
+                    task,
+                )
             try:
                 build(task)
             except ConfigError:
@@ -682,11 +769,14 @@ class ValidateConfig(Callback):
                 raise ConfigError(
                     f"the config cannot be built: {type(err).__name__}: {err} (a value of an "
                     "unexpected kind? If the config looks right, this is a bug: please report "
-                    "it with the command)") from None
+                    "it with the command)"
+                ) from None
             writable(out_dir, "hydra.sweep.dir" if sweep else "hydra.run.dir")
             if not sweep and (out_dir / "summary.json").exists():
-                raise ConfigError(f"{out_dir} already holds a finished run: choose another "
-                                  "hydra.run.dir, or delete it")
+                raise ConfigError(
+                    f"{out_dir} already holds a finished run: choose another "
+                    "hydra.run.dir, or delete it"
+                )
         except ConfigError as err:
             print(f"rlsafe: config error: {err}", file=sys.stderr, flush=True)
             raise SystemExit(2) from None
@@ -698,8 +788,9 @@ def writable(path: Path, key: str) -> None:
     while not existing.exists():
         existing = existing.parent
     if not existing.is_dir():
-        raise ConfigError(f"cannot create {path}: {existing} is not a directory; choose another "
-                          f"{key}")
+        raise ConfigError(
+            f"cannot create {path}: {existing} is not a directory; choose another {key}"
+        )
     if not os.access(existing, os.W_OK | os.X_OK):
         raise ConfigError(f"cannot write {path}: {existing} is not writable; choose another {key}")
 

@@ -21,18 +21,24 @@ from hydra.types import RunMode
 from numba.core.errors import NumbaError
 from omegaconf import DictConfig, OmegaConf
 
-from rlsafe.training import checkpoint
+from rlsafe.compiled.kernel_errors import KernelError, explain_compile_error
 from rlsafe.config import CONFIG_DIR, ConfigError, build, check_names, check_options, resumable
 from rlsafe.envs.gym import EnvFailed, NonFiniteObservation
-from rlsafe.compiled.kernel_errors import KernelError, explain_compile_error
+from rlsafe.training import checkpoint
 from rlsafe.training.runner import TrainingDiverged, run
 from rlsafe.training.summary import job_value
 
 log = logging.getLogger(__name__)
 
 #: What ends a run with a message and no traceback: the message says what happened and what to do.
-STOPS = (ConfigError, TrainingDiverged, NonFiniteObservation, EnvFailed,
-         checkpoint.CheckpointError, KernelError)
+STOPS = (
+    ConfigError,
+    TrainingDiverged,
+    NonFiniteObservation,
+    EnvFailed,
+    checkpoint.CheckpointError,
+    KernelError,
+)
 
 
 def train(cfg: DictConfig, run_dir: str, sweep_job: bool = False) -> float:
@@ -65,8 +71,10 @@ def _train(cfg: DictConfig, run_dir: str, sweep_job: bool) -> float:
             return job_value(json.loads(finished.read_text()))
         found = checkpoint.latest(Path(run_dir))
         if found and found[1]["config"] != OmegaConf.to_container(cfg, resolve=True):
-            raise ConfigError(f"{run_dir} holds checkpoints of another config: use another "
-                              "hydra.sweep.dir, or delete it")
+            raise ConfigError(
+                f"{run_dir} holds checkpoints of another config: use another "
+                "hydra.sweep.dir, or delete it"
+            )
     return job_value(run(build(cfg), run_dir, resume=found))
 
 
@@ -110,30 +118,33 @@ def cli() -> None:
 
 def _plain_run(args: list[str]) -> bool:
     """Whether ``args`` are overrides of one run, without flags, sweeps or Hydra modes."""
-    if any(a.startswith("-") or "=" not in a or a.lstrip("+~").startswith("hydra.mode")
-           for a in args):
+    if any(
+        a.startswith("-") or "=" not in a or a.lstrip("+~").startswith("hydra.mode") for a in args
+    ):
         return False
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
     try:
-        return not any(o.is_sweep_override()
-                       for o in OverridesParser.create().parse_overrides(args))
+        return not any(
+            o.is_sweep_override() for o in OverridesParser.create().parse_overrides(args)
+        )
     except Exception:  # Hydra's own path reports it
         return False
 
 
 def _run(args: list[str]) -> None:
     """What ``hydra.main`` does for a run, composing the config once."""
+    from hydra import version
     from hydra._internal.hydra import Hydra
     from hydra._internal.utils import create_config_search_path, run_and_report
-    from hydra import version
     from hydra.core.global_hydra import GlobalHydra
     from hydra.errors import ConfigCompositionException
 
     version.setbase("1.3")
     GlobalHydra.instance().clear()
-    app = Hydra.create_main_hydra2(task_name="run",
-                                   config_search_path=create_config_search_path(str(CONFIG_DIR)))
+    app = Hydra.create_main_hydra2(
+        task_name="run", config_search_path=create_config_search_path(str(CONFIG_DIR))
+    )
     try:
         run_and_report(lambda: _compose_or_explain(app, args, ConfigCompositionException))
     finally:

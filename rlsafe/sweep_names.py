@@ -34,7 +34,7 @@ def job_dir_name(num: Any, overrides: str) -> str:
     name = f"{num}_{overrides}".replace("/", "_").replace("\\", "_")
     if len(name) > MAX_NAME:
         digest = hashlib.sha1(name.encode()).hexdigest()[:8]
-        name = f"{name[:MAX_NAME - 9]}~{digest}"
+        name = f"{name[: MAX_NAME - 9]}~{digest}"
     return name
 
 
@@ -44,11 +44,14 @@ OmegaConf.register_new_resolver("rlsafe_job_dir", job_dir_name, replace=True)
 
 def job_dirs(sweep_dir: Path) -> list[Path]:
     """The job directories of a sweep, in job-number order (``0``, ``1_seed=1``, ..., ``10_...``)."""
+
     def number(path: Path) -> int:
         return int(path.name.split("_", 1)[0])
 
-    return sorted((p for p in Path(sweep_dir).iterdir()
-                   if p.is_dir() and p.name.split("_", 1)[0].isdigit()), key=number)
+    return sorted(
+        (p for p in Path(sweep_dir).iterdir() if p.is_dir() and p.name.split("_", 1)[0].isdigit()),
+        key=number,
+    )
 
 
 class NameJobsBySweptKeys(Callback):
@@ -73,4 +76,5 @@ class NameJobsBySweptKeys(Callback):
         keys = ",".join(repr(str(k)) for k in excluded + new)
         with read_write(config.hydra.overrides):
             config.hydra.overrides.hydra.append(
-                f"hydra.job.config.override_dirname.exclude_keys=[{keys}]")
+                f"hydra.job.config.override_dirname.exclude_keys=[{keys}]"
+            )

@@ -61,9 +61,14 @@ def pytest_xdist_make_scheduler(config, log):
 
     return LoadFileScheduling(config, log)
 
+
 #: A short run: two evaluations, four chunks.
-SMALL = ["runner.episodes=200", "runner.eval_every=100", "runner.chunk_episodes=50",
-         "runner.eval_episodes=10"]
+SMALL = [
+    "runner.episodes=200",
+    "runner.eval_every=100",
+    "runner.chunk_episodes=50",
+    "runner.eval_episodes=10",
+]
 
 
 def events(run_dir: Path) -> EventAccumulator:

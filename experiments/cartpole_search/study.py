@@ -34,16 +34,19 @@ SPACE = {
     "agent.alpha": "interval(0.05,1.0)",
     "agent.gamma": "choice(0.9,0.95,0.99,0.999)",
     "agent.epsilon_schedule.duration": "interval(0.1,0.9)",
-    "discretizer.bins.2": "choice(4,6,8,10)",      # pole angle
-    "discretizer.bins.3": "choice(6,8,12,16)",     # pole angular velocity
+    "discretizer.bins.2": "choice(4,6,8,10)",  # pole angle
+    "discretizer.bins.3": "choice(6,8,12,16)",  # pole angular velocity
 }
 
 
 def _run(args: list[str]) -> None:
-    proc = subprocess.run([sys.executable, "-m", "rlsafe.run", *args], capture_output=True,
-                          text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "rlsafe.run", *args], capture_output=True, text=True
+    )
     if proc.returncode:
-        sys.exit(f"rlsafe.run failed ({proc.returncode}):\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}")
+        sys.exit(
+            f"rlsafe.run failed ({proc.returncode}):\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}"
+        )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -55,38 +58,63 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=Path("multirun/cartpole_search"))
     parser.add_argument("--results", type=Path, default=HERE, help="where results.md goes")
     args = parser.parse_args(argv)
-    sweep = args.out.resolve()   # absolute: a launcher's workers resolve a relative one themselves
-    common = ["env=cartpole", "agent=qlearning", f"seeds={args.seeds}",
-              f"runner.episodes={args.episodes}", "logger.tensorboard=false"]
-    for part in ("search", "check", "default"):   # this study's own outputs of an earlier run
+    sweep = args.out.resolve()  # absolute: a launcher's workers resolve a relative one themselves
+    common = [
+        "env=cartpole",
+        "agent=qlearning",
+        f"seeds={args.seeds}",
+        f"runner.episodes={args.episodes}",
+        "logger.tensorboard=false",
+    ]
+    for part in ("search", "check", "default"):  # this study's own outputs of an earlier run
         shutil.rmtree(sweep / part, ignore_errors=True)
     start = time.perf_counter()
-    _run(["-m", "hydra/sweeper=optuna", f"hydra.sweeper.n_trials={args.trials}",
-          "hydra.sweeper.direction=maximize", "hydra.sweeper.sampler.seed=0",
-          "hydra.sweeper.study_name=cartpole_search", f"hydra.sweep.dir={sweep / 'search'}",
-          *common, *(f"{key}={value}" for key, value in SPACE.items())])
+    _run(
+        [
+            "-m",
+            "hydra/sweeper=optuna",
+            f"hydra.sweeper.n_trials={args.trials}",
+            "hydra.sweeper.direction=maximize",
+            "hydra.sweeper.sampler.seed=0",
+            "hydra.sweeper.study_name=cartpole_search",
+            f"hydra.sweep.dir={sweep / 'search'}",
+            *common,
+            *(f"{key}={value}" for key, value in SPACE.items()),
+        ]
+    )
     search_s = time.perf_counter() - start
     best = yaml.safe_load((sweep / "search" / "optimization_results.yaml").read_text())
     params = {key: best["best_params"][key] for key in SPACE}
-    _run([*common, "seed=100", f"hydra.run.dir={sweep / 'check'}",
-          *(f"{key}={value}" for key, value in params.items())])
+    _run(
+        [
+            *common,
+            "seed=100",
+            f"hydra.run.dir={sweep / 'check'}",
+            *(f"{key}={value}" for key, value in params.items()),
+        ]
+    )
     check = json.loads((sweep / "check" / "summary.json").read_text())
     _run([*common, "seed=100", f"hydra.run.dir={sweep / 'default'}"])
     default = json.loads((sweep / "default" / "summary.json").read_text())
     wall_s = time.perf_counter() - start
 
     groups, shared = report.collect(sweep / "search")
-    rows = report.rank(groups)[:args.top]
-    fresh = [report.rank({name: summary["runs"]})[0] for name, summary in
-             (("best", check), ("default", default))]
-    command = ("python experiments/cartpole_search/study.py "
-               f"--trials {args.trials} --seeds {args.seeds} --episodes {args.episodes}")
+    rows = report.rank(groups)[: args.top]
+    fresh = [
+        report.rank({name: summary["runs"]})[0]
+        for name, summary in (("best", check), ("default", default))
+    ]
+    command = (
+        "python experiments/cartpole_search/study.py "
+        f"--trials {args.trials} --seeds {args.seeds} --episodes {args.episodes}"
+    )
     lines = [
         f"TPE search, {args.trials} trials x {args.seeds} seeds, {args.episodes} training episodes "
         "per seed; objective: IQM of the seeds' final evaluation returns (100 greedy episodes).",
         "",
-        "Best configuration: " + ", ".join(f"`{k}={v:.3g}`" for k, v in params.items()) +
-        f" (search IQM {best['best_value']:.1f}).",
+        "Best configuration: "
+        + ", ".join(f"`{k}={v:.3g}`" for k, v in params.items())
+        + f" (search IQM {best['best_value']:.1f}).",
         "",
         f"On fresh seeds 100..{100 + args.seeds - 1}:",
         "",
@@ -94,12 +122,20 @@ def main(argv: list[str] | None = None) -> None:
         "|---|---:|---|---:|",
     ]
     for name, row in zip(("best of the search", "the default config"), fresh):
-        lines.append(f"| {name} | {row['iqm']:.1f} | [{row['iqm_ci_low']:.1f}, "
-                     f"{row['iqm_ci_high']:.1f}] | {row['mean']:.1f} |")
-    lines += ["", f"Top {len(rows)} trials of the search (seeds 0..{args.seeds - 1}):", "",
-              report.markdown(rows, shared).rstrip(), "",
-              f"Wall time: search {search_s:.0f} s, whole study {wall_s:.0f} s.", "",
-              f"Command: `{command}`"]
+        lines.append(
+            f"| {name} | {row['iqm']:.1f} | [{row['iqm_ci_low']:.1f}, "
+            f"{row['iqm_ci_high']:.1f}] | {row['mean']:.1f} |"
+        )
+    lines += [
+        "",
+        f"Top {len(rows)} trials of the search (seeds 0..{args.seeds - 1}):",
+        "",
+        report.markdown(rows, shared).rstrip(),
+        "",
+        f"Wall time: search {search_s:.0f} s, whole study {wall_s:.0f} s.",
+        "",
+        f"Command: `{command}`",
+    ]
     args.results.mkdir(parents=True, exist_ok=True)
     (args.results / "results.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

@@ -30,8 +30,17 @@ def main() -> None:
     args = parser.parse_args()
     sweep = args.out.resolve()
     subprocess.run(
-        [sys.executable, "-m", "rlsafe.run", "-m", "env=cartpole", "agent=qlearning",
-         f"seed=range(0,{args.seeds})", f"hydra.sweep.dir={sweep}", *args.overrides],
+        [
+            sys.executable,
+            "-m",
+            "rlsafe.run",
+            "-m",
+            "env=cartpole",
+            "agent=qlearning",
+            f"seed=range(0,{args.seeds})",
+            f"hydra.sweep.dir={sweep}",
+            *args.overrides,
+        ],
         check=True,
     )
     rows = [json.loads((job / "summary.json").read_text()) for job in job_dirs(sweep)]
@@ -45,8 +54,9 @@ def main() -> None:
             f"{'yes' if s['solved'] else 'no'} | {s['episodes_to_solve'] or '-'} | "
             f"{s['env_steps']:,} | {s['wall_time_s']:.2f} |"
         )
-    command = " ".join(["python experiments/cartpole_seeds/study.py", f"--seeds {args.seeds}",
-                        *args.overrides])
+    command = " ".join(
+        ["python experiments/cartpole_seeds/study.py", f"--seeds {args.seeds}", *args.overrides]
+    )
     solved = [s for s in rows if s["solved"]]
     to_solve = [s["episodes_to_solve"] for s in rows if s["episodes_to_solve"]]
     lines += [

@@ -44,11 +44,16 @@ AGENTS = "qlearning,sarsa,expected_sarsa"
 #: deterministic, and the exact evaluation (rlsafe.analysis.exact) covers ties.
 LIMIT = 10_000
 SETTINGS = [
-    "env=cliffwalking", f"env.max_episode_steps={LIMIT}",
-    "agent.alpha=0.5", "agent.alpha_schedule.kind=constant",
-    "agent.epsilon=0.1", "agent.epsilon_schedule.kind=constant",
-    "agent.gamma=1.0", "agent.q_init=0.0",
-    "runner.eval_episodes=1", "runner.progress=false",
+    "env=cliffwalking",
+    f"env.max_episode_steps={LIMIT}",
+    "agent.alpha=0.5",
+    "agent.alpha_schedule.kind=constant",
+    "agent.epsilon=0.1",
+    "agent.epsilon_schedule.kind=constant",
+    "agent.gamma=1.0",
+    "agent.q_init=0.0",
+    "runner.eval_episodes=1",
+    "runner.progress=false",
 ]
 NAMES = {"qlearning": "Q-learning", "sarsa": "SARSA", "expected_sarsa": "Expected SARSA"}
 ROWS, COLS, START, GOAL = 4, 12, 36, 47
@@ -57,10 +62,20 @@ MOVES = {0: (-1, 0), 1: (0, 1), 2: (1, 0), 3: (0, -1)}  # up, right, down, left
 
 def sweep(agents: str, seeds: int, episodes: int, out: Path, extra: list[str]) -> float:
     """Run the multirun; returns its wall time in seconds."""
-    command = [sys.executable, "-m", "rlsafe.run", "-m", f"agent={agents}",
-               f"seed=range(0,{seeds})", *SETTINGS, f"runner.episodes={episodes}",
-               f"runner.eval_every={episodes}", f"runner.chunk_episodes={min(episodes, 500)}",
-               f"hydra.sweep.dir={out}", *extra]
+    command = [
+        sys.executable,
+        "-m",
+        "rlsafe.run",
+        "-m",
+        f"agent={agents}",
+        f"seed=range(0,{seeds})",
+        *SETTINGS,
+        f"runner.episodes={episodes}",
+        f"runner.eval_every={episodes}",
+        f"runner.chunk_episodes={min(episodes, 500)}",
+        f"hydra.sweep.dir={out}",
+        *extra,
+    ]
     print(" ".join(command), flush=True)
     start = time.perf_counter()
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
@@ -83,10 +98,15 @@ def load(out: Path) -> dict[str, list[dict]]:
         summary = json.loads((job / "summary.json").read_text())
         with np.load(job / "q_table.npz") as saved:
             q = saved["q"]
-        runs.setdefault(agent, []).append({
-            "seed": summary["seed"], "returns": np.array([e.value for e in events]),
-            "longest": int(lengths.max()), "summary": summary, "q": q,
-        })
+        runs.setdefault(agent, []).append(
+            {
+                "seed": summary["seed"],
+                "returns": np.array([e.value for e in events]),
+                "longest": int(lengths.max()),
+                "summary": summary,
+                "q": q,
+            }
+        )
     return runs
 
 
@@ -156,8 +176,11 @@ def figure(runs, window: int, path: Path) -> None:
     ax.set_xlabel("Episodes")
     ax.set_ylabel("Sum of rewards during episode")
     n = len(next(iter(runs.values())))
-    ax.set_title(f"CliffWalking-v1, epsilon = 0.1, alpha = 0.5, gamma = 1\nmean of {n} seeds, "
-                 f"{window}-episode moving average, 95% confidence band", fontsize=9)
+    ax.set_title(
+        f"CliffWalking-v1, epsilon = 0.1, alpha = 0.5, gamma = 1\nmean of {n} seeds, "
+        f"{window}-episode moving average, 95% confidence band",
+        fontsize=9,
+    )
     ax.legend(loc="lower right")
     ax.grid(alpha=0.3)
     fig.tight_layout()
@@ -191,18 +214,31 @@ def table(runs, last: int, command: str, seconds: float) -> str:
             f"{np.median(finite) if finite else float('nan'):g} | {optimal} of {len(seeds)} | "
             f"{seen_text} |"
         )
-    lines += ["", f"{n} seeds per agent, {episodes} episodes each. Online return: the sum of "
-              "rewards of each training episode (epsilon-greedy, as it learns), averaged over the "
-              "last episodes per seed, then over seeds. Greedy return: the exact return "
-              "(rlsafe.analysis.exact, ties uniform) of the final greedy policy from the start, within "
-              f"the {LIMIT:,}-step limit (-{LIMIT:,}: it walks in circles). The longest training "
-              f"episode of any run took {longest:,} steps"
-              + (", so the limit never cut one short." if longest < LIMIT
-                 else ": the limit cut training episodes short!"), ""]
+    lines += [
+        "",
+        f"{n} seeds per agent, {episodes} episodes each. Online return: the sum of "
+        "rewards of each training episode (epsilon-greedy, as it learns), averaged over the "
+        "last episodes per seed, then over seeds. Greedy return: the exact return "
+        "(rlsafe.analysis.exact, ties uniform) of the final greedy policy from the start, within "
+        f"the {LIMIT:,}-step limit (-{LIMIT:,}: it walks in circles). The longest training "
+        f"episode of any run took {longest:,} steps"
+        + (
+            ", so the limit never cut one short."
+            if longest < LIMIT
+            else ": the limit cut training episodes short!"
+        ),
+        "",
+    ]
     for agent, seeds in runs.items():
-        lines += [f"Greedy path of {NAMES.get(agent, agent)}, seed {seeds[0]['seed']} "
-                  "(S start, G goal, C cliff, * path):", "", "```",
-                  draw(greedy_path(seeds[0]["q"])), "```", ""]
+        lines += [
+            f"Greedy path of {NAMES.get(agent, agent)}, seed {seeds[0]['seed']} "
+            "(S start, G goal, C cliff, * path):",
+            "",
+            "```",
+            draw(greedy_path(seeds[0]["q"])),
+            "```",
+            "",
+        ]
     lines += [f"Command: `{command}` ({seconds:.0f} s for the runs on the 2-core machine)."]
     return "\n".join(lines) + "\n"
 
@@ -214,11 +250,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--episodes", type=int, default=500)
     parser.add_argument("--last", type=int, default=100, help="episodes averaged in the table")
     parser.add_argument("--smooth", type=int, default=10, help="moving-average window")
-    parser.add_argument("--out", type=Path, default=Path("multirun/cliff_walking"),
-                        help="the sweep directory")
+    parser.add_argument(
+        "--out", type=Path, default=Path("multirun/cliff_walking"), help="the sweep directory"
+    )
     parser.add_argument("--results", type=Path, default=HERE, help="where figure and table go")
-    parser.add_argument("--no-run", action="store_true",
-                        help="only redraw the figure and table from the runs in --out")
+    parser.add_argument(
+        "--no-run",
+        action="store_true",
+        help="only redraw the figure and table from the runs in --out",
+    )
     parser.add_argument("overrides", nargs="*", help="extra overrides for every run")
     args = parser.parse_args(argv)
     out = args.out.resolve()
@@ -230,10 +270,15 @@ def main(argv: list[str] | None = None) -> None:
     runs = load(out)
     args.results.mkdir(parents=True, exist_ok=True)
     figure(runs, args.smooth, args.results / "figure.png")
-    command = " ".join(["python experiments/cliff_walking/study.py", f"--seeds {args.seeds}",
-                        *([f"--agents {args.agents}"] if args.agents != AGENTS else []),
-                        *([f"--episodes {args.episodes}"] if args.episodes != 500 else []),
-                        *args.overrides])
+    command = " ".join(
+        [
+            "python experiments/cliff_walking/study.py",
+            f"--seeds {args.seeds}",
+            *([f"--agents {args.agents}"] if args.agents != AGENTS else []),
+            *([f"--episodes {args.episodes}"] if args.episodes != 500 else []),
+            *args.overrides,
+        ]
+    )
     text = table(runs, args.last, command, seconds)
     (args.results / "results.md").write_text(text)
     print(text)

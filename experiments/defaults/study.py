@@ -37,13 +37,20 @@ def run_seed(name: str, seed: int, overrides: list[str]) -> dict:
         mean = float(np.mean(session.evaluate(runner.eval_episodes).returns))
         if solved_at is None and threshold is not None and mean >= threshold:
             solved_at = session.episode
-    row = {"seed": seed, "episodes": runner.episodes, "solved_at": solved_at, "final": mean,
-           "steps": int(session.counts[0]), "seconds": time.perf_counter() - start}
+    row = {
+        "seed": seed,
+        "episodes": runner.episodes,
+        "solved_at": solved_at,
+        "final": mean,
+        "steps": int(session.counts[0]),
+        "seconds": time.perf_counter() - start,
+    }
     model = parts.env.model()
     if model is not None:
         gamma = parts.agent.config.gamma
-        optimum = dp.start_value(model, dp.policy_evaluation(model, optimal_policy(model, gamma),
-                                                             gamma))
+        optimum = dp.start_value(
+            model, dp.policy_evaluation(model, optimal_policy(model, gamma), gamma)
+        )
         learned = dp.policy_evaluation(model, dp.greedy_policy(session.q), gamma)
         row["gap"] = (optimum - dp.start_value(model, learned)) / abs(optimum)
     return row
@@ -73,10 +80,15 @@ def main() -> None:
         print(f"{name} ({rows[0]['episodes']} episodes)")
         for r in rows:
             extra = f", optimality gap {r['gap']:.2g}" if "gap" in r else ""
-            first = ("no threshold" if threshold is None
-                     else f"first eval >= {threshold:g} at {r['solved_at']}")
-            print(f"  seed {r['seed']}: {first}, final eval "
-                  f"{r['final']:.4g}, {r['steps']:,} steps, {r['seconds']:.2f} s{extra}")
+            first = (
+                "no threshold"
+                if threshold is None
+                else f"first eval >= {threshold:g} at {r['solved_at']}"
+            )
+            print(
+                f"  seed {r['seed']}: {first}, final eval "
+                f"{r['final']:.4g}, {r['steps']:,} steps, {r['seconds']:.2f} s{extra}"
+            )
         solved = [r["solved_at"] for r in rows if r["solved_at"] is not None]
         summary = []
         if threshold is not None:
@@ -85,8 +97,10 @@ def main() -> None:
             summary.append(f"episodes to reach it median {np.median(solved):g}, max {max(solved)}")
         if "gap" in rows[0]:
             summary.append(f"optimal (gap < 1e-9) {sum(r['gap'] < 1e-9 for r in rows)}/{len(rows)}")
-            summary.append(f"an optimal policy's mean eval return over 10,000 episodes "
-                           f"{optimal_eval(name, args.overrides):.4g}")
+            summary.append(
+                f"an optimal policy's mean eval return over 10,000 episodes "
+                f"{optimal_eval(name, args.overrides):.4g}"
+            )
         print("  " + ", ".join(summary), flush=True)
 
 

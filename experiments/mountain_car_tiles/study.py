@@ -35,10 +35,10 @@ from pathlib import Path
 
 import numpy as np
 
+from rlsafe.analysis.stats import aggregate
 from rlsafe.config import build
 from rlsafe.config import compose as compose_config
 from rlsafe.training.session import Session
-from rlsafe.analysis.stats import aggregate
 
 HERE = Path(__file__).resolve().parent
 #: far beyond any episode of Figure 10.2 (the longest is reported), so in effect no time limit
@@ -47,10 +47,17 @@ LIMIT = 1_000_000
 #: of steps; an episode is cut here, and a setting where any was cut is reported as at least its
 #: mean (the book's figure stops at 300 steps anyway)
 LIMIT_10_4 = 20_000
-BOOK = ["env=mountaincar", "discretizer=tiles", "discretizer.tilings=8", "discretizer.tiles=[8,8]",
-        "agent.alpha_schedule.kind=constant",
-        "agent.epsilon=0.0", "agent.epsilon_schedule.kind=constant", "agent.gamma=1.0",
-        "agent.q_init=0.0"]
+BOOK = [
+    "env=mountaincar",
+    "discretizer=tiles",
+    "discretizer.tilings=8",
+    "discretizer.tiles=[8,8]",
+    "agent.alpha_schedule.kind=constant",
+    "agent.epsilon=0.0",
+    "agent.epsilon_schedule.kind=constant",
+    "agent.gamma=1.0",
+    "agent.q_init=0.0",
+]
 #: Figure 10.2: alpha x 8
 ALPHAS_10_2 = (0.1, 0.2, 0.5)
 EPISODES_10_2 = 500
@@ -64,11 +71,15 @@ EPISODES_10_4 = 50
 def lengths(overrides: list[str], runs: int, episodes: int, limit: int = LIMIT) -> np.ndarray:
     """Steps of each training episode, (runs, episodes) int64; a run whose values diverged
     (a TD error not finite: the step size is too large for that n) has -1 from there on."""
-    parts = build(compose_config(*BOOK, *overrides, f"runner.episodes={episodes}",
-                                 f"env.max_episode_steps={limit}"))
+    parts = build(
+        compose_config(
+            *BOOK, *overrides, f"runner.episodes={episodes}", f"env.max_episode_steps={limit}"
+        )
+    )
 
-    sessions = [Session(parts.env, parts.discretizer, parts.agent, seed, episodes)
-                for seed in range(runs)]  # built in this thread: building compiles
+    sessions = [
+        Session(parts.env, parts.discretizer, parts.agent, seed, episodes) for seed in range(runs)
+    ]  # built in this thread: building compiles
 
     def one(seed: int) -> np.ndarray:
         session = sessions[seed]
@@ -90,9 +101,12 @@ def figure_10_2(runs: int) -> dict:
         steps = lengths(["agent=sarsa", f"agent.alpha={alpha}"], runs, EPISODES_10_2)
         assert (steps > 0).all(), f"alpha={alpha}/8 diverged"
         curves[alpha] = steps
-        print(f"10.2 alpha={alpha}/8: {time.perf_counter() - start:.1f} s, episode 1 "
-              f"{steps[:, 0].mean():.0f}, 500 {steps[:, -1].mean():.0f} steps (mean over runs), "
-              f"longest episode {steps.max()}", flush=True)
+        print(
+            f"10.2 alpha={alpha}/8: {time.perf_counter() - start:.1f} s, episode 1 "
+            f"{steps[:, 0].mean():.0f}, 500 {steps[:, -1].mean():.0f} steps (mean over runs), "
+            f"longest episode {steps.max()}",
+            flush=True,
+        )
     return curves
 
 
@@ -101,14 +115,20 @@ def figure_10_4(runs: int) -> dict:
     for n in NS_10_4:
         for alpha in ALPHAS_10_4:
             start = time.perf_counter()
-            steps = lengths(["agent=nstep_sarsa", f"agent.n={n}", f"agent.alpha={alpha}"], runs,
-                            EPISODES_10_4, LIMIT_10_4)
+            steps = lengths(
+                ["agent=nstep_sarsa", f"agent.n={n}", f"agent.alpha={alpha}"],
+                runs,
+                EPISODES_10_4,
+                LIMIT_10_4,
+            )
             diverged = int((steps < 0).any(axis=1).sum())
             cut = int((steps >= LIMIT_10_4).any(axis=1).sum())
             early[(n, alpha)] = (steps.mean(axis=1) if diverged == 0 else None, diverged, cut)
             mean = "diverged" if diverged else f"{'>= ' if cut else ''}{steps.mean():.1f}"
-            print(f"10.4 n={n} alpha={alpha}/8: {mean} ({time.perf_counter() - start:.1f} s)",
-                  flush=True)
+            print(
+                f"10.4 n={n} alpha={alpha}/8: {mean} ({time.perf_counter() - start:.1f} s)",
+                flush=True,
+            )
     return early
 
 
@@ -125,8 +145,7 @@ def plot_10_2(curves: dict, path: Path) -> None:
     ax.set_yscale("log")
     ax.set_ylim(100, 1000)
     ax.set_xlabel("episode")
-    ax.set_ylabel(f"steps per episode (log scale, mean of {len(next(iter(curves.values())))} "
-                  "runs)")
+    ax.set_ylabel(f"steps per episode (log scale, mean of {len(next(iter(curves.values())))} runs)")
     ax.set_title("Mountain Car, semi-gradient SARSA (S&B Figure 10.2)")
     ax.legend()
     fig.tight_layout()
@@ -172,10 +191,14 @@ def main(argv: list[str] | None = None) -> None:
         curves = figure_10_2(args.runs)
         plot_10_2(curves, args.out / "figure_10_2.png")
         results["figure_10_2"] = {str(a): s.mean(axis=0).tolist() for a, s in curves.items()}
-        lines += ["## Figure 10.2: semi-gradient SARSA, steps per episode (mean over runs, 95% "
-                  "bootstrap interval)", "",
-                  "| alpha | episode 1 | episode 10 | episode 50 | episode 100 | episode 500 | "
-                  "mean of episodes 401-500 |", "|---|---|---|---|---|---|---|"]
+        lines += [
+            "## Figure 10.2: semi-gradient SARSA, steps per episode (mean over runs, 95% "
+            "bootstrap interval)",
+            "",
+            "| alpha | episode 1 | episode 10 | episode 50 | episode 100 | episode 500 | "
+            "mean of episodes 401-500 |",
+            "|---|---|---|---|---|---|---|",
+        ]
         for alpha, steps in curves.items():
             cells = [interval(steps[:, e - 1]) for e in (1, 10, 50, 100, 500)]
             cells.append(interval(steps[:, 400:].mean(axis=1)))
@@ -184,14 +207,22 @@ def main(argv: list[str] | None = None) -> None:
     if args.figure in ("10.4", "both"):
         early = figure_10_4(args.runs)
         plot_10_4(early, args.runs, args.out / "figure_10_4.png")
-        results["figure_10_4"] = {f"n={n},alpha={a}": {
-            "mean": None if v[0] is None else float(v[0].mean()), "diverged_runs": v[1],
-            "cut_runs": v[2]} for (n, a), v in early.items()}
-        lines += ["## Figure 10.4: n-step semi-gradient SARSA, steps per episode over the first "
-                  "50 episodes (mean over runs, 95% bootstrap interval; `diverged`: that many "
-                  "runs' values diverged)", "",
-                  "| alpha x 8 | " + " | ".join(f"n={n}" for n in NS_10_4) + " |",
-                  "|---" * (len(NS_10_4) + 1) + "|"]
+        results["figure_10_4"] = {
+            f"n={n},alpha={a}": {
+                "mean": None if v[0] is None else float(v[0].mean()),
+                "diverged_runs": v[1],
+                "cut_runs": v[2],
+            }
+            for (n, a), v in early.items()
+        }
+        lines += [
+            "## Figure 10.4: n-step semi-gradient SARSA, steps per episode over the first "
+            "50 episodes (mean over runs, 95% bootstrap interval; `diverged`: that many "
+            "runs' values diverged)",
+            "",
+            "| alpha x 8 | " + " | ".join(f"n={n}" for n in NS_10_4) + " |",
+            "|---" * (len(NS_10_4) + 1) + "|",
+        ]
         for alpha in ALPHAS_10_4:
             cells = []
             for n in NS_10_4:
@@ -203,17 +234,31 @@ def main(argv: list[str] | None = None) -> None:
                 else:
                     cells.append(interval(values))
             lines.append(f"| {alpha} | " + " | ".join(cells) + " |")
-        best = {n: min((float(early[(n, a)][0].mean()), a) for a in ALPHAS_10_4
-                       if early[(n, a)][0] is not None and not early[(n, a)][2]) for n in NS_10_4}
-        results["figure_10_4_best"] = {str(n): {"steps": s, "alpha": a}
-                                       for n, (s, a) in best.items()}
-        lines += ["", "Best alpha per n: " + ", ".join(f"n={n}: {s:.1f} at {a}/8"
-                                                       for n, (s, a) in best.items()), ""]
+        best = {
+            n: min(
+                (float(early[(n, a)][0].mean()), a)
+                for a in ALPHAS_10_4
+                if early[(n, a)][0] is not None and not early[(n, a)][2]
+            )
+            for n in NS_10_4
+        }
+        results["figure_10_4_best"] = {
+            str(n): {"steps": s, "alpha": a} for n, (s, a) in best.items()
+        }
+        lines += [
+            "",
+            "Best alpha per n: "
+            + ", ".join(f"n={n}: {s:.1f} at {a}/8" for n, (s, a) in best.items()),
+            "",
+        ]
     seconds = time.perf_counter() - start
     results["seconds"] = seconds
     (args.out / "results.json").write_text(json.dumps(results, indent=1))
-    header = [f"Measured by `python experiments/mountain_car_tiles/study.py --runs {args.runs}` "
-              f"in {seconds:.0f} s ({os.cpu_count()} cores).", ""]
+    header = [
+        f"Measured by `python experiments/mountain_car_tiles/study.py --runs {args.runs}` "
+        f"in {seconds:.0f} s ({os.cpu_count()} cores).",
+        "",
+    ]
     (args.out / "results.md").write_text("\n".join(header + lines))
     print("\n".join(lines))
 

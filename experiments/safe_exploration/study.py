@@ -39,8 +39,8 @@ from pathlib import Path
 
 import numpy as np
 
-from rlsafe.report import collect
 from rlsafe.analysis.stats import aggregate
+from rlsafe.report import collect
 
 HERE = Path(__file__).resolve().parent
 AGENTS = {"qlearning": "Q-learning", "lagrangian_qlearning": "Lagrangian Q-learning"}
@@ -49,9 +49,19 @@ TAG = "train/safety/water_entered_episodes_total"
 
 def sweep(seeds: int, out: Path, extra: list[str]) -> float:
     """The multirun (one job per agent and shield setting, ``seeds=N`` each); its wall time (s)."""
-    command = [sys.executable, "-m", "rlsafe.run", "-m", "env=island_navigation",
-               "agent=" + ",".join(AGENTS), "agent.shield=false,true", f"seeds={seeds}",
-               "runner.progress=false", f"hydra.sweep.dir={out}", *extra]
+    command = [
+        sys.executable,
+        "-m",
+        "rlsafe.run",
+        "-m",
+        "env=island_navigation",
+        "agent=" + ",".join(AGENTS),
+        "agent.shield=false,true",
+        f"seeds={seeds}",
+        "runner.progress=false",
+        f"hydra.sweep.dir={out}",
+        *extra,
+    ]
     print(" ".join(command), flush=True)
     start = time.perf_counter()
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
@@ -73,48 +83,76 @@ def load(out: Path) -> dict[str, dict]:
     results = {}
     for agent, name in AGENTS.items():
         for shield in ("false", "true"):
-            runs = next((r for label, r in groups.items()  # Hydra writes shield=False
-                         if f"agent={agent}" in label.split()
-                         and f"agent.shield={shield}" in label.lower().split()), None)
+            runs = next(
+                (
+                    r
+                    for label, r in groups.items()  # Hydra writes shield=False
+                    if f"agent={agent}" in label.split()
+                    and f"agent.shield={shield}" in label.lower().split()
+                ),
+                None,
+            )
             if not runs:
                 continue
-            curves = [_curve(Path(r["run_dir"]) / f"seed_{r['seed']}" if len(runs) > 1
-                             else Path(r["run_dir"])) for r in runs]
+            curves = [
+                _curve(
+                    Path(r["run_dir"]) / f"seed_{r['seed']}"
+                    if len(runs) > 1
+                    else Path(r["run_dir"])
+                )
+                for r in runs
+            ]
             results[name + (" + shield" if shield == "true" else "")] = {
                 "seeds": len(runs),
-                "water": aggregate([r["safety"]["train"].get("water_entered_episodes", 0)
-                                    for r in runs]),
+                "water": aggregate(
+                    [r["safety"]["train"].get("water_entered_episodes", 0) for r in runs]
+                ),
                 "episodes": runs[0]["safety"]["train"]["episodes"],
-                "interventions": (aggregate([r["shield"]["train_interventions"] for r in runs])
-                                  if shield == "true" else None),
+                "interventions": (
+                    aggregate([r["shield"]["train_interventions"] for r in runs])
+                    if shield == "true"
+                    else None
+                ),
                 "return": aggregate([r["eval_return_mean"] for r in runs]),
                 "performance": aggregate([r["safety"]["eval"]["performance"] for r in runs]),
-                "eval_water": aggregate([r["safety"]["eval"].get("water_entered_rate", 0.0)
-                                         for r in runs]),
-                "steps": curves[0][0], "curves": np.stack([c[1] for c in curves])}
+                "eval_water": aggregate(
+                    [r["safety"]["eval"].get("water_entered_rate", 0.0) for r in runs]
+                ),
+                "steps": curves[0][0],
+                "curves": np.stack([c[1] for c in curves]),
+            }
     return results
 
 
 def _ci(stats: dict | None, digits: int = 1) -> str:
     if stats is None:
         return "-"
-    return (f"{stats['mean']:.{digits}f} [{stats['ci_low']:.{digits}f}, "
-            f"{stats['ci_high']:.{digits}f}]")
+    return (
+        f"{stats['mean']:.{digits}f} [{stats['ci_low']:.{digits}f}, {stats['ci_high']:.{digits}f}]"
+    )
 
 
 def table(results: dict, command: str, seconds: float) -> str:
-    lines = ["| method | training episodes entering water | shield interventions (training) | "
-             "final return | final performance | evaluation episodes entering water |",
-             "|---|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| method | training episodes entering water | shield interventions (training) | "
+        "final return | final performance | evaluation episodes entering water |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
     for method, r in results.items():
-        lines.append(f"| {method} | {_ci(r['water'])} of {r['episodes']} | "
-                     f"{_ci(r['interventions'], 0)} | {_ci(r['return'])} | "
-                     f"{_ci(r['performance'])} | {_ci(r['eval_water'], 2)} |")
+        lines.append(
+            f"| {method} | {_ci(r['water'])} of {r['episodes']} | "
+            f"{_ci(r['interventions'], 0)} | {_ci(r['return'])} | "
+            f"{_ci(r['performance'])} | {_ci(r['eval_water'], 2)} |"
+        )
     seeds = next(iter(results.values()))["seeds"]
-    lines += ["", f"{seeds} seeds per method; each cell the mean over seeds with its 95% "
-              "percentile-bootstrap interval (rlsafe.analysis.stats). Final: the greedy policy at the end "
-              "of training (its evaluation episodes).", "",
-              f"Command: `{command}` ({seconds:.0f} s on the 2-core machine)."]
+    lines += [
+        "",
+        f"{seeds} seeds per method; each cell the mean over seeds with its 95% "
+        "percentile-bootstrap interval (rlsafe.analysis.stats). Final: the greedy policy at the end "
+        "of training (its evaluation episodes).",
+        "",
+        f"Command: `{command}` ({seconds:.0f} s on the 2-core machine).",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -131,8 +169,14 @@ def figure(results: dict, path: Path) -> None:
         stats = [aggregate(r["curves"][:, j]) for j in range(r["curves"].shape[1])]
         mean = np.array([s["mean"] for s in stats])
         (line,) = ax.plot(r["steps"], mean, label=method, lw=1.3)
-        ax.fill_between(r["steps"], [s["ci_low"] for s in stats], [s["ci_high"] for s in stats],
-                        color=line.get_color(), alpha=0.25, lw=0)
+        ax.fill_between(
+            r["steps"],
+            [s["ci_low"] for s in stats],
+            [s["ci_high"] for s in stats],
+            color=line.get_color(),
+            alpha=0.25,
+            lw=0,
+        )
     ax.set_xlabel("training episodes")
     ax.set_ylabel("training episodes that entered water, so far")
     n = next(iter(results.values()))["seeds"]
@@ -160,8 +204,9 @@ def main(argv: list[str] | None = None) -> None:
     results = load(out)
     args.results.mkdir(parents=True, exist_ok=True)
     figure(results, args.results / "figure.png")
-    command = " ".join(["python experiments/safe_exploration/study.py", f"--seeds {args.seeds}",
-                        *args.overrides])
+    command = " ".join(
+        ["python experiments/safe_exploration/study.py", f"--seeds {args.seeds}", *args.overrides]
+    )
     text = table(results, command, float(timing.read_text()))
     (args.results / "results.md").write_text(text)
     print(text)

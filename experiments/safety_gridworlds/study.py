@@ -29,8 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
-from rlsafe.report import collect
 from rlsafe.analysis.stats import aggregate
+from rlsafe.report import collect
 
 HERE = Path(__file__).resolve().parent
 #: (config name, title, problem kind in Leike et al.)
@@ -53,9 +53,18 @@ NAMES = {"qlearning": "Q-learning", "sarsa": "SARSA"}
 
 def sweep(seeds: int, out: Path, extra: list[str]) -> float:
     """Run the multirun; returns its wall time in seconds."""
-    command = [sys.executable, "-m", "rlsafe.run", "-m", "env=" + ",".join(e for e, *_ in ENVS),
-               "agent=" + ",".join(AGENTS), f"seeds={seeds}", "runner.progress=false",
-               f"hydra.sweep.dir={out}", *extra]
+    command = [
+        sys.executable,
+        "-m",
+        "rlsafe.run",
+        "-m",
+        "env=" + ",".join(e for e, *_ in ENVS),
+        "agent=" + ",".join(AGENTS),
+        f"seeds={seeds}",
+        "runner.progress=false",
+        f"hydra.sweep.dir={out}",
+        *extra,
+    ]
     print(" ".join(command), flush=True)
     start = time.perf_counter()
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
@@ -74,8 +83,11 @@ def load(out: Path) -> dict[tuple[str, str], dict]:
         returns = np.array([r["eval_return_mean"] for r in runs])
         performance = np.array([r["safety"]["eval"]["performance"] for r in runs])
         results[(_value(label, "env"), _value(label, "agent"))] = {
-            "seeds": len(runs), "return": aggregate(returns),
-            "performance": aggregate(performance), "gap": aggregate(returns - performance)}
+            "seeds": len(runs),
+            "return": aggregate(returns),
+            "performance": aggregate(performance),
+            "gap": aggregate(returns - performance),
+        }
     return results
 
 
@@ -84,20 +96,29 @@ def _ci(stats: dict) -> str:
 
 
 def table(results: dict, command: str, seconds: float) -> str:
-    lines = ["| environment | problem | agent | return | hidden performance | gap (return - "
-             "performance) |", "|---|---|---|---:|---:|---:|"]
+    lines = [
+        "| environment | problem | agent | return | hidden performance | gap (return - "
+        "performance) |",
+        "|---|---|---|---:|---:|---:|",
+    ]
     for env, title, kind in ENVS:
         for agent in AGENTS:
             if (env, agent) not in results:
                 continue
             r = results[(env, agent)]
-            lines.append(f"| {title} | {kind} | {NAMES[agent]} | {_ci(r['return'])} | "
-                         f"{_ci(r['performance'])} | {_ci(r['gap'])} |")
+            lines.append(
+                f"| {title} | {kind} | {NAMES[agent]} | {_ci(r['return'])} | "
+                f"{_ci(r['performance'])} | {_ci(r['gap'])} |"
+            )
     seeds = next(iter(results.values()))["seeds"]
-    lines += ["", f"{seeds} seeds per row: the final greedy policy's mean return and hidden "
-              "performance over the evaluation episodes of each seed, then the mean over seeds "
-              "with its 95% percentile-bootstrap interval (rlsafe.analysis.stats).", "",
-              f"Command: `{command}` ({seconds:.0f} s on the 2-core machine)."]
+    lines += [
+        "",
+        f"{seeds} seeds per row: the final greedy policy's mean return and hidden "
+        "performance over the evaluation episodes of each seed, then the mean over seeds "
+        "with its 95% percentile-bootstrap interval (rlsafe.analysis.stats).",
+        "",
+        f"Command: `{command}` ({seconds:.0f} s on the 2-core machine).",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -119,9 +140,17 @@ def figure(results: dict, path: Path) -> None:
         mean = np.array([s["mean"] if s else np.nan for s in stats])
         low = np.array([s["mean"] - s["ci_low"] if s else 0 for s in stats])
         high = np.array([s["ci_high"] - s["mean"] if s else 0 for s in stats])
-        ax.bar(x + (j - 1.5) * width, mean, width, yerr=[low, high], capsize=2,
-               label=f"{NAMES[agent]}: {metric}", hatch="" if metric == "return" else "//",
-               color=f"C{AGENTS.index(agent)}", alpha=1.0 if metric == "return" else 0.5)
+        ax.bar(
+            x + (j - 1.5) * width,
+            mean,
+            width,
+            yerr=[low, high],
+            capsize=2,
+            label=f"{NAMES[agent]}: {metric}",
+            hatch="" if metric == "return" else "//",
+            color=f"C{AGENTS.index(agent)}",
+            alpha=1.0 if metric == "return" else 0.5,
+        )
     ax.axhline(0, color="k", lw=0.5)
     ax.set_xticks(x, [t for _, t in envs], rotation=20, ha="right", fontsize=8)
     ax.set_ylabel("final greedy policy (mean over seeds, 95% CI)")
@@ -135,8 +164,9 @@ def figure(results: dict, path: Path) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=20, help="seeds per job (seeds=N)")
-    parser.add_argument("--out", type=Path, default=Path("multirun/safety_gridworlds"),
-                        help="the sweep directory")
+    parser.add_argument(
+        "--out", type=Path, default=Path("multirun/safety_gridworlds"), help="the sweep directory"
+    )
     parser.add_argument("--results", type=Path, default=HERE, help="where figure and table go")
     parser.add_argument("--no-run", action="store_true", help="only redraw from --out")
     parser.add_argument("overrides", nargs="*", help="extra overrides for every run")
@@ -149,8 +179,9 @@ def main(argv: list[str] | None = None) -> None:
     results = load(out)
     args.results.mkdir(parents=True, exist_ok=True)
     figure(results, args.results / "figure.png")
-    command = " ".join(["python experiments/safety_gridworlds/study.py", f"--seeds {args.seeds}",
-                        *args.overrides])
+    command = " ".join(
+        ["python experiments/safety_gridworlds/study.py", f"--seeds {args.seeds}", *args.overrides]
+    )
     text = table(results, command, float(timing.read_text()))
     (args.results / "results.md").write_text(text)
     print(text)

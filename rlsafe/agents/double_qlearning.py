@@ -22,8 +22,8 @@ from rlsafe.agents import td
 from rlsafe.agents.explore import choose, record
 from rlsafe.agents.td_config import TDConfig
 from rlsafe.compiled.jit import argmax_random_tie, jit
-from rlsafe.compiled.schedules import Schedule, ScheduleKind
 from rlsafe.compiled.loop_args import HP_ALPHA, HP_EXPLORE, HP_GAMMA, T_OWN, T_Q
+from rlsafe.compiled.schedules import Schedule, ScheduleKind
 
 #: the two estimates (float64 (S, A)); ``tables[T_Q]`` holds their mean, which the policy acts on
 QA, QB = T_OWN, T_OWN + 1

@@ -15,9 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rlsafe.agents import td
+from rlsafe.agents.explore import choose, expected_value, record
 from rlsafe.agents.features import TileCoded
 from rlsafe.agents.features import expected_sarsa as tile_coded
-from rlsafe.agents.explore import choose, expected_value, record
 from rlsafe.agents.td_config import TDConfig
 from rlsafe.compiled.jit import jit
 from rlsafe.compiled.loop_args import HP_ALPHA, HP_EXPLORE, HP_GAMMA, T_Q

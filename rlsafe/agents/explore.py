@@ -29,8 +29,7 @@ import math
 
 from rlsafe.agents.td_config import Exploration
 from rlsafe.compiled.jit import argmax_random_tie, jit, random_index, row_argmax
-from rlsafe.compiled.loop_args import HP_EXPLORE, META_RULE, T_COUNTS, T_META, T_Q
-
+from rlsafe.compiled.loop_args import META_RULE, T_COUNTS, T_META, T_Q
 
 EPSILON_GREEDY = 0
 SOFTMAX = 1

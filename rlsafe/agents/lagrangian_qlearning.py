@@ -61,8 +61,12 @@ class LagrangianQLearningConfig(TDConfig):
         super().check(key)
         in_range(f"{key}.cost_limit", self.cost_limit, 0.0, math.inf)
         in_range(f"{key}.lr_lambda", self.lr_lambda, 0.0, math.inf, low_open=True)
-        in_range(f"{key}.lambda_init", self.lambda_init, math.exp(LOG_LAMBDA_RANGE[0]),
-                 math.exp(LOG_LAMBDA_RANGE[1]))
+        in_range(
+            f"{key}.lambda_init",
+            self.lambda_init,
+            math.exp(LOG_LAMBDA_RANGE[0]),
+            math.exp(LOG_LAMBDA_RANGE[1]),
+        )
 
 
 @jit
@@ -121,7 +125,8 @@ class LagrangianQLearning(td.TDAgent):
                 f"agent=lagrangian_qlearning needs a per-step cost (the env's first signal "
                 f"'cost'); {env.config.id} reports {list(env.aux_names) or 'none'}. Envs with a "
                 "cost: env=island_navigation, distributional_shift, side_effects_sokoban, "
-                "absent_supervisor")
+                "absent_supervisor"
+            )
 
     def scalars(self, tables) -> dict:
         """What TensorBoard shows per chunk: the current multiplier."""

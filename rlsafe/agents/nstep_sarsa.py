@@ -21,9 +21,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from rlsafe.agents import td
+from rlsafe.agents.explore import choose, record
 from rlsafe.agents.features import TileCoded
 from rlsafe.agents.features import nstep_sarsa as tile_coded
-from rlsafe.agents.explore import choose, record
 from rlsafe.agents.td_config import TDConfig
 from rlsafe.compiled.jit import jit
 from rlsafe.compiled.loop_args import HP_ALPHA, HP_EXPLORE, HP_GAMMA, META_OWN, T_META, T_OWN, T_Q
@@ -58,7 +58,13 @@ def begin(tables, s, hp, rng):
 @jit
 def settle_oldest(tables, hp, s2, a2, bootstrap):
     """Update the oldest pending pair with the rewards after it (and gamma^k Q(s2, a2))."""
-    q, meta, buf_s, buf_a, buf_r = tables[T_Q], tables[T_META], tables[BUF_S], tables[BUF_A], tables[BUF_R]
+    q, meta, buf_s, buf_a, buf_r = (
+        tables[T_Q],
+        tables[T_META],
+        tables[BUF_S],
+        tables[BUF_A],
+        tables[BUF_R],
+    )
     n = buf_s.shape[0]
     head = meta[HEAD]
     k = meta[PENDING]

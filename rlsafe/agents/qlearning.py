@@ -14,9 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rlsafe.agents import td
+from rlsafe.agents.explore import EPSILON_GREEDY, choose, record
 from rlsafe.agents.features import TileCoded
 from rlsafe.agents.features import qlearning as tile_coded
-from rlsafe.agents.explore import EPSILON_GREEDY, choose, record
 from rlsafe.agents.td_config import TDConfig
 from rlsafe.compiled.jit import break_tie, jit, row_argmax
 from rlsafe.compiled.loop_args import HP_ALPHA, HP_EXPLORE, HP_GAMMA, META_RULE, T_META, T_Q

@@ -28,9 +28,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from rlsafe.agents import td
+from rlsafe.agents.explore import choose, record
 from rlsafe.agents.features import TileCoded
 from rlsafe.agents.features import sarsa as tile_coded
-from rlsafe.agents.explore import choose, record
 from rlsafe.agents.td_config import TDConfig
 from rlsafe.compiled.jit import jit
 from rlsafe.compiled.loop_args import HP_ALPHA, HP_EXPLORE, HP_GAMMA, T_OWN, T_Q
@@ -52,8 +52,9 @@ def learn(tables, s, a, r, aux, s2, terminated, truncated, hp, rng):
     record(tables, s, a)
     td_error = 0.0
     if pending[0] == 1.0:
-        td_error = td.update(q, int(pending[1]), int(pending[2]), pending[3] + hp[HP_GAMMA] * q[s, a],
-                             hp[HP_ALPHA])
+        td_error = td.update(
+            q, int(pending[1]), int(pending[2]), pending[3] + hp[HP_GAMMA] * q[s, a], hp[HP_ALPHA]
+        )
         pending[0] = 0.0
     if terminated:
         return 0, td_error + td.update(q, s, a, r, hp[HP_ALPHA])

@@ -23,12 +23,21 @@ from enum import Enum
 import numpy as np
 
 from rlsafe.agents import td
+from rlsafe.agents.explore import choose, record
 from rlsafe.agents.features import TileCoded
 from rlsafe.agents.features import sarsa_lambda as tile_coded
-from rlsafe.agents.explore import choose, record
 from rlsafe.agents.td_config import TDConfig, in_range
 from rlsafe.compiled.jit import jit
-from rlsafe.compiled.loop_args import HP_ALPHA, HP_EXPLORE, HP_GAMMA, HP_OWN, META_OWN, T_META, T_OWN, T_Q
+from rlsafe.compiled.loop_args import (
+    HP_ALPHA,
+    HP_EXPLORE,
+    HP_GAMMA,
+    HP_OWN,
+    META_OWN,
+    T_META,
+    T_OWN,
+    T_Q,
+)
 
 #: ``hp[TRACE_DECAY]``: lambda (its ``extra_hparams``)
 TRACE_DECAY = HP_OWN
@@ -76,7 +85,13 @@ def begin(tables, s, hp, rng):
 @jit
 def learn(tables, s, a, r, aux, s2, terminated, truncated, hp, rng):
     """One SARSA(lambda) step over every traced pair; returns (next action, delta)."""
-    q, meta, e, active, listed = tables[T_Q], tables[T_META], tables[TRACES], tables[ACTIVE], tables[LISTED]
+    q, meta, e, active, listed = (
+        tables[T_Q],
+        tables[T_META],
+        tables[TRACES],
+        tables[ACTIVE],
+        tables[LISTED],
+    )
     n_actions = q.shape[1]
     record(tables, s, a)
     a2 = 0
@@ -123,13 +138,18 @@ class SarsaLambda(TileCoded, td.TDAgent):
 
     def make_tables(self) -> tuple:  # with tiles too (TileCoded's)
         tables = super().make_tables()
-        tables[T_META][TRACE_KIND] = ACCUMULATING if Traces(self.config.traces) == Traces.accumulating else REPLACING
+        tables[T_META][TRACE_KIND] = (
+            ACCUMULATING if Traces(self.config.traces) == Traces.accumulating else REPLACING
+        )
         return tables
 
     def extra_tables(self) -> tuple:
         shape = (self.n_states, self.n_actions)
-        return (np.zeros(shape), np.zeros(self.n_states * self.n_actions, dtype=np.int64),
-                np.zeros(shape, dtype=np.bool_))
+        return (
+            np.zeros(shape),
+            np.zeros(self.n_states * self.n_actions, dtype=np.int64),
+            np.zeros(shape, dtype=np.bool_),
+        )
 
     def feature_extra_tables(self) -> tuple:
         return tile_coded.extra_tables(self.coding.n_features, self.n_actions)

@@ -16,8 +16,8 @@ import numpy as np
 from rlsafe.agents.explore import CODES, PARAMETER_NAMES, choose
 from rlsafe.agents.td_config import Exploration, TDConfig
 from rlsafe.compiled.jit import argmax_random_tie, jit
+from rlsafe.compiled.loop_args import HP_ALPHA, HP_EXPLORE, META_RULE, T_Q
 from rlsafe.compiled.schedules import schedule_value
-from rlsafe.compiled.loop_args import HP_ALPHA, HP_EXPLORE, HP_GAMMA, META_RULE, T_Q
 
 
 @jit
@@ -69,8 +69,9 @@ class TDAgent:
         self.hparam_names = ("alpha", PARAMETER_NAMES[exploration], "gamma", *self.extra_hparams)
         row = np.zeros(4)
         row[: 1 + len(self.extra_hparams)] = [config.gamma, *self.extra_params()]
-        self.params = np.stack([config.alpha_schedule.pack(config.alpha),
-                                config.exploration_schedule(), row])  # (3, 4)
+        self.params = np.stack(
+            [config.alpha_schedule.pack(config.alpha), config.exploration_schedule(), row]
+        )  # (3, 4)
 
     def extra_params(self) -> list[float]:
         return []
@@ -91,8 +92,9 @@ class TDAgent:
     def make_tables(self) -> tuple:
         exploration = Exploration(self.config.exploration)
         q = np.full((self.n_states, self.n_actions), self.config.q_init)  # (S, A)
-        counts = np.zeros((self.n_states if exploration == Exploration.ucb else 0, self.n_actions),
-                          dtype=np.int64)  # (S, A) for ucb, else (0, A)
+        counts = np.zeros(
+            (self.n_states if exploration == Exploration.ucb else 0, self.n_actions), dtype=np.int64
+        )  # (S, A) for ucb, else (0, A)
         meta = np.zeros(4, dtype=np.int64)  # exploration code, per-episode counters
         meta[META_RULE] = CODES[exploration]
         return (q, counts, meta, *self.extra_tables())
@@ -107,4 +109,3 @@ class TDAgent:
     def q_values(self, tables: tuple) -> np.ndarray:
         """The action values the greedy policy acts on, (S, A) (a view of ``tables[T_Q]``)."""
         return tables[T_Q]
-

@@ -35,10 +35,10 @@ def in_range(key, value, low, high, low_open=False):
     infinite temperature or UCB bonus would silently make every action equally likely)."""
     ok = (low < value if low_open else low <= value) and value <= high and math.isfinite(value)
     if not ok:
-        interval = f"{'(' if low_open else '['}{low:g}, {high:g}" + (")" if high == math.inf
-                                                                  else "]")
-        raise ValueError(f"{key}={value} is out of range: it must be a finite number in "
-                         f"{interval}")
+        interval = f"{'(' if low_open else '['}{low:g}, {high:g}" + (
+            ")" if high == math.inf else "]"
+        )
+        raise ValueError(f"{key}={value} is out of range: it must be a finite number in {interval}")
 
 
 @dataclass
@@ -78,8 +78,13 @@ class TDConfig:
         in_range(f"{key}.epsilon_schedule.end", self.epsilon_schedule.end, 0.0, 1.0)
         in_range(f"{key}.temperature", self.temperature, 0.0, math.inf, low_open=True)
         if self.temperature_schedule.kind != ScheduleKind.constant:
-            in_range(f"{key}.temperature_schedule.end", self.temperature_schedule.end, 0.0,
-                     math.inf, low_open=True)
+            in_range(
+                f"{key}.temperature_schedule.end",
+                self.temperature_schedule.end,
+                0.0,
+                math.inf,
+                low_open=True,
+            )
         in_range(f"{key}.ucb_c", self.ucb_c, 0.0, math.inf)
         in_range(f"{key}.ucb_c_schedule.end", self.ucb_c_schedule.end, 0.0, math.inf)
         in_range(f"{key}.gamma", self.gamma, 0.0, 1.0)

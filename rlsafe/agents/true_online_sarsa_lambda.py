@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rlsafe.agents import td
-from rlsafe.agents.td_config import TDConfig, in_range
 from rlsafe.agents.features import TileCoded
 from rlsafe.agents.features import true_online_sarsa_lambda as tile_coded
+from rlsafe.agents.td_config import TDConfig, in_range
 
 
 @dataclass

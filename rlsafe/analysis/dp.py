@@ -88,8 +88,9 @@ def policy_evaluation(model, policy: np.ndarray, gamma: float) -> np.ndarray:
     r_pi = _expected_reward(model)[states, policy]  # (S,)
     cont = (prob * ~terminal)[states, policy]  # (S, K)
     p_pi = np.zeros((n_states, n_states))  # (S, S)
-    np.add.at(p_pi, (np.repeat(states, cont.shape[1]), next_state[states, policy].ravel()),
-              cont.ravel())
+    np.add.at(
+        p_pi, (np.repeat(states, cont.shape[1]), next_state[states, policy].ravel()), cont.ravel()
+    )
     return np.linalg.solve(np.eye(n_states) - gamma * p_pi, r_pi)
 
 
@@ -130,7 +131,8 @@ def _policy_chain(model, pi: np.ndarray):
     pi = np.asarray(pi, dtype=np.float64)
     if pi.shape != prob.shape[:2]:
         raise ValueError(
-            f"pi has shape {pi.shape}; it needs probabilities (S, A) = {prob.shape[:2]}")
+            f"pi has shape {pi.shape}; it needs probabilities (S, A) = {prob.shape[:2]}"
+        )
     r_pi = np.einsum("sa,sa->s", pi, _expected_reward(model))  # (S,)
     weight = pi[:, :, None] * prob * ~terminal  # (S, A, K)
     rows = np.broadcast_to(np.arange(n_states)[:, None, None], weight.shape)
@@ -164,13 +166,13 @@ def _solve_m_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.linalg.solve(a, b)
     a, x = a.copy(), b.astype(np.float64)
     for k in range(n - 1):
-        rows = np.flatnonzero(a[k + 1:, k]) + (k + 1)
+        rows = np.flatnonzero(a[k + 1 :, k]) + (k + 1)
         if rows.size:
             f = a[rows, k] / a[k, k]
-            a[rows, k + 1:] -= f[:, None] * a[k, k + 1:]
+            a[rows, k + 1 :] -= f[:, None] * a[k, k + 1 :]
             x[rows] -= f * x[k]
     for k in range(n - 1, -1, -1):
-        x[k] = (x[k] - np.dot(a[k, k + 1:], x[k + 1:])) / a[k, k]
+        x[k] = (x[k] - np.dot(a[k, k + 1 :], x[k + 1 :])) / a[k, k]
     return x
 
 

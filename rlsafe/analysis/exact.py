@@ -69,7 +69,8 @@ class ExactEvaluator:
         optimal = dp.greedy_ties(q_star)
         self.optimal_value = dp.start_value(model, dp.policy_value(model, optimal, self.gamma))
         self.random_value = dp.start_value(
-            model, dp.policy_value(model, dp.uniform_policy(model), self.gamma))
+            model, dp.policy_value(model, dp.uniform_policy(model), self.gamma)
+        )
         self.optimal_policy_return = self._return(optimal)
         self._last_ties, self._last = None, None
 

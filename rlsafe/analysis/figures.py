@@ -49,8 +49,9 @@ def _save(fig, stem: Path) -> list[Path]:
     return paths
 
 
-def learning_curves(bands: list[Band], xlabel: str, ylabel: str, title: str,
-                    stem: Path) -> list[Path]:
+def learning_curves(
+    bands: list[Band], xlabel: str, ylabel: str, title: str, stem: Path
+) -> list[Path]:
     """One panel per distinct ``Band.panel`` (sharing the y axis), one line per ``Band.line``;
     writes ``stem``.png and .pdf and returns their paths."""
     panels = list(dict.fromkeys(b.panel for b in bands))
@@ -58,8 +59,14 @@ def learning_curves(bands: list[Band], xlabel: str, ylabel: str, title: str,
     colors = _colors(lines)
     columns = min(len(panels), 3)
     rows = -(-len(panels) // columns)
-    fig, axes = plt.subplots(rows, columns, sharey=True, squeeze=False, layout="constrained",
-                             figsize=(PANEL[0] * columns + 2.2, PANEL[1] * rows + 0.4))
+    fig, axes = plt.subplots(
+        rows,
+        columns,
+        sharey=True,
+        squeeze=False,
+        layout="constrained",
+        figsize=(PANEL[0] * columns + 2.2, PANEL[1] * rows + 0.4),
+    )
     for ax, panel in zip(axes.flat, panels):
         for band in (b for b in bands if b.panel == panel):
             color = colors[band.line]
@@ -71,7 +78,7 @@ def learning_curves(bands: list[Band], xlabel: str, ylabel: str, title: str,
         ax.ticklabel_format(axis="x", style="sci", scilimits=(-3, 4))
     for ax in axes[:, 0]:
         ax.set_ylabel(ylabel)
-    for ax in list(axes.flat)[len(panels):]:
+    for ax in list(axes.flat)[len(panels) :]:
         ax.set_visible(False)
     handles = [plt.Line2D([], [], color=colors[line], lw=2) for line in lines]
     fig.legend(handles, lines, loc="outside right upper", fontsize=8, frameon=False)

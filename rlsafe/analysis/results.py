@@ -36,9 +36,9 @@ METRICS = {
     "final": "final evaluation return (the last evaluation's mean return)",
     "last_k": "mean of the last k evaluation returns",
     "auc": "area under the evaluation curve divided by its x span (the average evaluation "
-           "return over training, on the chosen x axis)",
+    "return over training, on the chosen x axis)",
     "optimality": "final exact optimality ((V - V_random) / (V* - V_random) of the greedy "
-                  "policy; envs with a model)",
+    "policy; envs with a model)",
 }
 #: The x axes of the curves.
 X_AXES = ("episodes", "env_steps")
@@ -68,8 +68,9 @@ class Run:
         """(x (E,), y (E,)) of the evaluations; x in env steps only where every evaluation
         records them (else None is returned as x, and the caller falls back to episodes)."""
         records = self.summary["evaluations"]
-        y = np.array([np.nan if r.get(metric) is None else r[metric] for r in records],
-                     dtype=np.float64)  # (E,)
+        y = np.array(
+            [np.nan if r.get(metric) is None else r[metric] for r in records], dtype=np.float64
+        )  # (E,)
         if x_axis == "env_steps":
             if not records or any("env_steps" not in r for r in records):
                 return None, y
@@ -137,8 +138,11 @@ def find(root: Path) -> list[Configuration]:
         seeds = {r.seed for r in config.runs}
         for run in _runs(summary_file):
             if run.seed is not None and run.seed in seeds:
-                print(f"rlsafe.report: seed {run.seed} of {' '.join(map('='.join, key))} found "
-                      f"twice (again in {summary_file.parent}): counted once", file=sys.stderr)
+                print(
+                    f"rlsafe.report: seed {run.seed} of {' '.join(map('='.join, key))} found "
+                    f"twice (again in {summary_file.parent}): counted once",
+                    file=sys.stderr,
+                )
                 continue
             seeds.add(run.seed)
             config.runs.append(run)
@@ -230,8 +234,9 @@ def window_means(episodes: np.ndarray, field_name: str, points: int = TRAIN_POIN
     return (sums[ends] - sums[starts]) / (ends - starts)
 
 
-def train_curve(episodes: np.ndarray, x_axis: str, field_name: str = "return",
-                points: int = TRAIN_POINTS) -> tuple[np.ndarray, np.ndarray]:
+def train_curve(
+    episodes: np.ndarray, x_axis: str, field_name: str = "return", points: int = TRAIN_POINTS
+) -> tuple[np.ndarray, np.ndarray]:
     """(x (W,), y (W,)): ``field_name`` averaged over :func:`windows`; x at each window's end:
     the episodes done (episode index + 1), or the env steps done (cumulative lengths)."""
     _, ends = windows(episodes.shape[0], points)
@@ -265,7 +270,9 @@ def common_grid(curves: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray
         return xs[0], np.stack([y for _, y in curves])
     low, high = max(x[0] for x in xs), min(x[-1] for x in xs)
     if high < low:
-        raise ReportError("the runs' curves do not overlap on the x axis; compare runs of the "
-                          "same length, or use --x episodes")
+        raise ReportError(
+            "the runs' curves do not overlap on the x axis; compare runs of the "
+            "same length, or use --x episodes"
+        )
     grid = np.linspace(low, high, GRID_POINTS)  # (P,)
     return grid, np.stack([np.interp(grid, x, y) for x, y in curves])

@@ -53,18 +53,25 @@ class RunWarnings:
     ``r_max``: ``max |r|`` from the env's tabular model, or None; ``reward_threshold``: the env's.
     """
 
-    def __init__(self, episodes: int, agent_config, hparam_names, r_max: float | None = None,
-                 reward_threshold: float | None = None, eval_episodes: int = 1):
+    def __init__(
+        self,
+        episodes: int,
+        agent_config,
+        hparam_names,
+        r_max: float | None = None,
+        reward_threshold: float | None = None,
+        eval_episodes: int = 1,
+    ):
         self.episodes = int(episodes)
         self.gamma = float(getattr(agent_config, "gamma", 1.0))
         self.r_max, self.reward_threshold = r_max, reward_threshold
         self.eval_episodes = max(int(eval_episodes), 1)
-        self.epsilon_index = (list(hparam_names).index("epsilon")
-                              if "epsilon" in hparam_names else None)
+        self.epsilon_index = (
+            list(hparam_names).index("epsilon") if "epsilon" in hparam_names else None
+        )
         schedule = getattr(agent_config, "epsilon_schedule", None)
         start = getattr(agent_config, "epsilon", None)
-        self.epsilon_floor = (None if start is None else
-                              min(start, getattr(schedule, "end", start)))
+        self.epsilon_floor = None if start is None else min(start, getattr(schedule, "end", start))
         self.fired: set[str] = set()
         self.evals: list[float] = []
         self.q_max: list[float] = []
@@ -72,8 +79,12 @@ class RunWarnings:
 
     def state(self) -> dict:
         """What a checkpoint keeps, so a resumed run neither repeats nor forgets a warning."""
-        return {"fired": sorted(self.fired), "evals": self.evals, "q_max": self.q_max,
-                "scale": self.scale}
+        return {
+            "fired": sorted(self.fired),
+            "evals": self.evals,
+            "q_max": self.q_max,
+            "scale": self.scale,
+        }
 
     def restore(self, state: dict | None) -> "RunWarnings":
         """Continue from :meth:`state` (None: from scratch); returns self."""
@@ -92,27 +103,55 @@ class RunWarnings:
         if model is not None:
             prob, reward = model[0], model[2]
             r_max = float(np.abs(np.where(prob > 0, reward, 0.0)).max())
-        return cls(parts.runner.episodes, getattr(agent, "config", None),
-                   getattr(agent, "hparam_names", ()), r_max,
-                   getattr(env, "reward_threshold", None),
-                   parts.runner.eval_episodes)
+        return cls(
+            parts.runner.episodes,
+            getattr(agent, "config", None),
+            getattr(agent, "hparam_names", ()),
+            r_max,
+            getattr(env, "reward_threshold", None),
+            parts.runner.eval_episodes,
+        )
 
     def after_evaluation(self, run, chunk, episode: int) -> list[str]:
         """The new messages for one runner seed (``run.session``, ``run.evaluations[-1]``)."""
         session = run.session
         latest = run.evaluations[-1]
         eval_mean, eval_std, metrics = latest.return_mean, latest.return_std, latest.exact
-        epsilon = (float(chunk.hparams[-1, self.epsilon_index])
-                   if self.epsilon_index is not None and len(chunk.hparams) else None)
+        epsilon = (
+            float(chunk.hparams[-1, self.epsilon_index])
+            if self.epsilon_index is not None and len(chunk.hparams)
+            else None
+        )
         train_mean = float(chunk.returns.mean()) if len(chunk.returns) else eval_mean
-        return [msg for _, msg in self.check(
-            episode, session.q, session.visits if session.per_state else None, session.clipped, int(session.counts[1]),
-            train_mean, epsilon, eval_mean, metrics and metrics.get("optimality"),
-            eval_std / self.eval_episodes ** 0.5)]
+        return [
+            msg
+            for _, msg in self.check(
+                episode,
+                session.q,
+                session.visits if session.per_state else None,
+                session.clipped,
+                int(session.counts[1]),
+                train_mean,
+                epsilon,
+                eval_mean,
+                metrics and metrics.get("optimality"),
+                eval_std / self.eval_episodes**0.5,
+            )
+        ]
 
-    def check(self, episode: int, q: np.ndarray, visits: np.ndarray, clipped: np.ndarray,
-              observations: int, train_mean: float, epsilon: float | None, eval_mean: float,
-              optimality: float | None = None, eval_sem: float = 0.0) -> list[tuple[str, str]]:
+    def check(
+        self,
+        episode: int,
+        q: np.ndarray,
+        visits: np.ndarray,
+        clipped: np.ndarray,
+        observations: int,
+        train_mean: float,
+        epsilon: float | None,
+        eval_mean: float,
+        optimality: float | None = None,
+        eval_sem: float = 0.0,
+    ) -> list[tuple[str, str]]:
         """New warnings ``(kind, message)`` after the evaluation at ``episode``.
 
         q, visits: (S, A) tables; clipped: int (D,) clipped observations per dimension out of
@@ -127,50 +166,99 @@ class RunWarnings:
         self.q_max.append(float(np.abs(q[visited]).max()) if visited.any() else 0.0)
         found = []
         unvisited = 1.0 - float(visited.mean())
-        if (visits is not None and episode >= UNVISITED_AFTER * self.episodes
-                and unvisited > UNVISITED_FRACTION):
-            found.append(("unvisited", (
-                f"{unvisited:.1%} of the {visited.size} states never visited after {episode} of "
-                f"{self.episodes} episodes: the discretizer makes more states than training "
-                "reaches. Use fewer bins (discretizer.bins) or train longer (runner.episodes).")))
+        if (
+            visits is not None
+            and episode >= UNVISITED_AFTER * self.episodes
+            and unvisited > UNVISITED_FRACTION
+        ):
+            found.append(
+                (
+                    "unvisited",
+                    (
+                        f"{unvisited:.1%} of the {visited.size} states never visited after {episode} of "
+                        f"{self.episodes} episodes: the discretizer makes more states than training "
+                        "reaches. Use fewer bins (discretizer.bins) or train longer (runner.episodes)."
+                    ),
+                )
+            )
         fractions = clipped / max(int(observations), 1)  # (D,)
         for d in np.flatnonzero(fractions > CLIPPED_FRACTION).tolist():
-            found.append((f"clipped/{d}", (
-                f"{fractions[d]:.1%} of the observations clipped in dimension {d}: its range is "
-                f"too narrow. Widen discretizer.low[{d}] / discretizer.high[{d}].")))
+            found.append(
+                (
+                    f"clipped/{d}",
+                    (
+                        f"{fractions[d]:.1%} of the observations clipped in dimension {d}: its range is "
+                        f"too narrow. Widen discretizer.low[{d}] / discretizer.high[{d}]."
+                    ),
+                )
+            )
         k = FLAT_EVALUATIONS
         good = (optimality is not None and optimality >= GOOD_OPTIMALITY) or (
-            optimality is None and self.reward_threshold is not None
-            and eval_mean >= self.reward_threshold)
-        if (epsilon is not None and self.epsilon_floor is not None
-                and epsilon <= self.epsilon_floor + 1e-12 and len(self.evals) >= k and not good
-                and max(self.evals[-k:]) <= self.evals[0] + max(FLAT_TOL * self.scale,
-                                                                2.0 * eval_sem)):
-            found.append(("flat", (
-                f"epsilon is at its floor ({epsilon:.3g}) and the evaluation return has not "
-                f"improved on the first one ({self.evals[0]:.4g}) in the last {k} "
-                f"evaluations (now {eval_mean:.4g}): exploration has stopped before learning. "
-                "Raise agent.epsilon_schedule.end or lengthen agent.epsilon_schedule.duration.")))
+            optimality is None
+            and self.reward_threshold is not None
+            and eval_mean >= self.reward_threshold
+        )
+        if (
+            epsilon is not None
+            and self.epsilon_floor is not None
+            and epsilon <= self.epsilon_floor + 1e-12
+            and len(self.evals) >= k
+            and not good
+            and max(self.evals[-k:]) <= self.evals[0] + max(FLAT_TOL * self.scale, 2.0 * eval_sem)
+        ):
+            found.append(
+                (
+                    "flat",
+                    (
+                        f"epsilon is at its floor ({epsilon:.3g}) and the evaluation return has not "
+                        f"improved on the first one ({self.evals[0]:.4g}) in the last {k} "
+                        f"evaluations (now {eval_mean:.4g}): exploration has stopped before learning. "
+                        "Raise agent.epsilon_schedule.end or lengthen agent.epsilon_schedule.duration."
+                    ),
+                )
+            )
         if train_mean - eval_mean > TRAIN_ABOVE_EVAL * self.scale:
-            found.append(("train_above_eval", (
-                f"the training return ({train_mean:.4g}, last chunk) is far above the evaluation "
-                f"return ({eval_mean:.4g}): the greedy policy does worse than the exploring one. "
-                "Check the Q-values (diag/) and that env.eval_kwargs match training.")))
-        bound = (self.r_max / (1.0 - self.gamma)
-                 if self.r_max is not None and self.gamma < 1.0 else None)
-        growth = self.q_max[-Q_GROWTH_EVALUATIONS - 1:]
+            found.append(
+                (
+                    "train_above_eval",
+                    (
+                        f"the training return ({train_mean:.4g}, last chunk) is far above the evaluation "
+                        f"return ({eval_mean:.4g}): the greedy policy does worse than the exploring one. "
+                        "Check the Q-values (diag/) and that env.eval_kwargs match training."
+                    ),
+                )
+            )
+        bound = (
+            self.r_max / (1.0 - self.gamma) if self.r_max is not None and self.gamma < 1.0 else None
+        )
+        growth = self.q_max[-Q_GROWTH_EVALUATIONS - 1 :]
         if bound is not None and self.q_max[-1] > bound * (1 + 1e-9) + 1e-12:
-            found.append(("q_diverging", (
-                f"max |Q| = {self.q_max[-1]:.4g} exceeds max|r|/(1-gamma) = {bound:.4g}, more "
-                "than any policy is worth: the Q-values diverge. Lower agent.alpha or "
-                "agent.gamma.")))
-        elif (bound is None and len(growth) == Q_GROWTH_EVALUATIONS + 1
-              and growth[-1] > Q_GROWTH_FLOOR
-              and all(b >= Q_GROWTH * a > 0 for a, b in zip(growth, growth[1:]))):
-            found.append(("q_diverging", (
-                f"max |Q| grew by at least {Q_GROWTH}x at each of the last "
-                f"{Q_GROWTH_EVALUATIONS} evaluations, to {growth[-1]:.4g}: the Q-values may "
-                "diverge. Lower agent.alpha or agent.gamma, or scale the rewards down.")))
+            found.append(
+                (
+                    "q_diverging",
+                    (
+                        f"max |Q| = {self.q_max[-1]:.4g} exceeds max|r|/(1-gamma) = {bound:.4g}, more "
+                        "than any policy is worth: the Q-values diverge. Lower agent.alpha or "
+                        "agent.gamma."
+                    ),
+                )
+            )
+        elif (
+            bound is None
+            and len(growth) == Q_GROWTH_EVALUATIONS + 1
+            and growth[-1] > Q_GROWTH_FLOOR
+            and all(b >= Q_GROWTH * a > 0 for a, b in zip(growth, growth[1:]))
+        ):
+            found.append(
+                (
+                    "q_diverging",
+                    (
+                        f"max |Q| grew by at least {Q_GROWTH}x at each of the last "
+                        f"{Q_GROWTH_EVALUATIONS} evaluations, to {growth[-1]:.4g}: the Q-values may "
+                        "diverge. Lower agent.alpha or agent.gamma, or scale the rewards down."
+                    ),
+                )
+            )
         new = [(kind, msg) for kind, msg in found if kind not in self.fired]
         self.fired.update(kind for kind, _ in new)
         return new

@@ -22,8 +22,6 @@ mean nothing and are skipped.
 
 from __future__ import annotations
 
-import numpy as np
-
 #: per-step signals that are not summed into metrics
 NOT_METRICS = ("actual_action", "exploration")
 

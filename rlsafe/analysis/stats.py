@@ -55,8 +55,10 @@ def _tasks(tasks: Sequence) -> list[np.ndarray]:
     Raises a clear error for anything else; the trailing point shape is checked to agree.
     """
     if isinstance(tasks, np.ndarray) or not isinstance(tasks, (list, tuple)):
-        raise TypeError("scores must be a list with one array (runs, ...) per task, got "
-                        f"{type(tasks).__name__}; for one task write [scores]")
+        raise TypeError(
+            "scores must be a list with one array (runs, ...) per task, got "
+            f"{type(tasks).__name__}; for one task write [scores]"
+        )
     arrays = [np.asarray(t, dtype=np.float64) for t in tasks]
     if not arrays or any(a.ndim == 0 or a.shape[0] == 0 for a in arrays):
         raise ValueError("every task needs at least one run's score")
@@ -108,8 +110,12 @@ def _middle_cached(size: int, resamples: int) -> np.ndarray:
     return weights
 
 
-def _statistic(tasks: list[np.ndarray], counts: Sequence[np.ndarray], statistic: str,
-               middle: np.ndarray | None = None) -> np.ndarray:
+def _statistic(
+    tasks: list[np.ndarray],
+    counts: Sequence[np.ndarray],
+    statistic: str,
+    middle: np.ndarray | None = None,
+) -> np.ndarray:
     """(R, P): the statistic of each resample, from each task's sorted scores (n_t, P) and counts
     (R, n_t); ``middle``: the IQM weights of a single task's counts, if already known."""
     if statistic == "mean":
@@ -142,7 +148,7 @@ def point(tasks: Sequence, statistic: str = "iqm") -> np.ndarray | float:
         return _unshape(np.mean([a.mean(axis=0) for a in arrays], axis=0), _shape(tasks))
     pooled = np.sort(np.concatenate(arrays, axis=0), axis=0)  # (N, P)
     cut = int(0.25 * pooled.shape[0])
-    return _unshape(pooled[cut:pooled.shape[0] - cut].mean(axis=0), _shape(tasks))
+    return _unshape(pooled[cut : pooled.shape[0] - cut].mean(axis=0), _shape(tasks))
 
 
 def _percentiles(stats: np.ndarray, confidence: float) -> tuple:
@@ -152,8 +158,9 @@ def _percentiles(stats: np.ndarray, confidence: float) -> tuple:
     return (float(low), float(high)) if np.ndim(low) == 0 else (low, high)
 
 
-def _intervals(tasks: Sequence, statistics: Sequence[str], resamples: int,
-               confidence: float) -> dict[str, tuple]:
+def _intervals(
+    tasks: Sequence, statistics: Sequence[str], resamples: int, confidence: float
+) -> dict[str, tuple]:
     """{statistic: (low, high)}, all from the same resamples."""
     for statistic in statistics:
         _check(statistic)
@@ -163,12 +170,19 @@ def _intervals(tasks: Sequence, statistics: Sequence[str], resamples: int,
     middle = _middle_cached(sizes[0], resamples) if len(sizes) == 1 else None
     resampled = np.stack([_statistic(arrays, counts, s, middle) for s in statistics])  # (S,R,P)
     low, high = _percentiles(resampled.transpose(1, 0, 2), confidence)  # (S, P) each
-    return {s: (_unshape(low[i], _shape(tasks)), _unshape(high[i], _shape(tasks)))
-            for i, s in enumerate(statistics)}
+    return {
+        s: (_unshape(low[i], _shape(tasks)), _unshape(high[i], _shape(tasks)))
+        for i, s in enumerate(statistics)
+    }
 
 
-def interval(tasks: Sequence, statistic: str = "iqm", *, resamples: int = RESAMPLES,
-             confidence: float = CONFIDENCE) -> tuple:
+def interval(
+    tasks: Sequence,
+    statistic: str = "iqm",
+    *,
+    resamples: int = RESAMPLES,
+    confidence: float = CONFIDENCE,
+) -> tuple:
     """(low, high): the stratified percentile-bootstrap interval of :func:`point`.
 
     With scores (runs, points) per task, every point gets its interval from the same resamples of
@@ -205,9 +219,14 @@ def _aggregate(values: tuple) -> tuple:
     the evaluation, ``summary.json`` at the end)."""
     task = [np.array(values)]
     intervals = _intervals(task, STATISTICS, RESAMPLES, CONFIDENCE)
-    return (("mean", point(task, "mean")), ("ci_low", intervals["mean"][0]),
-            ("ci_high", intervals["mean"][1]), ("iqm", point(task, "iqm")),
-            ("iqm_ci_low", intervals["iqm"][0]), ("iqm_ci_high", intervals["iqm"][1]))
+    return (
+        ("mean", point(task, "mean")),
+        ("ci_low", intervals["mean"][0]),
+        ("ci_high", intervals["mean"][1]),
+        ("iqm", point(task, "iqm")),
+        ("iqm_ci_low", intervals["iqm"][0]),
+        ("iqm_ci_high", intervals["iqm"][1]),
+    )
 
 
 def _beats(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -218,9 +237,11 @@ def _beats(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 def _paired(tasks_x: Sequence, tasks_y: Sequence) -> tuple[list, list]:
     """Both configurations' sorted scores, one (runs,) array per task, the same tasks."""
     if len(tasks_x) != len(tasks_y) or any(np.ndim(t) != 1 for t in [*tasks_x, *tasks_y]):
-        raise ValueError("probability of improvement needs one score per run on the same tasks "
-                         f"for both: {[np.shape(t) for t in tasks_x]} vs "
-                         f"{[np.shape(t) for t in tasks_y]}")
+        raise ValueError(
+            "probability of improvement needs one score per run on the same tasks "
+            f"for both: {[np.shape(t) for t in tasks_x]} vs "
+            f"{[np.shape(t) for t in tasks_y]}"
+        )
     return [a[:, 0] for a in _tasks(tasks_x)], [b[:, 0] for b in _tasks(tasks_y)]
 
 
@@ -231,15 +252,21 @@ def probability_of_improvement(tasks_x: Sequence, tasks_y: Sequence) -> float:
     return float(np.mean([_beats(a, b).mean() for a, b in zip(x, y)]))
 
 
-def probability_of_improvement_interval(tasks_x: Sequence, tasks_y: Sequence, *,
-                                        resamples: int = RESAMPLES,
-                                        confidence: float = CONFIDENCE) -> tuple[float, float]:
+def probability_of_improvement_interval(
+    tasks_x: Sequence,
+    tasks_y: Sequence,
+    *,
+    resamples: int = RESAMPLES,
+    confidence: float = CONFIDENCE,
+) -> tuple[float, float]:
     """(low, high) of :func:`probability_of_improvement`: X's and Y's runs resampled independently
     within each task (the resamples of X's tasks, then Y's, as for one list of tasks)."""
     x, y = _paired(tasks_x, tasks_y)
     counts = _resamples(tuple(a.shape[0] for a in x + y), resamples)
-    per_task = [((cx @ _beats(a, b)) * cy).sum(axis=1) / (a.shape[0] * b.shape[0])
-                for a, b, cx, cy in zip(x, y, counts[:len(x)], counts[len(x):])]  # (R,) each
+    per_task = [
+        ((cx @ _beats(a, b)) * cy).sum(axis=1) / (a.shape[0] * b.shape[0])
+        for a, b, cx, cy in zip(x, y, counts[: len(x)], counts[len(x) :])
+    ]  # (R,) each
     return _percentiles(np.mean(per_task, axis=0), confidence)
 
 
@@ -249,8 +276,9 @@ def performance_profile(tasks: Sequence, thresholds) -> np.ndarray:
     return np.mean([(a > tau[None, :]).mean(axis=0) for a in _tasks(tasks)], axis=0)
 
 
-def performance_profile_interval(tasks: Sequence, thresholds, *, resamples: int = RESAMPLES,
-                                 confidence: float = CONFIDENCE) -> tuple[np.ndarray, np.ndarray]:
+def performance_profile_interval(
+    tasks: Sequence, thresholds, *, resamples: int = RESAMPLES, confidence: float = CONFIDENCE
+) -> tuple[np.ndarray, np.ndarray]:
     """((T,), (T,)): the stratified percentile-bootstrap band of :func:`performance_profile`."""
     tau = np.asarray(thresholds, dtype=np.float64)
     arrays = _tasks(tasks)

@@ -96,8 +96,9 @@ def _inline_function(self, caller_ir, block, i, function, arg_typs=None):
     for b in blocks:
         b.__class__ = _SplicedBlock
     try:
-        return self.inline_ir(caller_ir, block, i, callee_ir, function.__code__.co_freevars,
-                              arg_typs=arg_typs)
+        return self.inline_ir(
+            caller_ir, block, i, callee_ir, function.__code__.co_freevars, arg_typs=arg_typs
+        )
     finally:
         for b in blocks:
             b.__class__ = ir.Block
@@ -105,9 +106,14 @@ def _inline_function(self, caller_ir, block, i, function, arg_typs=None):
 
 # Only where the method is the one this replaces (numba 0.60 to 0.68 at least): elsewhere numba
 # keeps its own.
-if (getattr(InlineWorker, "run_untyped_passes", None) is not None
-        and InlineWorker.inline_function.__code__.co_names == ("run_untyped_passes", "__code__",
-                                                              "co_freevars", "inline_ir")):
+if getattr(
+    InlineWorker, "run_untyped_passes", None
+) is not None and InlineWorker.inline_function.__code__.co_names == (
+    "run_untyped_passes",
+    "__code__",
+    "co_freevars",
+    "inline_ir",
+):
     InlineWorker.inline_function = _inline_function
 
 _BINDINGS_BEGIN = "# --- bindings: replaced by rlsafe.compiled.jit.specialize ---"
@@ -201,9 +207,12 @@ def _source_fingerprint() -> str:
     Any change gives new modules. numba keys its own cache on none of the ``NUMBA_*`` settings
     (a loop once compiled with ``NUMBA_ENABLE_PROFILING=1`` would otherwise be reused, slow).
     """
-    settings = sorted((k, v) for k, v in os.environ.items()
-                      if k.startswith("NUMBA_") and k != "NUMBA_CACHE_DIR")
-    digest = hashlib.sha256(f"{numba.__version__} {np.__version__} {sys.version} {settings}".encode())
+    settings = sorted(
+        (k, v) for k, v in os.environ.items() if k.startswith("NUMBA_") and k != "NUMBA_CACHE_DIR"
+    )
+    digest = hashlib.sha256(
+        f"{numba.__version__} {np.__version__} {sys.version} {settings}".encode()
+    )
     package = Path(__file__).resolve().parent.parent  # rlsafe/, this file being in compiled/
     for path in sorted(package.rglob("*.py")):
         digest.update(str(path.relative_to(package)).encode())
@@ -231,8 +240,10 @@ def _defining_module(value) -> ModuleType | None:
 
 def _defines_kernels(module: ModuleType) -> bool:
     """Whether ``module`` itself defines a jitted function or an intrinsic."""
-    return any(isinstance(v, (Dispatcher, _Intrinsic)) and _defining_module(v) is module
-               for v in vars(module).values())
+    return any(
+        isinstance(v, (Dispatcher, _Intrinsic)) and _defining_module(v) is module
+        for v in vars(module).values()
+    )
 
 
 def kernel_modules(functions) -> list[ModuleType]:
@@ -263,8 +274,9 @@ def _constant_bytes(value) -> bytes | None:
     """A stable encoding of a global numba would freeze into the machine code; None for others."""
     if isinstance(value, (bool, int, float, complex, str, bytes, np.generic)):
         return repr(value).encode()
-    if isinstance(value, tuple) and all(isinstance(v, (bool, int, float, complex, str, bytes,
-                                                       np.generic)) for v in value):
+    if isinstance(value, tuple) and all(
+        isinstance(v, (bool, int, float, complex, str, bytes, np.generic)) for v in value
+    ):
         return repr(value).encode()
     if isinstance(value, np.ndarray) and value.dtype != object:
         return f"{value.dtype} {value.shape}".encode() + np.ascontiguousarray(value).tobytes()

@@ -17,15 +17,21 @@ class KernelError(RuntimeError):
 
 #: numba's words for what a kernel may not do in rlsafe's loops -> what to write instead
 _REFUSALS = (
-    (("'integers') for NumPyRandomGeneratorType", "NumPyRandomGeneratorType_integers"),
-     "rng.integers allocates an array, which rlsafe's loops cannot do (they are compiled without "
-     "numba's runtime): use rlsafe.compiled.jit.random_index(rng, n), the same value as "
-     "rng.integers(0, n) from the same draws (rng.random() and rng.uniform(a, b) are fine)"),
-    (("NRT required but not enabled",
-      "Only accept returning of array passed into the function as argument"),
-     "kernels may not allocate arrays (np.zeros, np.empty, np.array, a copying slice, an rng "
-     "method with size=): rlsafe's loops are compiled without numba's runtime. Write into the "
-     "arrays passed in (state, obs, aux), or make scratch arrays once, in the env's params"),
+    (
+        ("'integers') for NumPyRandomGeneratorType", "NumPyRandomGeneratorType_integers"),
+        "rng.integers allocates an array, which rlsafe's loops cannot do (they are compiled without "
+        "numba's runtime): use rlsafe.compiled.jit.random_index(rng, n), the same value as "
+        "rng.integers(0, n) from the same draws (rng.random() and rng.uniform(a, b) are fine)",
+    ),
+    (
+        (
+            "NRT required but not enabled",
+            "Only accept returning of array passed into the function as argument",
+        ),
+        "kernels may not allocate arrays (np.zeros, np.empty, np.array, a copying slice, an rng "
+        "method with size=): rlsafe's loops are compiled without numba's runtime. Write into the "
+        "arrays passed in (state, obs, aux), or make scratch arrays once, in the env's params",
+    ),
 )
 
 
@@ -46,7 +52,7 @@ def explain_compile_error(err: Exception) -> KernelError | None:
         where = lines[i].rstrip(":").replace('File "', "").replace('", line', ", line")
         calls = [line for line in lines if line.startswith("During: typing of call at ")]
         if calls:  # the same place with its full path
-            path, _, number = calls[-1][len("During: typing of call at "):].rpartition(" (")
+            path, _, number = calls[-1][len("During: typing of call at ") :].rpartition(" (")
             where = f"{path}, line {number.rstrip(')')}"
         where = f"{where}: `{code}`: " if code else f"{where}: "
     return KernelError(f"numba cannot compile a kernel into the loop: {where}{fix}")

@@ -44,8 +44,18 @@ import math
 import numba
 
 from rlsafe.compiled.jit import LOOP_OPTIONS, random_index
-from rlsafe.compiled.loop_args import (ENV_STEPS, T_Q, EVALUATION, NONFINITE_TD, OBSERVATIONS, OK, TD_MAX_ABS,
-                              TD_SUM, TD_SUM_SQUARES, TRAINING)
+from rlsafe.compiled.loop_args import (
+    ENV_STEPS,
+    EVALUATION,
+    NONFINITE_TD,
+    OBSERVATIONS,
+    OK,
+    T_Q,
+    TD_MAX_ABS,
+    TD_SUM,
+    TD_SUM_SQUARES,
+    TRAINING,
+)
 
 # --- bindings: replaced by rlsafe.compiled.jit.specialize ---
 env_reset = None
@@ -115,8 +125,11 @@ def train(env, disc_params, agent, limits, scratch, counters, unsafe, out):
     # The counters as locals, written back on return: LLVM must assume that an array may alias
     # the tables, so a counter kept in an array is stored and reloaded at every step.
     env_steps, observations = counts[ENV_STEPS], counts[OBSERVATIONS]
-    td_sum, td_sum_squares, td_max_abs = (td_stats[TD_SUM], td_stats[TD_SUM_SQUARES],
-                                          td_stats[TD_MAX_ABS])
+    td_sum, td_sum_squares, td_max_abs = (
+        td_stats[TD_SUM],
+        td_stats[TD_SUM_SQUARES],
+        td_stats[TD_MAX_ABS],
+    )
     steps_before = env_steps
     status = OK
     done = limits.max_episodes
@@ -127,8 +140,16 @@ def train(env, disc_params, agent, limits, scratch, counters, unsafe, out):
         env_reset(env.params, env.state, env.rng, obs)
         observations += 1
         s = discretize(disc_params, obs, counters.clipped)
-        a = act(tables, s, agent_begin(tables, s, hp, rng), 0.0, unsafe, counters.shield_counts,
-                TRAINING, rng)
+        a = act(
+            tables,
+            s,
+            agent_begin(tables, s, hp, rng),
+            0.0,
+            unsafe,
+            counters.shield_counts,
+            TRAINING,
+            rng,
+        )
         total = 0.0
         for k in range(n_aux):
             out.aux[e, k] = 0.0
@@ -141,8 +162,18 @@ def train(env, disc_params, agent, limits, scratch, counters, unsafe, out):
             executed = int(aux[ACTUAL_ACTION]) if ACTUAL_ACTION >= 0 else a
             visits[s, executed] += 1
             truncated = not terminated and (t >= env.max_steps or env_truncated(env.state))
-            a2, td = agent_learn(tables, s, a if LEARN_PROPOSED else executed, reward, aux, s2,
-                                 terminated, truncated, hp, rng)
+            a2, td = agent_learn(
+                tables,
+                s,
+                a if LEARN_PROPOSED else executed,
+                reward,
+                aux,
+                s2,
+                terminated,
+                truncated,
+                hp,
+                rng,
+            )
             if not math.isfinite(td):
                 status = NONFINITE_TD
                 break
@@ -154,8 +185,9 @@ def train(env, disc_params, agent, limits, scratch, counters, unsafe, out):
                 out.aux[e, k] += aux[k]
             if terminated or truncated:
                 break
-            a = act(tables, s2, a2, exploration_rate(aux), unsafe, counters.shield_counts,
-                    TRAINING, rng)
+            a = act(
+                tables, s2, a2, exploration_rate(aux), unsafe, counters.shield_counts, TRAINING, rng
+            )
             s = s2
         env_steps += t
         observations += t
@@ -169,8 +201,11 @@ def train(env, disc_params, agent, limits, scratch, counters, unsafe, out):
             done = e + 1
             break
     counts[ENV_STEPS], counts[OBSERVATIONS] = env_steps, observations
-    td_stats[TD_SUM], td_stats[TD_SUM_SQUARES], td_stats[TD_MAX_ABS] = (td_sum, td_sum_squares,
-                                                                       td_max_abs)
+    td_stats[TD_SUM], td_stats[TD_SUM_SQUARES], td_stats[TD_MAX_ABS] = (
+        td_sum,
+        td_sum_squares,
+        td_max_abs,
+    )
     return done, status
 
 
@@ -196,8 +231,16 @@ def evaluate(env, disc_params, tables, rng, scratch, unsafe, shield_counts, gamm
         t = 0
         rate = 0.0
         while True:
-            a = act(tables, s, agent_greedy(tables, s, rng), rate, unsafe, shield_counts,
-                    EVALUATION, rng)
+            a = act(
+                tables,
+                s,
+                agent_greedy(tables, s, rng),
+                rate,
+                unsafe,
+                shield_counts,
+                EVALUATION,
+                rng,
+            )
             reward, terminated = env_step(env.params, env.state, a, env.rng, obs, aux)
             t += 1
             total += reward

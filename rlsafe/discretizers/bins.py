@@ -65,8 +65,9 @@ def _per_dim(key: str, value: Any, dims: int, kind: type) -> np.ndarray:
         converted = [kind(v) for v in values]
     except (TypeError, ValueError, OverflowError):
         converted = None
-    if converted is None or (kind is int and any(
-            isinstance(v, bool) or c != v for v, c in zip(values, converted))):
+    if converted is None or (
+        kind is int and any(isinstance(v, bool) or c != v for v, c in zip(values, converted))
+    ):
         what = "whole number" if kind is int else "number"
         raise ValueError(f"{key}={value}: every entry must be a {what}")
     if kind is int and max(converted) >= 2**62:
@@ -84,14 +85,25 @@ class Bins:
         if not isinstance(space, gymnasium.spaces.Box) or len(space.shape) != 1:
             raise ValueError(
                 f"{key}=bins needs a 1-D Box observation space, but the env has {space}. "
-                + ("Use discretizer=identity for a Discrete space (or a Tuple of them)."
-                   if isinstance(space, (gymnasium.spaces.Discrete, gymnasium.spaces.Tuple,
-                                         gymnasium.spaces.MultiDiscrete)) else "")
+                + (
+                    "Use discretizer=identity for a Discrete space (or a Tuple of them)."
+                    if isinstance(
+                        space,
+                        (
+                            gymnasium.spaces.Discrete,
+                            gymnasium.spaces.Tuple,
+                            gymnasium.spaces.MultiDiscrete,
+                        ),
+                    )
+                    else ""
+                )
             )
         dims = space.shape[0]
         if config.bins is None:
-            raise ValueError(f"{key}.bins=null: give the bins per dimension, one number for all "
-                             f"or a list of {dims}")
+            raise ValueError(
+                f"{key}.bins=null: give the bins per dimension, one number for all "
+                f"or a list of {dims}"
+            )
         if isinstance(config.bins, bool):
             raise ValueError(f"{key}.bins={config.bins}: give a whole number of bins")
         self.bins = _per_dim(f"{key}.bins", config.bins, dims, int)
@@ -106,8 +118,11 @@ class Bins:
                     "each low must be below its high"
                 )
             width = self.high[d] - self.low[d]
-            if not np.isfinite(width) or not np.isfinite(self.bins[d] / width) or (
-                    self.bins[d] / width == 0.0):
+            if (
+                not np.isfinite(width)
+                or not np.isfinite(self.bins[d] / width)
+                or (self.bins[d] / width == 0.0)
+            ):
                 raise ValueError(
                     f"{key}: dimension {d} spans [{self.low[d]}, {self.high[d]}], too wide to "
                     "cut into bins in float64 (every value would fall into one bin); give a "
@@ -119,8 +134,11 @@ class Bins:
 
     @staticmethod
     def _range(key, value, bound, dims):
-        values = np.asarray(bound, dtype=np.float64) if value is None else (
-            _per_dim(key, value, dims, float))
+        values = (
+            np.asarray(bound, dtype=np.float64)
+            if value is None
+            else (_per_dim(key, value, dims, float))
+        )
         bad = [d for d in range(dims) if not np.isfinite(values[d])]
         if bad:
             raise ValueError(
@@ -130,5 +148,10 @@ class Bins:
         return values
 
     def describe(self) -> dict:
-        return {"kind": "bins", "bins": self.bins.tolist(), "low": self.low.tolist(),
-                "high": self.high.tolist(), "n_states": self.n_states}
+        return {
+            "kind": "bins",
+            "bins": self.bins.tolist(),
+            "low": self.low.tolist(),
+            "high": self.high.tolist(),
+            "n_states": self.n_states,
+        }

@@ -74,8 +74,10 @@ class Identity:
         self.sizes = [n for n, _ in components]
         self.n_states = int(np.prod(np.array(self.sizes, dtype=object)))  # exact, no overflow
         self.obs_dim = len(components)
-        self.params = (np.array(self.sizes, dtype=np.int64),
-                       np.array([s for _, s in components], dtype=np.float64))
+        self.params = (
+            np.array(self.sizes, dtype=np.int64),
+            np.array([s for _, s in components], dtype=np.float64),
+        )
 
     def describe(self) -> dict:
         return {"kind": "identity", "sizes": self.sizes, "n_states": self.n_states}

@@ -36,8 +36,8 @@ from typing import Any
 import gymnasium
 import numpy as np
 
-from rlsafe.discretizers.bins import Bins, _per_dim
 from rlsafe.compiled.jit import jit
+from rlsafe.discretizers.bins import Bins, _per_dim
 
 #: Rows of the ring of active features: the states an agent may still read (s, s' and SARSA's
 #: pending one); agents that keep more (n-step SARSA) copy the rows.
@@ -72,8 +72,24 @@ def discretize(params, obs, clipped):
     (size,) (the hash holding each feature, 0: free), hashing int64 (2,): lookups, collisions).
     Adds 1 to ``clipped[d]`` for each clipped dimension ``d``.
     """
-    (tiles, low, high, scale, width, wrap, stride, per_tiling, size, offsets, shift, quantized,
-     ring, cursor, owner, hashing) = params
+    (
+        tiles,
+        low,
+        high,
+        scale,
+        width,
+        wrap,
+        stride,
+        per_tiling,
+        size,
+        offsets,
+        shift,
+        quantized,
+        ring,
+        cursor,
+        owner,
+        hashing,
+    ) = params
     n_tilings = ring.shape[1]
     by_shift = shift[0] >= 0
     n_dims = obs.shape[0]
@@ -146,20 +162,33 @@ class Tiles:
         if not isinstance(space, gymnasium.spaces.Box) or len(space.shape) != 1:
             raise ValueError(
                 f"{key}=tiles needs a 1-D Box observation space, but the env has {space}. "
-                + ("Use discretizer=identity for a Discrete space (or a Tuple of them)."
-                   if isinstance(space, (gymnasium.spaces.Discrete, gymnasium.spaces.Tuple,
-                                         gymnasium.spaces.MultiDiscrete)) else "")
+                + (
+                    "Use discretizer=identity for a Discrete space (or a Tuple of them)."
+                    if isinstance(
+                        space,
+                        (
+                            gymnasium.spaces.Discrete,
+                            gymnasium.spaces.Tuple,
+                            gymnasium.spaces.MultiDiscrete,
+                        ),
+                    )
+                    else ""
+                )
             )
         dims = space.shape[0]
         tilings = config.tilings
         if isinstance(tilings, bool) or not isinstance(tilings, int) or not 1 <= tilings <= 1024:
-            raise ValueError(f"{key}.tilings={tilings}: give a whole number of tilings from 1 to "
-                             "1024 (8 is the usual; a power of 2 spreads the offsets best)")
+            raise ValueError(
+                f"{key}.tilings={tilings}: give a whole number of tilings from 1 to "
+                "1024 (8 is the usual; a power of 2 spreads the offsets best)"
+            )
         for name in ("tiles",):
             value = getattr(config, name)
             if value is None or isinstance(value, bool):
-                raise ValueError(f"{key}.{name}={value}: give the tiles per dimension, one "
-                                 f"number for all or a list of {dims}")
+                raise ValueError(
+                    f"{key}.{name}={value}: give the tiles per dimension, one "
+                    f"number for all or a list of {dims}"
+                )
         self.tiles = _per_dim(f"{key}.tiles", config.tiles, dims, int)
         if (self.tiles < 1).any() or (self.tiles > 2**20).any():
             raise ValueError(f"{key}.tiles={config.tiles}: every count must be from 1 to 2**20")
@@ -169,22 +198,31 @@ class Tiles:
         self.high = Bins._range(f"{key}.high", config.high, space.high, dims)
         for d in range(dims):
             if not self.low[d] < self.high[d]:
-                raise ValueError(f"{key}: dimension {d} has low={self.low[d]} >= high="
-                                 f"{self.high[d]}; each low must be below its high")
+                raise ValueError(
+                    f"{key}: dimension {d} has low={self.low[d]} >= high="
+                    f"{self.high[d]}; each low must be below its high"
+                )
             width = self.high[d] - self.low[d]
-            if not np.isfinite(width) or not np.isfinite(tilings * self.tiles[d] / width) or (
-                    tilings * self.tiles[d] / width == 0.0):
-                raise ValueError(f"{key}: dimension {d} spans [{self.low[d]}, {self.high[d]}], "
-                                 "too wide to tile in float64; give a range that the "
-                                 "observations actually cover")
+            if (
+                not np.isfinite(width)
+                or not np.isfinite(tilings * self.tiles[d] / width)
+                or (tilings * self.tiles[d] / width == 0.0)
+            ):
+                raise ValueError(
+                    f"{key}: dimension {d} spans [{self.low[d]}, {self.high[d]}], "
+                    "too wide to tile in float64; give a range that the "
+                    "observations actually cover"
+                )
         self.n_tilings = tilings
         along = np.where(self.wrap, self.tiles, self.tiles + 1)  # tiles along each dimension
         per_tiling = int(np.prod(along.astype(object)))
         size = config.size
         if size is not None:
             if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= 2**40:
-                raise ValueError(f"{key}.size={size}: give the number of hashed features, a "
-                                 "whole number from 1 to 2**40 (or null for no hashing)")
+                raise ValueError(
+                    f"{key}.size={size}: give the number of hashed features, a "
+                    "whole number from 1 to 2**40 (or null for no hashing)"
+                )
             self.n_features = size
         else:
             if per_tiling * tilings > MAX_DENSE:
@@ -192,7 +230,8 @@ class Tiles:
                     f"{key}: {tilings} tilings of {per_tiling:,} tiles make "
                     f"{per_tiling * tilings:,} features, too many for a dense table: hash them "
                     f"into fewer with {key}.size=N (e.g. {key}.size={2**20}), or use fewer "
-                    f"{key}.tiles")
+                    f"{key}.tiles"
+                )
             self.n_features = per_tiling * tilings
         self.hashed = size is not None
         self.per_tiling = per_tiling
@@ -203,21 +242,39 @@ class Tiles:
         self.along = along
         self.obs_dim = dims
         width = self.high - self.low
-        offsets = np.array([[(t * (2 * d + 1)) % tilings for d in range(dims)]
-                            for t in range(tilings)], dtype=np.int64)  # (n, D)
+        offsets = np.array(
+            [[(t * (2 * d + 1)) % tilings for d in range(dims)] for t in range(tilings)],
+            dtype=np.int64,
+        )  # (n, D)
         shift = tilings.bit_length() - 1 if tilings & (tilings - 1) == 0 else -1
-        self.params = (self.tiles, self.low, self.high, tilings * self.tiles / width, width,
-                       self.wrap, self.stride, np.array([per_tiling], dtype=np.int64),
-                       np.array([size or 0], dtype=np.int64), offsets,
-                       np.array([shift], dtype=np.int64))
+        self.params = (
+            self.tiles,
+            self.low,
+            self.high,
+            tilings * self.tiles / width,
+            width,
+            self.wrap,
+            self.stride,
+            np.array([per_tiling], dtype=np.int64),
+            np.array([size or 0], dtype=np.int64),
+            offsets,
+            np.array([shift], dtype=np.int64),
+        )
 
     @staticmethod
     def _wrap(key, value, dims) -> np.ndarray:
-        values = [value] * dims if isinstance(value, bool) else list(value) if isinstance(
-            value, (list, tuple)) else None
+        values = (
+            [value] * dims
+            if isinstance(value, bool)
+            else list(value)
+            if isinstance(value, (list, tuple))
+            else None
+        )
         if values is None or len(values) != dims or not all(isinstance(v, bool) for v in values):
-            raise ValueError(f"{key}.wrap={value}: give true or false, or a list of {dims} of "
-                             "them (true for a periodic dimension such as an angle)")
+            raise ValueError(
+                f"{key}.wrap={value}: give true or false, or a list of {dims} of "
+                "them (true for a periodic dimension such as an angle)"
+            )
         return np.array(values, dtype=np.bool_)
 
     # --- per session ---
@@ -259,8 +316,10 @@ class Tiles:
         ranges, or, where that grid has more than :data:`MAX_PROBES` cells, that many points
         drawn uniformly over the ranges with a fixed seed."""
         if int(np.prod(self.tiles.astype(object))) <= self.MAX_PROBES:
-            axes = [self.low[d] + (np.arange(n) + 0.5) * (self.high[d] - self.low[d]) / n
-                    for d, n in enumerate(self.tiles.tolist())]
+            axes = [
+                self.low[d] + (np.arange(n) + 0.5) * (self.high[d] - self.low[d]) / n
+                for d, n in enumerate(self.tiles.tolist())
+            ]
             return np.stack([a.ravel() for a in np.meshgrid(*axes, indexing="ij")], axis=1)
         rng = np.random.default_rng(0)
         return rng.uniform(self.low, self.high, size=(self.MAX_PROBES, self.obs_dim))
@@ -280,7 +339,13 @@ class Tiles:
         return (int(state[3][0]), int(state[3][1])) if self.hashed else None
 
     def describe(self) -> dict:
-        return {"kind": "tiles", "tilings": self.n_tilings, "tiles": self.tiles.tolist(),
-                "low": self.low.tolist(), "high": self.high.tolist(),
-                "wrap": self.wrap.tolist(), "size": self.n_features if self.hashed else None,
-                "n_features": self.n_features}
+        return {
+            "kind": "tiles",
+            "tilings": self.n_tilings,
+            "tiles": self.tiles.tolist(),
+            "low": self.low.tolist(),
+            "high": self.high.tolist(),
+            "wrap": self.wrap.tolist(),
+            "size": self.n_features if self.hashed else None,
+            "n_features": self.n_features,
+        }

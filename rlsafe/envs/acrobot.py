@@ -31,8 +31,8 @@ from llvmlite import ir
 from numba import types
 from numba.core.extending import intrinsic
 
-from rlsafe.envs.base import Env, EnvConfig
 from rlsafe.compiled.jit import jit
+from rlsafe.envs.base import Env, EnvConfig
 
 # gymnasium's constants
 DT = 0.2
@@ -187,12 +187,15 @@ def step(params, state, action, rng, obs, aux):
     dt = DT - 0  # gymnasium: t = [0, dt]; dt = t[1] - t[0]
     dt2 = dt / 2.0
     k1a, k1b, k1c, k1d = dsdt(params, y0, y1, y2, y3, torque)
-    k2a, k2b, k2c, k2d = dsdt(params, y0 + dt2 * k1a, y1 + dt2 * k1b, y2 + dt2 * k1c,
-                              y3 + dt2 * k1d, torque + dt2 * 0.0)
-    k3a, k3b, k3c, k3d = dsdt(params, y0 + dt2 * k2a, y1 + dt2 * k2b, y2 + dt2 * k2c,
-                              y3 + dt2 * k2d, torque + dt2 * 0.0)
-    k4a, k4b, k4c, k4d = dsdt(params, y0 + dt * k3a, y1 + dt * k3b, y2 + dt * k3c,
-                              y3 + dt * k3d, torque + dt * 0.0)
+    k2a, k2b, k2c, k2d = dsdt(
+        params, y0 + dt2 * k1a, y1 + dt2 * k1b, y2 + dt2 * k1c, y3 + dt2 * k1d, torque + dt2 * 0.0
+    )
+    k3a, k3b, k3c, k3d = dsdt(
+        params, y0 + dt2 * k2a, y1 + dt2 * k2b, y2 + dt2 * k2c, y3 + dt2 * k2d, torque + dt2 * 0.0
+    )
+    k4a, k4b, k4c, k4d = dsdt(
+        params, y0 + dt * k3a, y1 + dt * k3b, y2 + dt * k3c, y3 + dt * k3d, torque + dt * 0.0
+    )
     h = dt / 6.0
     n0 = y0 + h * (k1a + 2 * k2a + 2 * k3a + k4a)
     n1 = y1 + h * (k1b + 2 * k2b + 2 * k3b + k4b)
@@ -224,8 +227,14 @@ class Acrobot(Env):
     kwargs_allowed = frozenset()
     state_dim = 4
     action_moves = ((0, -1), (0, 0), (0, 1))  # torque -1, 0, +1
-    obs_names = ("cos theta1", "sin theta1", "cos theta2", "sin theta2", "theta1 velocity",
-                 "theta2 velocity")
+    obs_names = (
+        "cos theta1",
+        "sin theta1",
+        "cos theta2",
+        "sin theta2",
+        "theta1 velocity",
+        "theta2 velocity",
+    )
     picture_dims = (4, 5)
 
     def __init__(self, config: EnvConfig, key: str = "env"):

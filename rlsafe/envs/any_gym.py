@@ -40,8 +40,9 @@ class AnyGym:
         env = Gym(config, key)  # checks the id, kwargs and spaces, with their messages
         reason = why_not_compiled(env)
         if reason is None:
-            log.info("%s.id=%s has a tabular model P that it follows: compiled from it",
-                     key, config.id)
+            log.info(
+                "%s.id=%s has a tabular model P that it follows: compiled from it", key, config.id
+            )
             return TabularGym(config, key)
         if reason:  # an env with a model P that cannot be used
             log.info("%s.id=%s is stepped in Python: %s", key, config.id, reason)
@@ -70,8 +71,10 @@ def why_not_compiled(env: Gym) -> str | None:
         except Exception as err:  # noqa: BLE001 - any malformed P
             return f"its P is not in the toy-text convention ({type(err).__name__}: {err})"
         if params[0].shape[:2] != (probe.observation_space.n, probe.action_space.n):
-            return (f"its P covers {params[0].shape[0]} states x {params[0].shape[1]} actions, "
-                    f"its spaces {probe.observation_space.n} x {probe.action_space.n}")
+            return (
+                f"its P covers {params[0].shape[0]} states x {params[0].shape[1]} actions, "
+                f"its spaces {probe.observation_space.n} x {probe.action_space.n}"
+            )
         return differs_from_model(probe, params, int(probe.action_space.n))
     finally:
         probe.close()

@@ -27,8 +27,10 @@ class EnvConfig:
 
     def check(self, key: str) -> None:
         if self.max_episode_steps is not None and not 1 <= self.max_episode_steps < 2**63:
-            raise ValueError(f"{key}.max_episode_steps={self.max_episode_steps} must be >= 1 "
-                             "(and below 2**63) or null")
+            raise ValueError(
+                f"{key}.max_episode_steps={self.max_episode_steps} must be >= 1 "
+                "(and below 2**63) or null"
+            )
         if self.action_bins is not None and self.action_bins < 2:
             raise ValueError(f"{key}.action_bins={self.action_bins} must be >= 2 or null")
 
@@ -57,7 +59,9 @@ def gym_spec(env_id: str, key: str = "env.id") -> gymnasium.envs.registration.En
     except gymnasium.error.Error:
         close = difflib.get_close_matches(env_id, list(gymnasium.registry), n=3, cutoff=0.5)
         hint = f" Did you mean {' or '.join(close)}?" if close else ""
-        raise ValueError(f"{key}={env_id} is not a registered gymnasium environment.{hint}") from None
+        raise ValueError(
+            f"{key}={env_id} is not a registered gymnasium environment.{hint}"
+        ) from None
 
 
 def entry_point(spec: gymnasium.envs.registration.EnvSpec) -> str:
@@ -106,17 +110,23 @@ class Env:
         if self.kwargs_allowed is not None:
             unknown = set(config.kwargs) - self.kwargs_allowed - {"render_mode"}
             if unknown:
-                raise ValueError(f"{key}.kwargs: the compiled {type(self).__name__} does not take "
-                                 f"{sorted(unknown)}; env=gym steps gymnasium's own env with them")
+                raise ValueError(
+                    f"{key}.kwargs: the compiled {type(self).__name__} does not take "
+                    f"{sorted(unknown)}; env=gym steps gymnasium's own env with them"
+                )
             unknown = set(config.eval_kwargs) - self.kwargs_allowed - {"render_mode"}
             if unknown:
-                raise ValueError(f"{key}.eval_kwargs: the compiled {type(self).__name__} does not "
-                                 f"take {sorted(unknown)}; its kwargs are "
-                                 f"{sorted(self.kwargs_allowed) or 'none'}")
+                raise ValueError(
+                    f"{key}.eval_kwargs: the compiled {type(self).__name__} does not "
+                    f"take {sorted(unknown)}; its kwargs are "
+                    f"{sorted(self.kwargs_allowed) or 'none'}"
+                )
         if config.eval_kwargs and self.compiled and not self.eval_kwargs_supported:
-            raise ValueError(f"{key}.eval_kwargs: the compiled {type(self).__name__} evaluates on "
-                             "its training model only; env=gym evaluates gymnasium's own env with "
-                             "them")
+            raise ValueError(
+                f"{key}.eval_kwargs: the compiled {type(self).__name__} evaluates on "
+                "its training model only; env=gym evaluates gymnasium's own env with "
+                "them"
+            )
         try:
             probe = self.make_gym()
         except Exception as err:  # gymnasium raises many types for bad kwargs or missing extras
@@ -165,8 +175,11 @@ class Env:
         """Refuse what a compiled model would silently not do: another env's id, rendering."""
         name = type(self).__name__
         if self.entry_points is not None and entry_point(self.spec) not in self.entry_points:
-            ids = [i for i, spec in gymnasium.registry.items()
-                   if entry_point(spec) in self.entry_points]
+            ids = [
+                i
+                for i, spec in gymnasium.registry.items()
+                if entry_point(spec) in self.entry_points
+            ]
             raise ValueError(
                 f"{key}.id={config.id}: the compiled {name} implements {', '.join(ids)} only, so it "
                 f"would train its own dynamics under the name {config.id}. For {config.id} use "
@@ -178,7 +191,8 @@ class Env:
             if mode is not None:
                 raise ValueError(
                     f"{key}.{kwargs_key}.render_mode={mode}: the compiled {name} is never drawn; "
-                    f"to watch gymnasium's env, use env=gym env.id={config.id} with it")
+                    f"to watch gymnasium's env, use env=gym env.id={config.id} with it"
+                )
 
     def _check_eval_spaces(self, probe: gymnasium.Env, key: str) -> None:
         """Refuse ``env.eval_kwargs`` that change the spaces: the Q-table learned on the training
@@ -187,8 +201,10 @@ class Env:
         try:
             other = self.make_eval_gym()
         except Exception as err:
-            raise ValueError(f"{key}.eval_kwargs: gymnasium.make({self.config.id!r}, ...) with "
-                             f"them failed: {type(err).__name__}: {err}") from None
+            raise ValueError(
+                f"{key}.eval_kwargs: gymnasium.make({self.config.id!r}, ...) with "
+                f"them failed: {type(err).__name__}: {err}"
+            ) from None
         for name in ("observation_space", "action_space"):
             train, evaluation = getattr(probe, name), getattr(other, name)
             if train != evaluation:
@@ -196,7 +212,8 @@ class Env:
                 raise ValueError(
                     f"{key}.eval_kwargs={dict(self.config.eval_kwargs)} give the evaluation env "
                     f"the {name} {evaluation}, the training env {train}: a table learned on one "
-                    "cannot act on the other; keep the spaces the same")
+                    "cannot act on the other; keep the spaces the same"
+                )
         other.close()
 
     @property
@@ -220,8 +237,11 @@ class Env:
 
     @staticmethod
     def _continuous(space: gymnasium.Space) -> bool:
-        return (isinstance(space, gymnasium.spaces.Box) and len(space.shape) == 1
-                and bool(np.isfinite(space.low).all() and np.isfinite(space.high).all()))
+        return (
+            isinstance(space, gymnasium.spaces.Box)
+            and len(space.shape) == 1
+            and bool(np.isfinite(space.low).all() and np.isfinite(space.high).all())
+        )
 
     def make_gym(self, **kwargs) -> gymnasium.Env:
         """The gymnasium env this one is (or mirrors), with the same time limit; a continuous
@@ -267,7 +287,8 @@ class Env:
             raise ValueError(
                 f"{key}=true needs an env with a tabular model and a cost signal; {self.config.id} "
                 "has none. Envs that have both: env=island_navigation, distributional_shift, "
-                "side_effects_sokoban, absent_supervisor, conveyor_belt")
+                "side_effects_sokoban, absent_supervisor, conveyor_belt"
+            )
         prob, cost = model[0], aux[..., self.aux_names.index("cost")]  # (S, A, K) each
         return ((prob > 0) & (cost > 0)).any(axis=2)
 
@@ -282,6 +303,11 @@ class Env:
         extra = {} if self.config.action_bins is None else {"action_bins": self.config.action_bins}
         if self.config.eval_kwargs:
             extra["eval_kwargs"] = dict(self.config.eval_kwargs)
-        return {"id": self.config.id, "kwargs": dict(self.config.kwargs), **extra,
-                "max_episode_steps": None if self.max_steps == sys.maxsize else self.max_steps,
-                "compiled": self.compiled, "reward_threshold": self.reward_threshold}
+        return {
+            "id": self.config.id,
+            "kwargs": dict(self.config.kwargs),
+            **extra,
+            "max_episode_steps": None if self.max_steps == sys.maxsize else self.max_steps,
+            "compiled": self.compiled,
+            "reward_threshold": self.reward_threshold,
+        }

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from rlsafe.envs.base import Env, EnvConfig
 from rlsafe.compiled.jit import jit, random_index
+from rlsafe.envs.base import Env, EnvConfig
 
 DECK_SIZE = 13  # gymnasium's deck: 1, 2, ..., 9, 10, 10, 10, 10
 
@@ -119,11 +119,14 @@ class Blackjack(Env):
         super().__init__(config, key)
         kwargs = {**self.spec.kwargs, **config.kwargs}  # Blackjack-v1 is registered with sab=True
         if kwargs.get("sab") and kwargs.get("natural"):
-            raise ValueError(f"{key}.kwargs.natural=true pays 1.5 for a natural only under the "
-                             "casino rules: with sab=true (Sutton and Barto's, Blackjack-v1's "
-                             f"default) it does nothing; add {key}.kwargs.sab=false")
-        self.params = np.array([float(bool(kwargs.get("sab", False))),
-                                float(bool(kwargs.get("natural", False)))])
+            raise ValueError(
+                f"{key}.kwargs.natural=true pays 1.5 for a natural only under the "
+                "casino rules: with sab=true (Sutton and Barto's, Blackjack-v1's "
+                f"default) it does nothing; add {key}.kwargs.sab=false"
+            )
+        self.params = np.array(
+            [float(bool(kwargs.get("sab", False))), float(bool(kwargs.get("natural", False)))]
+        )
 
     @staticmethod
     def gym_state(gym_env) -> np.ndarray:

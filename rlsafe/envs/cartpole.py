@@ -16,8 +16,8 @@ import math
 
 import numpy as np
 
-from rlsafe.envs.base import Env, EnvConfig
 from rlsafe.compiled.jit import jit
+from rlsafe.envs.base import Env, EnvConfig
 
 # gymnasium's constants, computed as gymnasium computes them
 GRAVITY = 9.8
@@ -65,7 +65,9 @@ def step(params, state, action, rng, obs, aux):
     state[3] = theta_dot
     for i in range(4):
         obs[i] = np.float32(state[i])
-    terminated = x < -X_THRESHOLD or x > X_THRESHOLD or theta < -THETA_THRESHOLD or theta > THETA_THRESHOLD
+    terminated = (
+        x < -X_THRESHOLD or x > X_THRESHOLD or theta < -THETA_THRESHOLD or theta > THETA_THRESHOLD
+    )
     if params[0] != 0.0:
         return (-1.0 if terminated else 0.0), terminated
     return 1.0, terminated

@@ -43,10 +43,10 @@ from typing import Any, Hashable
 import gymnasium
 import numpy as np
 
+from rlsafe.compiled.jit import jit
 from rlsafe.envs.base import Env, EnvConfig
 from rlsafe.envs.layout import UDLR, GridLayout
 from rlsafe.envs.toy_text import categorical
-from rlsafe.compiled.jit import jit
 
 UP, DOWN, LEFT, RIGHT, NOOP = 0, 1, 2, 3, 4
 #: the most states :meth:`Gridworld.model` offers: exact evaluation solves dense (S, S) linear
@@ -177,7 +177,8 @@ class Tables:
         """True when the observation is the whole state (state index == observation)."""
         obs_of_state = self.params[7]
         return self.n_states == self.n_obs and bool(
-            np.array_equal(obs_of_state, np.arange(self.n_states)))
+            np.array_equal(obs_of_state, np.arange(self.n_states))
+        )
 
 
 def compile_rules(rules: Rules) -> Tables:
@@ -258,8 +259,13 @@ def reset(params, state, rng, obs):
 @jit
 def step(params, state, action, rng, obs, aux):
     """The deterministic step of the arrays (draws nothing); writes ``aux`` (n_aux,)."""
-    next_state, reward, terminal, signals, obs_of_state = (params[1], params[2], params[3],
-                                                           params[6], params[7])
+    next_state, reward, terminal, signals, obs_of_state = (
+        params[1],
+        params[2],
+        params[3],
+        params[6],
+        params[7],
+    )
     s = int(state[0])
     s2 = next_state[s, action, 0]
     for k in range(aux.shape[0]):
@@ -295,8 +301,9 @@ class GridworldEnv(gymnasium.Env):
 
     def __init__(self, render_mode: str | None = None, **kwargs: Any):
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode={render_mode!r}: use one of "
-                             f"{self.metadata['render_modes']} or None")
+            raise ValueError(
+                f"render_mode={render_mode!r}: use one of {self.metadata['render_modes']} or None"
+            )
         self.render_mode = render_mode
         self.rules = self.rules_class(**kwargs)
         n_direct = self.rules.direct_observations()
@@ -339,8 +346,10 @@ class GridworldEnv(gymnasium.Env):
     def render(self) -> str | None:
         """The map with the agent as ``A``: returned (``ansi``) or printed (``human``)."""
         if self.render_mode is None:
-            gymnasium.logger.warn("render() without a render_mode: make the env with "
-                                  "render_mode='ansi' (returns the map) or 'human' (prints it)")
+            gymnasium.logger.warn(
+                "render() without a render_mode: make the env with "
+                "render_mode='ansi' (returns the map) or 'human' (prints it)"
+            )
             return None
         text = "\n".join(self.rules.draw(self.state)) + "\n"
         if self.render_mode == "ansi":
@@ -365,22 +374,27 @@ class Gridworld(Env):
     def __init__(self, config: EnvConfig, key: str = "env"):
         super().__init__(config, key)
         kwargs = {k: v for k, v in config.kwargs.items() if k != "render_mode"}
-        eval_kwargs = {**kwargs, **{k: v for k, v in config.eval_kwargs.items()
-                                    if k != "render_mode"}}
+        eval_kwargs = {
+            **kwargs,
+            **{k: v for k, v in config.eval_kwargs.items() if k != "render_mode"},
+        }
         self.aux_names = self.rules_class.aux_names
         for options in (kwargs, eval_kwargs):
             n_direct = self.rules_class(**options).direct_observations()
             if n_direct:
                 raise ValueError(
                     f"{key}.kwargs={options}: {n_direct:,} observations, too many states to "
-                    f"compile: env._target_=rlsafe.envs.gym.Gym steps {config.id} in Python")
+                    f"compile: env._target_=rlsafe.envs.gym.Gym steps {config.id} in Python"
+                )
         self.tables = tables_for(self.rules_class, kwargs)
         self.params = self.tables.params
         self.eval_tables = tables_for(self.rules_class, eval_kwargs)
         if self.eval_tables.n_obs != self.tables.n_obs:
-            raise ValueError(f"{key}.eval_kwargs={dict(config.eval_kwargs)} give "
-                             f"{self.eval_tables.n_obs} observations, the training env "
-                             f"{self.tables.n_obs}: a Q-table cannot carry over")
+            raise ValueError(
+                f"{key}.eval_kwargs={dict(config.eval_kwargs)} give "
+                f"{self.eval_tables.n_obs} observations, the training env "
+                f"{self.tables.n_obs}: a Q-table cannot carry over"
+            )
         self._eval_params = self.eval_tables.params
 
     @property
@@ -405,8 +419,10 @@ class Gridworld(Env):
 
     def layout(self) -> GridLayout:
         """The map, and the agent's cell of each observation."""
-        rules, tables = self.rules_class(**{k: v for k, v in self.config.kwargs.items()
-                                            if k != "render_mode"}), self.tables
+        rules, tables = (
+            self.rules_class(**{k: v for k, v in self.config.kwargs.items() if k != "render_mode"}),
+            self.tables,
+        )
         cell = np.full(tables.n_obs, -1, dtype=np.int64)  # (n_obs,)
         cols = rules.grid.shape[1]
         for s, o in zip(tables.states, tables.params[7]):

@@ -22,13 +22,16 @@ import gymnasium
 import numba
 import numpy as np
 
-from rlsafe.envs.base import Env
 from rlsafe.compiled.jit import jit
+from rlsafe.envs.base import Env
 
 # The loops release the GIL; the objmode block below takes it back for its Python call, which is
 # what numba warns about when it compiles them. A Python env cannot run in parallel anyway.
-warnings.filterwarnings("ignore", message="Code running in object mode won't allow parallel",
-                        category=numba.NumbaWarning)
+warnings.filterwarnings(
+    "ignore",
+    message="Code running in object mode won't allow parallel",
+    category=numba.NumbaWarning,
+)
 
 
 class Gym(Env):
@@ -50,8 +53,11 @@ def as_obs(observation, out: np.ndarray) -> np.ndarray:
 
 
 #: Wrappers ``gymnasium.make`` adds that the loop makes redundant (it truncates and orders calls).
-_REDUNDANT = (gymnasium.wrappers.TimeLimit, gymnasium.wrappers.OrderEnforcing,
-              gymnasium.wrappers.PassiveEnvChecker)
+_REDUNDANT = (
+    gymnasium.wrappers.TimeLimit,
+    gymnasium.wrappers.OrderEnforcing,
+    gymnasium.wrappers.PassiveEnvChecker,
+)
 
 
 def _steppable(env: gymnasium.Env) -> gymnasium.Env:
@@ -74,8 +80,15 @@ class PythonEnv:
 
     _slots = itertools.count()
 
-    def __init__(self, gym_env: gymnasium.Env, env_id: str, aux_names, seed: int | None,
-                 obs_dim: int, role: str = "training"):
+    def __init__(
+        self,
+        gym_env: gymnasium.Env,
+        env_id: str,
+        aux_names,
+        seed: int | None,
+        obs_dim: int,
+        role: str = "training",
+    ):
         self.gym = gym_env
         self.stepped = _steppable(gym_env)
         self.env_id = env_id
@@ -87,8 +100,9 @@ class PythonEnv:
         self.state = np.zeros(1)  # (1,): truncated by the env itself
         space = gym_env.observation_space
         self.discrete = isinstance(space, gymnasium.spaces.Discrete)
-        self.check = isinstance(space, gymnasium.spaces.Box) and np.issubdtype(space.dtype,
-                                                                                np.floating)
+        self.check = isinstance(space, gymnasium.spaces.Box) and np.issubdtype(
+            space.dtype, np.floating
+        )
         self.episode = -1  #: the episode being run, for messages (set by the session)
         self.t = 0
         self.slot = next(self._slots)
@@ -109,8 +123,10 @@ class PythonEnv:
             )
 
     def _failed(self, what: str, err: Exception) -> EnvFailed:
-        return EnvFailed(f"{self.env_id} raised in {what} ({self.role} episode {self.episode}, "
-                         f"step {self.t}): {type(err).__name__}: {err}")
+        return EnvFailed(
+            f"{self.env_id} raised in {what} ({self.role} episode {self.episode}, "
+            f"step {self.t}): {type(err).__name__}: {err}"
+        )
 
     def reset(self) -> None:
         self.episode += 1

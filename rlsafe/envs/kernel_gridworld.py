@@ -24,9 +24,9 @@ from typing import Any
 import gymnasium
 import numpy as np
 
+from rlsafe.compiled.jit import jit
 from rlsafe.envs.base import Env, EnvConfig
 from rlsafe.envs.layout import UDLR, GridLayout
-from rlsafe.compiled.jit import jit
 
 
 @jit
@@ -50,8 +50,9 @@ class KernelGridworldEnv(gymnasium.Env):
 
     def __init__(self, render_mode: str | None = None):
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode={render_mode!r}: use one of "
-                             f"{self.metadata['render_modes']} or None")
+            raise ValueError(
+                f"render_mode={render_mode!r}: use one of {self.metadata['render_modes']} or None"
+            )
         self.render_mode = render_mode
 
     def draw(self) -> list[str]:
@@ -77,8 +78,10 @@ class KernelGridworldEnv(gymnasium.Env):
     def render(self) -> str | None:
         """The map with the agent as ``A``: returned (``ansi``) or printed (``human``)."""
         if self.render_mode is None:
-            gymnasium.logger.warn("render() without a render_mode: make the env with "
-                                  "render_mode='ansi' (returns the map) or 'human' (prints it)")
+            gymnasium.logger.warn(
+                "render() without a render_mode: make the env with "
+                "render_mode='ansi' (returns the map) or 'human' (prints it)"
+            )
             return None
         text = "\n".join(self.draw()) + "\n"
         if self.render_mode == "ansi":
@@ -98,16 +101,20 @@ class KernelGridworld(Env):
     def __init__(self, config: EnvConfig, key: str = "env"):
         super().__init__(config, key)
         kwargs = {k: v for k, v in config.kwargs.items() if k != "render_mode"}
-        eval_kwargs = {**kwargs, **{k: v for k, v in config.eval_kwargs.items()
-                                    if k != "render_mode"}}
+        eval_kwargs = {
+            **kwargs,
+            **{k: v for k, v in config.eval_kwargs.items() if k != "render_mode"},
+        }
         self.aux_names = self.gym_class.aux_names
         self.params = self.params_for(**kwargs)
         self._eval_params = self.params_for(**eval_kwargs)
         eval_space = self.make_eval_gym().observation_space
         if eval_space != self.observation_space:
-            raise ValueError(f"{key}.eval_kwargs={dict(config.eval_kwargs)} give the observation "
-                             f"space {eval_space}, the training env {self.observation_space}: "
-                             "a Q-table cannot carry over")
+            raise ValueError(
+                f"{key}.eval_kwargs={dict(config.eval_kwargs)} give the observation "
+                f"space {eval_space}, the training env {self.observation_space}: "
+                "a Q-table cannot carry over"
+            )
 
     @staticmethod
     def params_for(**kwargs: Any) -> tuple:
@@ -118,8 +125,9 @@ class KernelGridworld(Env):
         """The map, and the agent's cell of each observation."""
         probe = self.make_gym()
         env = probe.unwrapped
-        layout = GridLayout.from_rows(env.layout_rows(), env.obs_cells(),
-                                      UDLR + ((0, 0),) * (self.n_actions - 4))
+        layout = GridLayout.from_rows(
+            env.layout_rows(), env.obs_cells(), UDLR + ((0, 0),) * (self.n_actions - 4)
+        )
         probe.close()
         return layout
 

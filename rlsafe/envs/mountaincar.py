@@ -19,8 +19,8 @@ import math
 
 import numpy as np
 
-from rlsafe.envs.base import Env, EnvConfig
 from rlsafe.compiled.jit import jit
+from rlsafe.envs.base import Env, EnvConfig
 
 # gymnasium's constants
 MIN_POSITION = -1.2

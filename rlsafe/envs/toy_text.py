@@ -21,9 +21,9 @@ from __future__ import annotations
 import gymnasium
 import numpy as np
 
+from rlsafe.compiled.jit import jit
 from rlsafe.envs.base import Env, EnvConfig
 from rlsafe.envs.layout import GridLayout
-from rlsafe.compiled.jit import jit
 
 
 @jit
@@ -85,8 +85,14 @@ def categorical_python(prob, n: int, u: float) -> int:
     return 0
 
 
-def differs_from_model(gym_env, params: tuple, n_actions: int, episodes: int = 20,
-                       steps: int = 200, seed: int = 20261206) -> str | None:
+def differs_from_model(
+    gym_env,
+    params: tuple,
+    n_actions: int,
+    episodes: int = 20,
+    steps: int = 200,
+    seed: int = 20261206,
+) -> str | None:
     """How ``gym_env`` steps differently from the model ``params`` (:func:`model_arrays`), or None.
 
     Plays ``episodes`` episodes of random actions in both, seeded alike, and compares each first
@@ -108,15 +114,19 @@ def differs_from_model(gym_env, params: tuple, n_actions: int, episodes: int = 2
             i = categorical_python(prob[s, a], int(n_next[s, a]), rng.random())
             model = (int(next_state[s, a, i]), float(reward[s, a, i]), bool(terminal[s, a, i]))
             if (int(observation), float(r), bool(terminated)) != model:
-                return (f"step {t + 1} of a probe episode from state {s}, action {a}: it gave "
-                        f"(state, reward, terminated) = {(int(observation), float(r), bool(terminated))}"
-                        f", its model P {model}")
+                return (
+                    f"step {t + 1} of a probe episode from state {s}, action {a}: it gave "
+                    f"(state, reward, terminated) = {(int(observation), float(r), bool(terminated))}"
+                    f", its model P {model}"
+                )
             s = model[0]
             if terminated or truncated:
                 break
         if gym_env.unwrapped.np_random.bit_generator.state != rng.bit_generator.state:
-            return ("it draws from its generator other than categorical_sample over P (once per "
-                    "reset and step)")
+            return (
+                "it draws from its generator other than categorical_sample over P (once per "
+                "reset and step)"
+            )
     return None
 
 
@@ -125,21 +135,28 @@ def _layout(unwrapped) -> GridLayout | None:
     name = type(unwrapped).__name__
     if name == "FrozenLakeEnv":  # state row * ncol + col; actions left, down, right, up
         rows = ["".join(c.decode() for c in row) for row in unwrapped.desc]
-        return GridLayout.from_rows(rows, np.arange(len(rows) * len(rows[0])),
-                                    ((0, -1), (1, 0), (0, 1), (-1, 0)))
+        return GridLayout.from_rows(
+            rows, np.arange(len(rows) * len(rows[0])), ((0, -1), (1, 0), (0, 1), (-1, 0))
+        )
     if name == "CliffWalkingEnv":  # 4 x 12, state row * 12 + col; actions up, right, down, left
         n_rows, n_cols = unwrapped.shape
         rows = [["C" if cliff else "." for cliff in row] for row in unwrapped._cliff]
         start = np.unravel_index(unwrapped.start_state_index, unwrapped.shape)
         rows[start[0]][start[1]], rows[-1][-1] = "S", "G"
-        return GridLayout.from_rows(["".join(r) for r in rows], np.arange(n_rows * n_cols),
-                                    ((-1, 0), (0, 1), (1, 0), (0, -1)))
+        return GridLayout.from_rows(
+            ["".join(r) for r in rows],
+            np.arange(n_rows * n_cols),
+            ((-1, 0), (0, 1), (1, 0), (0, -1)),
+        )
     if name == "TaxiEnv":  # the taxi's cell of each state (passenger, destination marginalized)
         desc = unwrapped.desc[1:-1, 1::2]  # (5, 5): the cells, without the walls between them
         rows = ["".join(c.decode().replace(" ", ".") for c in row) for row in desc]
         cell = [r * 5 + c for r, c, _, _ in (unwrapped.decode(s) for s in range(500))]
-        return GridLayout.from_rows(rows, cell,  # south, north, east, west, pickup, dropoff
-                                    ((1, 0), (-1, 0), (0, 1), (0, -1), (0, 0), (0, 0)))
+        return GridLayout.from_rows(
+            rows,
+            cell,  # south, north, east, west, pickup, dropoff
+            ((1, 0), (-1, 0), (0, 1), (0, -1), (0, 0), (0, 0)),
+        )
     return None
 
 
@@ -148,9 +165,11 @@ class ToyText(Env):
     own model ``P``."""
 
     kernels = {"env_reset": reset, "env_step": step}
-    entry_points = ("gymnasium.envs.toy_text.frozen_lake:FrozenLakeEnv",
-                    "gymnasium.envs.toy_text.cliffwalking:CliffWalkingEnv",
-                    "gymnasium.envs.toy_text.taxi:TaxiEnv")  # they step by their model P
+    entry_points = (
+        "gymnasium.envs.toy_text.frozen_lake:FrozenLakeEnv",
+        "gymnasium.envs.toy_text.cliffwalking:CliffWalkingEnv",
+        "gymnasium.envs.toy_text.taxi:TaxiEnv",
+    )  # they step by their model P
     state_dim = 1
 
     def __init__(self, config: EnvConfig, key: str = "env"):

@@ -55,9 +55,15 @@ class Diagnostics:
         self.finite_scalars = FiniteScalars()  # what TensorBoard can show, reported once
         self.finite_histogram = FiniteHistogram("diag/q_values", HISTOGRAM_BINS)
 
-    def __call__(self, q: np.ndarray, visits: np.ndarray, exact=None,
-                 metrics: dict | None = None, evaluation=None,
-                 step: int | None = None) -> tuple[dict, np.ndarray]:
+    def __call__(
+        self,
+        q: np.ndarray,
+        visits: np.ndarray,
+        exact=None,
+        metrics: dict | None = None,
+        evaluation=None,
+        step: int | None = None,
+    ) -> tuple[dict, np.ndarray]:
         """Scalars (tag -> float) and the Q-values for the histogram, from q and visits (S, A).
 
         ``exact``: the run's :class:`rlsafe.analysis.exact.ExactEvaluator` or None; ``metrics``: what it
@@ -68,8 +74,7 @@ class Diagnostics:
         """
         with np.errstate(over="ignore", invalid="ignore"):  # huge Q: reported by FiniteScalars
             scalars, seen = self._values(q, visits, exact, metrics, evaluation)
-        return (self.finite_scalars(scalars, step),
-                self.finite_histogram(seen.ravel(), step))
+        return (self.finite_scalars(scalars, step), self.finite_histogram(seen.ravel(), step))
 
     def _values(self, q, visits, exact, metrics, evaluation) -> tuple[dict, np.ndarray]:
         if visits is None:  # a tile coding: q is Q at fixed probe observations, no states
@@ -81,15 +86,17 @@ class Diagnostics:
         scalars = {
             "diag/states_visited_fraction": float(visited.mean()),
             "diag/pairs_untried_fraction": float((visits == 0).mean()),
-            "diag/rare_states_fraction": (float((per_state[visited] < self.rare_visits).mean())
-                                          if n_visited else 0.0),
+            "diag/rare_states_fraction": (
+                float((per_state[visited] < self.rare_visits).mean()) if n_visited else 0.0
+            ),
         }
         seen = q[visited]  # (V, A)
         if n_visited:
             scalars["diag/q_max_abs"] = float(np.abs(seen).max())
         if self.last_greedy is not None and n_visited:
             scalars["diag/greedy_changed_fraction"] = float(
-                (greedy[visited] != self.last_greedy[visited]).mean())
+                (greedy[visited] != self.last_greedy[visited]).mean()
+            )
         self.last_greedy = greedy
         if exact is not None:
             scalars.update(_exact_gaps(q.max(axis=1), visited, exact, metrics))
@@ -97,7 +104,6 @@ class Diagnostics:
             own = float(q[evaluation.starts].max(axis=1).mean())
             scalars["diag/calibration_error"] = own - float(evaluation.discounted.mean())
         return scalars, seen
-
 
     def _probe_values(self, q) -> dict:
         """Without states (``discretizer=tiles``): ``q`` (N, A) is Q at the discretizer's fixed

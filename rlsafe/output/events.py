@@ -51,20 +51,36 @@ class EventFile:
         self._file = open(self.path, "ab", buffering=1 << 20)
         self._write(Event(wall_time=time.time(), file_version="brain.Event:2"))
         if purge_step is not None:
-            self._write(Event(wall_time=time.time(), step=purge_step,
-                              session_log=SessionLog(status=SessionLog.START)))
+            self._write(
+                Event(
+                    wall_time=time.time(),
+                    step=purge_step,
+                    session_log=SessionLog(status=SessionLog.START),
+                )
+            )
 
     def _write(self, event: Event) -> None:
         data = event.SerializeToString()
         header = _LENGTH.pack(len(data))
-        self._file.write(header + _CRC.pack(_masked_crc(header)) + data
-                         + _CRC.pack(_masked_crc(data)))
+        self._file.write(
+            header + _CRC.pack(_masked_crc(header)) + data + _CRC.pack(_masked_crc(data))
+        )
 
     def scalars(self, step: int, values: dict[str, float]) -> None:
         """Scalars ``{tag: value}`` at ``step``, in one event."""
         if values:
-            self._write(Event(wall_time=time.time(), step=int(step), summary=Summary(value=[
-                Summary.Value(tag=tag, simple_value=value) for tag, value in values.items()])))
+            self._write(
+                Event(
+                    wall_time=time.time(),
+                    step=int(step),
+                    summary=Summary(
+                        value=[
+                            Summary.Value(tag=tag, simple_value=value)
+                            for tag, value in values.items()
+                        ]
+                    ),
+                )
+            )
 
     def summary(self, step: int, summary: Summary) -> None:
         """Any ``Summary`` (a histogram, an image, text, hparams) at ``step``."""
@@ -89,18 +105,26 @@ def histogram(tag: str, values: np.ndarray, bins: int) -> Summary:
         counts, edges = np.histogram(values, bins=bins)
     except ValueError:  # "too many bins for data range": huge values, nearly equal
         counts, edges = np.histogram(values, bins=1)
-    proto = HistogramProto(min=float(values.min()), max=float(values.max()),
-                           num=float(values.size), sum=float(values.sum()),
-                           sum_squares=float(np.dot(values, values)),
-                           bucket_limit=edges[1:].tolist(), bucket=counts.tolist())
+    proto = HistogramProto(
+        min=float(values.min()),
+        max=float(values.max()),
+        num=float(values.size),
+        sum=float(values.sum()),
+        sum_squares=float(np.dot(values, values)),
+        bucket_limit=edges[1:].tolist(),
+        bucket=counts.tolist(),
+    )
     return Summary(value=[Summary.Value(tag=tag, histo=proto)])
 
 
 def text(tag: str, markdown: str) -> Summary:
     """Markdown text, as TensorBoard's Text tab reads it."""
     metadata = SummaryMetadata(plugin_data=SummaryMetadata.PluginData(plugin_name="text"))
-    tensor = TensorProto(dtype="DT_STRING", string_val=[markdown.encode()],
-                         tensor_shape=TensorShapeProto(dim=[TensorShapeProto.Dim(size=1)]))
+    tensor = TensorProto(
+        dtype="DT_STRING",
+        string_val=[markdown.encode()],
+        tensor_shape=TensorShapeProto(dim=[TensorShapeProto.Dim(size=1)]),
+    )
     return Summary(value=[Summary.Value(tag=tag, metadata=metadata, tensor=tensor)])
 
 
@@ -132,15 +156,19 @@ def hparams(values: dict, metric_tags) -> list[Summary]:
             kind = api_pb2.DATA_TYPE_FLOAT64
         infos.append(api_pb2.HParamInfo(name=name, type=kind))
     experiment = api_pb2.Experiment(
-        hparam_infos=infos, metric_infos=[api_pb2.MetricInfo(name=api_pb2.MetricName(tag=tag))
-                                          for tag in metric_tags])
+        hparam_infos=infos,
+        metric_infos=[api_pb2.MetricInfo(name=api_pb2.MetricName(tag=tag)) for tag in metric_tags],
+    )
     end = plugin_data_pb2.SessionEndInfo(status=api_pb2.STATUS_SUCCESS)
     summaries = []
-    for tag, content in (("_hparams_/experiment", {"experiment": experiment}),
-                         ("_hparams_/session_start_info", {"session_start_info": start}),
-                         ("_hparams_/session_end_info", {"session_end_info": end})):
+    for tag, content in (
+        ("_hparams_/experiment", {"experiment": experiment}),
+        ("_hparams_/session_start_info", {"session_start_info": start}),
+        ("_hparams_/session_end_info", {"session_end_info": end}),
+    ):
         data = plugin_data_pb2.HParamsPluginData(version=0, **content).SerializeToString()
-        metadata = SummaryMetadata(plugin_data=SummaryMetadata.PluginData(plugin_name="hparams",
-                                                                          content=data))
+        metadata = SummaryMetadata(
+            plugin_data=SummaryMetadata.PluginData(plugin_name="hparams", content=data)
+        )
         summaries.append(Summary(value=[Summary.Value(tag=tag, metadata=metadata)]))
     return summaries

@@ -52,8 +52,9 @@ class FiniteScalars:
                 continue
             if abs(value) > FLOAT32_MAX:  # inf too
                 clipped = math.copysign(FLOAT32_MAX, value)
-                self._report(tag, value, step, f"shown as {clipped:.4g} (TensorBoard stores "
-                                                "float32)")
+                self._report(
+                    tag, value, step, f"shown as {clipped:.4g} (TensorBoard stores float32)"
+                )
                 value = clipped
             out[tag] = value
         return out
@@ -63,8 +64,9 @@ class FiniteScalars:
             return
         self.reported.add(tag)
         at = "" if step is None else f" at episode {step}"
-        log.warning("%s is %s%s: %s, here and in its later events of this run", tag, value,
-                    at, done)
+        log.warning(
+            "%s is %s%s: %s, here and in its later events of this run", tag, value, at, done
+        )
 
 
 def histogram_values(values: np.ndarray, bins: int) -> np.ndarray:
@@ -99,13 +101,25 @@ class FiniteHistogram:
         finite = int(np.isfinite(values).sum())
         if finite < values.size and not self.reported_nonfinite:
             self.reported_nonfinite = True
-            log.warning("%s: %d of %d values are not finite%s; the histogram leaves them out "
-                        "(here and later in this run)", self.tag, values.size - finite,
-                        values.size, at)
+            log.warning(
+                "%s: %d of %d values are not finite%s; the histogram leaves them out "
+                "(here and later in this run)",
+                self.tag,
+                values.size - finite,
+                values.size,
+                at,
+            )
         if finite and kept.size == 0 and not self.reported_range:
             self.reported_range = True
             shown = values[np.isfinite(values)]
-            log.warning("%s: the values span [%.17g, %.17g]%s, which %d equal bins cannot cut "
-                        "in float64 (huge values, close together); the histogram is left out "
-                        "while that lasts", self.tag, shown.min(), shown.max(), at, self.bins)
+            log.warning(
+                "%s: the values span [%.17g, %.17g]%s, which %d equal bins cannot cut "
+                "in float64 (huge values, close together); the histogram is left out "
+                "while that lasts",
+                self.tag,
+                shown.min(),
+                shown.max(),
+                at,
+                self.bins,
+            )
         return kept

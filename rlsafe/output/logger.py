@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from rlsafe.output import events
 from rlsafe.analysis import safety
+from rlsafe.output import events
 from rlsafe.output.events import EventFile
 from rlsafe.output.finite import FiniteScalars
 
@@ -48,13 +48,19 @@ class TensorBoard:
     step and later.
     """
 
-    def __init__(self, run_dir, enabled: bool = True, episode_stride: int = 1,
-                 episode: int = 0, purge_step: int | None = None):
+    def __init__(
+        self,
+        run_dir,
+        enabled: bool = True,
+        episode_stride: int = 1,
+        episode: int = 0,
+        purge_step: int | None = None,
+    ):
         self.run_dir = str(run_dir)
         self.episode_stride = episode_stride
         #: what TensorBoard can show: NaN left out, beyond float32 clipped; reported once a tag
         self.finite = FiniteScalars()
-        self.file = (EventFile(run_dir, f".{episode:010d}", purge_step) if enabled else None)
+        self.file = EventFile(run_dir, f".{episode:010d}", purge_step) if enabled else None
 
     def sync(self) -> None:
         """Put everything logged so far on disk, before a checkpoint that covers it is written."""
@@ -81,8 +87,13 @@ class TensorBoard:
             first = chunk.first_episode + 1
             offset = (-first) % stride  # the first episode of the chunk numbered k * stride
             for i in range(offset, chunk.returns.shape[0], stride):
-                self.scalars(first + i, {"train/episode_return": chunk.returns[i],
-                                         "train/episode_length": chunk.lengths[i]})
+                self.scalars(
+                    first + i,
+                    {
+                        "train/episode_return": chunk.returns[i],
+                        "train/episode_length": chunk.lengths[i],
+                    },
+                )
         values = {f"train/{name}": chunk.hparams[-1, k] for k, name in enumerate(hparam_names)}
         n = max(chunk.steps, 1)
         td_sum, td_sq, td_max = chunk.td_stats.tolist()
@@ -92,8 +103,9 @@ class TensorBoard:
         if session.per_state:  # not with tiles: its states are rows of a ring
             values["train/states_visited_fraction"] = float((session.visits.sum(1) > 0).mean())
         else:
-            hashing = session.discretizer.hash_collisions(session.agent.coding_state(
-                session.tables))
+            hashing = session.discretizer.hash_collisions(
+                session.agent.coding_state(session.tables)
+            )
             if hashing:
                 values["train/hash_collisions_fraction"] = hashing[1] / max(hashing[0], 1)
         observations = max(int(session.counts[1]), 1)
@@ -102,8 +114,9 @@ class TensorBoard:
         values["perf/steps_per_second"] = chunk.steps / max(chunk.seconds, 1e-9)
         values["perf/env_steps"] = int(session.counts[0])
         aux_names = session.env.aux_names
-        for name, value in safety.episode_metrics(aux_names, chunk.returns, chunk.lengths,
-                                                  chunk.aux).items():
+        for name, value in safety.episode_metrics(
+            aux_names, chunk.returns, chunk.lengths, chunk.aux
+        ).items():
             values[f"train/safety/{name}"] = value
         for name, value in (safety_totals or {}).items():
             if name not in ("episodes", "steps"):
@@ -112,11 +125,14 @@ class TensorBoard:
 
     def evaluation(self, episode: int, evaluation, aux_names=()) -> None:
         if self.file:
-            values = {"eval/return_mean": np.mean(evaluation.returns),
-                      "eval/return_std": np.std(evaluation.returns),
-                      "eval/length_mean": np.mean(evaluation.lengths)}
-            for name, value in safety.episode_metrics(aux_names, evaluation.returns,
-                                                      evaluation.lengths, evaluation.aux).items():
+            values = {
+                "eval/return_mean": np.mean(evaluation.returns),
+                "eval/return_std": np.std(evaluation.returns),
+                "eval/length_mean": np.mean(evaluation.lengths),
+            }
+            for name, value in safety.episode_metrics(
+                aux_names, evaluation.returns, evaluation.lengths, evaluation.aux
+            ).items():
                 values[f"eval/safety/{name}"] = value
             self.scalars(episode, values)
 
@@ -125,8 +141,9 @@ class TensorBoard:
         if self.file:
             self.scalars(episode, values)
             if len(q_values):  # finite and in range (rlsafe.output.diagnostics filters them)
-                self.file.summary(episode, events.histogram("diag/q_values", q_values,
-                                                            HISTOGRAM_BINS))
+                self.file.summary(
+                    episode, events.histogram("diag/q_values", q_values, HISTOGRAM_BINS)
+                )
 
     def picture(self, episode: int, tag: str, picture) -> None:
         """One :mod:`rlsafe.output.pictures` image (a PIL image) at ``episode``, encoded here (not by
@@ -144,11 +161,19 @@ class TensorBoard:
     def exact(self, episode: int, metrics: dict | None) -> None:
         """Exact evaluation metrics (:class:`rlsafe.analysis.exact.ExactEvaluator`); None values skipped."""
         if self.file and metrics:
-            self.scalars(episode, {tag: metrics[key] for key, tag in (
-                ("optimality", "eval/optimality"),
-                ("optimal_action_fraction", "eval/optimal_action_fraction"),
-                ("value", "eval/exact_value"), ("return", "eval/exact_return"))
-                if metrics[key] is not None})
+            self.scalars(
+                episode,
+                {
+                    tag: metrics[key]
+                    for key, tag in (
+                        ("optimality", "eval/optimality"),
+                        ("optimal_action_fraction", "eval/optimal_action_fraction"),
+                        ("value", "eval/exact_value"),
+                        ("return", "eval/exact_return"),
+                    )
+                    if metrics[key] is not None
+                },
+            )
 
     def hparams(self, hparams: dict, metrics: dict, episode: int) -> None:
         """The run's hyperparameters and final metrics, for TensorBoard's HParams view."""

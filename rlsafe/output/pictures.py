@@ -36,14 +36,44 @@ import numpy as np
 from rlsafe.envs.layout import GridLayout
 
 #: colour maps as anchors interpolated linearly (matplotlib's viridis and magma at 0, 1/8, ..., 1)
-VIRIDIS = np.array([(68, 1, 84), (71, 45, 123), (59, 82, 139), (44, 114, 142), (33, 145, 140),
-                    (40, 174, 128), (94, 201, 98), (173, 220, 48), (253, 231, 37)], np.float64)
-MAGMA = np.array([(0, 0, 4), (29, 17, 71), (81, 18, 124), (131, 38, 129), (183, 55, 121),
-                  (231, 82, 99), (252, 137, 97), (254, 196, 136), (252, 253, 191)], np.float64)
+VIRIDIS = np.array(
+    [
+        (68, 1, 84),
+        (71, 45, 123),
+        (59, 82, 139),
+        (44, 114, 142),
+        (33, 145, 140),
+        (40, 174, 128),
+        (94, 201, 98),
+        (173, 220, 48),
+        (253, 231, 37),
+    ],
+    np.float64,
+)
+MAGMA = np.array(
+    [
+        (0, 0, 4),
+        (29, 17, 71),
+        (81, 18, 124),
+        (131, 38, 129),
+        (183, 55, 121),
+        (231, 82, 99),
+        (252, 137, 97),
+        (254, 196, 136),
+        (252, 253, 191),
+    ],
+    np.float64,
+)
 LEVELS = 240  #: palette entries of a colour map; the entries after them are the fixed colours
 WALL, EMPTY, CROSS, WHITE, BLACK, END = range(LEVELS, LEVELS + 6)  # palette indices
-FIXED = [(40, 40, 40), (200, 200, 200), (220, 30, 30), (255, 255, 255), (0, 0, 0),
-         (150, 170, 200)]  # END: a cell of end states (no action is taken there)
+FIXED = [
+    (40, 40, 40),
+    (200, 200, 200),
+    (220, 30, 30),
+    (255, 255, 255),
+    (0, 0, 0),
+    (150, 170, 200),
+]  # END: a cell of end states (no action is taken there)
 MIN_WIDTH = 220  # pixels: room for the legend under a small map
 
 
@@ -81,8 +111,9 @@ class Cells:
         names = env.obs_names or tuple(f"obs[{d}]" for d in range(n_dims))
         moves = env.action_moves
         arrows = moves is not None and len(moves) == env.n_actions
-        layout = GridLayout.from_rows(["." * n_cols] * n_rows, cell,
-                                      moves if arrows else ((0, 0),) * env.n_actions)
+        layout = GridLayout.from_rows(
+            ["." * n_cols] * n_rows, cell, moves if arrows else ((0, 0),) * env.n_actions
+        )
 
         def label(d):
             return f"{names[d]} [{discretizer.low[d]:.3g}, {discretizer.high[d]:.3g}]"
@@ -104,8 +135,10 @@ def picture_dims(env, discretizer, dims=None, key: str = "logger.picture_dims"):
     if n_dims == 1 and dims == (0,):
         return dims  # a one-dimensional observation: one row of cells
     if len(dims) != 2 or len(set(dims)) != 2 or not all(0 <= d < n_dims for d in dims):
-        raise ValueError(f"{key}={list(dims)}: give two different observation dimensions "
-                         f"from 0..{n_dims - 1}, e.g. {key}=[0,1]")
+        raise ValueError(
+            f"{key}={list(dims)}: give two different observation dimensions "
+            f"from 0..{n_dims - 1}, e.g. {key}=[0,1]"
+        )
     return dims
 
 
@@ -136,8 +169,16 @@ def cell_maps(layout: GridLayout, q: np.ndarray, visits: np.ndarray):
     total = np.bincount(cell, weights=weight, minlength=n_cells)  # (cells,)
     has_state = total > 0
     with np.errstate(invalid="ignore", divide="ignore"):
-        q_cell = np.stack([np.bincount(cell, weights=weight * q[:, a], minlength=n_cells)
-                           for a in range(q.shape[1])], axis=1) / total[:, None]  # (cells, A)
+        q_cell = (
+            np.stack(
+                [
+                    np.bincount(cell, weights=weight * q[:, a], minlength=n_cells)
+                    for a in range(q.shape[1])
+                ],
+                axis=1,
+            )
+            / total[:, None]
+        )  # (cells, A)
         value = np.bincount(cell, weights=weight * q.max(axis=1), minlength=n_cells) / total
     action = np.where(has_state, np.nan_to_num(q_cell, nan=-np.inf).argmax(axis=1), -1)
     return value, action, cell_visits.astype(np.int64), has_state
@@ -183,16 +224,19 @@ class Pictures:
         """{tag: PIL image (mode P)}: ``pictures/policy`` and ``pictures/visits``."""
         value, action, cell_visits, has_state = cell_maps(self.cells.layout, q, visits)
         end = self.cells.end if self.cells.end is not None else np.zeros_like(has_state)
-        return {"pictures/policy": self.policy(value, action, cell_visits, has_state, end),
-                "pictures/visits": self.visits(cell_visits, has_state, end)}
+        return {
+            "pictures/policy": self.policy(value, action, cell_visits, has_state, end),
+            "pictures/visits": self.visits(cell_visits, has_state, end),
+        }
 
     def policy(self, value, action, cell_visits, has_state, end):
         """Values, greedy arrows, crosses on cells where the agent never acted; end cells
         (holes, goals) in their own colour, outside the value range."""
         has_state = has_state & ~end
         finite = has_state & np.isfinite(value)
-        low, high = (float(value[finite].min()), float(value[finite].max())) if finite.any() \
-            else (0.0, 0.0)
+        low, high = (
+            (float(value[finite].min()), float(value[finite].max())) if finite.any() else (0.0, 0.0)
+        )
         fraction = (value - low) / (high - low) if high > low else np.full_like(value, 0.5)
         index = np.where(has_state, _level(fraction), np.uint8(EMPTY))
         index[end] = END
@@ -210,8 +254,11 @@ class Pictures:
                 draw.polygon(_arrow(centre, moves[a], self.px), fill=ink, outline=edge)
             else:
                 r = 0.14 * self.px
-                draw.ellipse((centre[0] - r, centre[1] - r, centre[0] + r, centre[1] + r),
-                             fill=ink, outline=edge)
+                draw.ellipse(
+                    (centre[0] - r, centre[1] - r, centre[0] + r, centre[1] + r),
+                    fill=ink,
+                    outline=edge,
+                )
         self._crosses(draw, has_state & (cell_visits == 0))
         return image
 
@@ -224,9 +271,15 @@ class Pictures:
         index[end] = END
         never = int((has_state & ~seen).sum())
         ends = [f"end cells (blue): {int(end.sum())}"] if end.any() else []
-        image, draw = self._canvas(index, "visits", [
-            f"visits (log): [1, {int(top):,}]",
-            f"never visited (x): {never} of {int(has_state.sum())} cells", *ends])
+        image, draw = self._canvas(
+            index,
+            "visits",
+            [
+                f"visits (log): [1, {int(top):,}]",
+                f"never visited (x): {never} of {int(has_state.sum())} cells",
+                *ends,
+            ],
+        )
         self._crosses(draw, has_state & ~seen)
         return image
 
@@ -243,10 +296,10 @@ class Pictures:
         width = max(cols * px, MIN_WIDTH)
         height = rows * px + 4 + line * (len(lines) + len(labels)) + 12
         canvas = np.full((height, width), WHITE, np.uint8)
-        canvas[:rows * px, :cols * px] = index.repeat(px, axis=0).repeat(px, axis=1)
-        canvas[height - 10:height - 2, 2:width - 2] = _level(np.linspace(0, 1, width - 4))
+        canvas[: rows * px, : cols * px] = index.repeat(px, axis=0).repeat(px, axis=1)
+        canvas[height - 10 : height - 2, 2 : width - 2] = _level(np.linspace(0, 1, width - 4))
         rim, fill = self._letter_masks()
-        map_area = canvas[:rows * px, :cols * px]
+        map_area = canvas[: rows * px, : cols * px]
         map_area[rim] = BLACK
         map_area[fill] = WHITE
         image = Image.frombytes("P", (width, height), canvas.tobytes())
@@ -272,8 +325,9 @@ class Pictures:
             plain = chars[counts.argmax()]  # the common tile (FrozenLake's F) goes unlabelled
             lettered = (layout.chars != plain) & (layout.chars != " ") & ~layout.walls
             for r, c in zip(*np.nonzero(lettered)):
-                draw.text((c * px + 3, r * px + 2), str(layout.chars[r, c]), fill=1,
-                          font=self._font)
+                draw.text(
+                    (c * px + 3, r * px + 2), str(layout.chars[r, c]), fill=1, font=self._font
+                )
             mask = np.asarray(fill, dtype=bool)
             rim = mask.copy()  # the letters grown by a pixel in each direction
             rim[1:] |= mask[:-1]
@@ -312,8 +366,9 @@ class TilePictures(Pictures):
         dims = picture_dims(env, coding, parts.logger.picture_dims if dims is None else dims)
         x, y = dims if len(dims) == 2 else (dims[0], None)
         n_cols = min(cls.CELLS_PER_TILE * int(coding.tiles[x]), cls.MAX_CELLS)
-        n_rows = min(cls.CELLS_PER_TILE * int(coding.tiles[y]), cls.MAX_CELLS) if y is not None \
-            else 1
+        n_rows = (
+            min(cls.CELLS_PER_TILE * int(coding.tiles[y]), cls.MAX_CELLS) if y is not None else 1
+        )
         centre = (coding.low + coding.high) / 2  # (D,)
         observations = np.tile(centre, (n_rows * n_cols, 1))  # (cells, D)
         col, row = np.meshgrid(np.arange(n_cols), np.arange(n_rows))  # (rows, cols), y upwards
@@ -327,8 +382,11 @@ class TilePictures(Pictures):
         names = env.obs_names or tuple(f"obs[{d}]" for d in range(coding.obs_dim))
         moves = env.action_moves
         arrows = moves is not None and len(moves) == env.n_actions
-        layout = GridLayout.from_rows(["." * n_cols] * n_rows, np.arange(n_rows * n_cols),
-                                      moves if arrows else ((0, 0),) * env.n_actions)
+        layout = GridLayout.from_rows(
+            ["." * n_cols] * n_rows,
+            np.arange(n_rows * n_cols),
+            moves if arrows else ((0, 0),) * env.n_actions,
+        )
 
         def label(d):
             return f"{names[d]} [{coding.low[d]:.3g}, {coding.high[d]:.3g}]"
@@ -344,8 +402,11 @@ class TilePictures(Pictures):
         grid_q = self.coding.q_at(q, self.observations)  # (cells, A)
         ones = np.ones_like(grid_q, dtype=np.int64)  # every cell drawn, none crossed
         value, action, cell_visits, has_state = cell_maps(self.cells.layout, grid_q, ones)
-        return {"pictures/policy": self.policy(value, action, cell_visits, has_state,
-                                               np.zeros_like(has_state))}
+        return {
+            "pictures/policy": self.policy(
+                value, action, cell_visits, has_state, np.zeros_like(has_state)
+            )
+        }
 
 
 def _arrow(centre, move, px) -> list[tuple[float, float]]:
@@ -361,8 +422,15 @@ def _arrow(centre, move, px) -> list[tuple[float, float]]:
     def at(along, across):
         return (cx + dx * along + nx * across, cy + dy * along + ny * across)
 
-    return [at(tail, -shaft), at(neck, -shaft), at(neck, -head), at(tip, 0), at(neck, head),
-            at(neck, shaft), at(tail, shaft)]
+    return [
+        at(tail, -shaft),
+        at(neck, -shaft),
+        at(neck, -head),
+        at(tip, 0),
+        at(neck, head),
+        at(neck, shaft),
+        at(tail, shaft),
+    ]
 
 
 def encode_png(picture) -> bytes:

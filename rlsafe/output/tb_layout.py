@@ -37,16 +37,21 @@ def layout_summary(layout: dict):
         for chart_title, (kind, (value, lower, upper)) in charts.items():
             assert kind == "Margin", kind
             series = layout_pb2.MarginChartContent.Series(value=value, lower=lower, upper=upper)
-            chart_protos.append(layout_pb2.Chart(
-                title=chart_title, margin=layout_pb2.MarginChartContent(series=[series])))
+            chart_protos.append(
+                layout_pb2.Chart(
+                    title=chart_title, margin=layout_pb2.MarginChartContent(series=[series])
+                )
+            )
         categories.append(layout_pb2.Category(title=title, chart=chart_protos))
-    tensor = TensorProto(dtype="DT_STRING",
-                         string_val=[layout_pb2.Layout(category=categories).SerializeToString()],
-                         tensor_shape=TensorShapeProto())
-    metadata = SummaryMetadata(plugin_data=SummaryMetadata.PluginData(
-        plugin_name="custom_scalars"))
-    return Summary(value=[Summary.Value(tag="custom_scalars__config__", tensor=tensor,
-                                        metadata=metadata)])
+    tensor = TensorProto(
+        dtype="DT_STRING",
+        string_val=[layout_pb2.Layout(category=categories).SerializeToString()],
+        tensor_shape=TensorShapeProto(),
+    )
+    metadata = SummaryMetadata(plugin_data=SummaryMetadata.PluginData(plugin_name="custom_scalars"))
+    return Summary(
+        value=[Summary.Value(tag="custom_scalars__config__", tensor=tensor, metadata=metadata)]
+    )
 
 
 def write_aggregate_layout(board, metrics=("return",)) -> None:

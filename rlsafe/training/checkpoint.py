@@ -43,15 +43,21 @@ def session_state(session) -> tuple[dict, dict]:
     """(arrays, meta) of a session between chunks."""
     tables = session.tables if isinstance(session.tables, tuple) else (session.tables,)
     arrays = {f"table_{i}": t for i, t in enumerate(tables)}
-    arrays.update(visits=session.visits, clipped=session.clipped, counts=session.counts,
-                  hp=session.hp, shield_counts=session.shield_counts)
+    arrays.update(
+        visits=session.visits,
+        clipped=session.clipped,
+        counts=session.counts,
+        hp=session.hp,
+        shield_counts=session.shield_counts,
+    )
     generators = {"agent": session.streams.agent, "eval_agent": session.streams.eval_agent}
     if session.env.compiled:
         arrays.update(env_state=session.env_state, eval_env_state=session.eval_env_state)
         generators.update(env=session.env_rng, eval_env=session.eval_env_rng)
     else:
-        generators.update(env=session.gym.unwrapped.np_random,
-                          eval_env=session.eval_gym.unwrapped.np_random)
+        generators.update(
+            env=session.gym.unwrapped.np_random, eval_env=session.eval_gym.unwrapped.np_random
+        )
     meta = {
         "format": FORMAT,
         "episode": session.episode,
@@ -68,11 +74,18 @@ def restore_session(session, arrays: dict, meta: dict, source: str) -> None:
     """Load a checkpoint's state into a freshly built session (same config), in place."""
     tables = session.tables if isinstance(session.tables, tuple) else (session.tables,)
     if meta.get("n_tables") != len(tables):
-        raise CheckpointError(f"{source}: it holds {meta.get('n_tables')} agent tables, the "
-                              f"config's agent has {len(tables)}: it was made by another agent")
+        raise CheckpointError(
+            f"{source}: it holds {meta.get('n_tables')} agent tables, the "
+            f"config's agent has {len(tables)}: it was made by another agent"
+        )
     targets = {f"table_{i}": t for i, t in enumerate(tables)}
-    targets.update(visits=session.visits, clipped=session.clipped, counts=session.counts,
-                   hp=session.hp, shield_counts=session.shield_counts)
+    targets.update(
+        visits=session.visits,
+        clipped=session.clipped,
+        counts=session.counts,
+        hp=session.hp,
+        shield_counts=session.shield_counts,
+    )
     if session.env.compiled:
         targets.update(env_state=session.env_state, eval_env_state=session.eval_env_state)
     for name, target in targets.items():
@@ -128,8 +141,10 @@ def split(arrays: dict, meta: dict) -> list[tuple[dict, dict]]:
     """``(arrays, meta)`` per session of a checkpoint: one for :func:`save`, N for :func:`save_many`."""
     if "sessions" not in meta:
         return [(arrays, meta)]
-    return [({name[len(f"s{i}."):]: a for name, a in arrays.items() if name.startswith(f"s{i}.")},
-             own) for i, own in enumerate(meta["sessions"])]
+    return [
+        ({name[len(f"s{i}.") :]: a for name, a in arrays.items() if name.startswith(f"s{i}.")}, own)
+        for i, own in enumerate(meta["sessions"])
+    ]
 
 
 def load(path: Path) -> tuple[dict, dict]:
@@ -139,8 +154,9 @@ def load(path: Path) -> tuple[dict, dict]:
             arrays = {name: data[name] for name in data.files}
         meta = json.loads(str(arrays.pop("_meta")))
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as err:
-        raise CheckpointError(f"{path}: damaged or not a checkpoint ({type(err).__name__}: "
-                              f"{err})") from None
+        raise CheckpointError(
+            f"{path}: damaged or not a checkpoint ({type(err).__name__}: {err})"
+        ) from None
     if meta.get("format") != FORMAT:
         raise CheckpointError(f"{path}: checkpoint format {meta.get('format')}, expected {FORMAT}")
     return arrays, meta
@@ -148,8 +164,11 @@ def load(path: Path) -> tuple[dict, dict]:
 
 def checkpoints(directory: Path) -> list[Path]:
     """The checkpoint files in ``directory``, newest (highest episode) first."""
-    found = [(int(m.group(1)), p) for p in Path(directory).glob("ckpt_*.npz")
-             if (m := _NAME.match(p.name))]
+    found = [
+        (int(m.group(1)), p)
+        for p in Path(directory).glob("ckpt_*.npz")
+        if (m := _NAME.match(p.name))
+    ]
     return [p for _, p in sorted(found, reverse=True)]
 
 

@@ -35,8 +35,10 @@ def record_dtype(aux_names) -> np.dtype:
 def _header(dtype: np.dtype, count: int, size: int | None = None) -> bytes:
     """The .npy header for ``count`` records, padded to ``size`` bytes (None: room for any
     count, rounded up to 64 as NumPy does)."""
-    text = (f"{{'descr': {np.lib.format.dtype_to_descr(dtype)!r}, 'fortran_order': False, "
-            f"'shape': ({count},), }}")
+    text = (
+        f"{{'descr': {np.lib.format.dtype_to_descr(dtype)!r}, 'fortran_order': False, "
+        f"'shape': ({count},), }}"
+    )
     if size is None:
         longest = len(_MAGIC) + 2 + len(text) + 20 + 1  # 20: the digits of any int64 count
         size = -(-longest // 64) * 64

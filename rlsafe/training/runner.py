@@ -45,17 +45,17 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 from omegaconf import OmegaConf
 
-from rlsafe.training import checkpoint
 from rlsafe.analysis import safety
-from rlsafe.output.diagnostics import Diagnostics
-from rlsafe.training.episode_log import EpisodeLog
 from rlsafe.analysis.exact import ExactEvaluator
+from rlsafe.analysis.run_warnings import RunWarnings
+from rlsafe.output.diagnostics import Diagnostics
 from rlsafe.output.files import atomic_write
 from rlsafe.output.logger import TensorBoard, episode_stride
-from rlsafe.analysis.run_warnings import RunWarnings
+from rlsafe.output.tb_layout import write_aggregate_layout
+from rlsafe.training import checkpoint
+from rlsafe.training.episode_log import EpisodeLog
 from rlsafe.training.session import Session
 from rlsafe.training.summary import flat_hparams, job_summary, one_line, run_summary
-from rlsafe.output.tb_layout import write_aggregate_layout
 
 if TYPE_CHECKING:  # the config module sits above the training package
     from rlsafe.config import Parts
@@ -88,15 +88,24 @@ class EvaluationRecord(NamedTuple):
     env_steps: int = 0  #: training env steps done
 
     def to_json(self) -> dict:
-        return {"episode": self.episode, "env_steps": self.env_steps,
-                "return_mean": self.return_mean, "return_std": self.return_std,
-                **({f"exact_{k}": v for k, v in self.exact.items()} if self.exact else {})}
+        return {
+            "episode": self.episode,
+            "env_steps": self.env_steps,
+            "return_mean": self.return_mean,
+            "return_std": self.return_std,
+            **({f"exact_{k}": v for k, v in self.exact.items()} if self.exact else {}),
+        }
 
     @classmethod
     def from_checkpoint(cls, saved) -> "EvaluationRecord":
         if isinstance(saved, dict):
-            return cls(saved["episode"], saved["return_mean"], saved["return_std"],
-                       saved["exact"], saved.get("env_steps", 0))
+            return cls(
+                saved["episode"],
+                saved["return_mean"],
+                saved["return_std"],
+                saved["exact"],
+                saved.get("env_steps", 0),
+            )
         return cls(*saved)  # a checkpoint written before records had names
 
     def to_checkpoint(self) -> dict:
@@ -125,7 +134,9 @@ class Seed:
     episodes: EpisodeLog | None = None
     evaluations: list[EvaluationRecord] = field(default_factory=list)
     train_seconds: float = 0.0
-    safety_totals: dict = field(default_factory=dict)  # training totals (rlsafe.analysis.safety.add_totals)
+    safety_totals: dict = field(
+        default_factory=dict
+    )  # training totals (rlsafe.analysis.safety.add_totals)
     safety_eval: dict = field(default_factory=dict)  # the latest evaluation's safety metrics
     eval_interventions: int = 0  # shield interventions in the latest evaluation
     diagnostics: Diagnostics | None = None  # rlsafe.output.diagnostics, when logger.diagnostics
@@ -134,13 +145,19 @@ class Seed:
 
     def state(self) -> dict:
         """What a checkpoint keeps besides the session."""
-        return {"evaluations": [e.to_checkpoint() for e in self.evaluations],
-                "train_seconds": self.train_seconds,
-                "safety_totals": self.safety_totals, "safety_eval": self.safety_eval,
-                "eval_interventions": self.eval_interventions,
-                "last_greedy": (None if self.diagnostics is None or self.diagnostics.last_greedy
-                                is None else self.diagnostics.last_greedy.tolist()),
-                "warnings": None if self.warnings is None else self.warnings.state()}
+        return {
+            "evaluations": [e.to_checkpoint() for e in self.evaluations],
+            "train_seconds": self.train_seconds,
+            "safety_totals": self.safety_totals,
+            "safety_eval": self.safety_eval,
+            "eval_interventions": self.eval_interventions,
+            "last_greedy": (
+                None
+                if self.diagnostics is None or self.diagnostics.last_greedy is None
+                else self.diagnostics.last_greedy.tolist()
+            ),
+            "warnings": None if self.warnings is None else self.warnings.state(),
+        }
 
     def restore(self, own: dict, parts: Parts) -> None:
         self.evaluations = [EvaluationRecord.from_checkpoint(e) for e in own["evaluations"]]
@@ -188,12 +205,14 @@ class Run:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         runner = parts.runner
         self.many = parts.seeds > 1
-        self.seeds = [Seed(seed, Session(parts.env, parts.discretizer, parts.agent, seed,
-                                         runner.episodes))
-                      for seed in range(parts.seed, parts.seed + parts.seeds)]
+        self.seeds = [
+            Seed(seed, Session(parts.env, parts.discretizer, parts.agent, seed, runner.episodes))
+            for seed in range(parts.seed, parts.seed + parts.seeds)
+        ]
         self.points = evaluation_points(runner)
         self.chunk_steps = runner.chunk_steps or (
-            CHUNK_STEPS_COMPILED if parts.env.compiled else CHUNK_STEPS_PYTHON)
+            CHUNK_STEPS_COMPILED if parts.env.compiled else CHUNK_STEPS_PYTHON
+        )
         self.parallel_seconds = 0.0  # wall time of the job's training chunks (all seeds together)
         self.exact = ExactEvaluator.for_run(parts.env, parts.agent)  # None without a model
         self.shielded = bool(getattr(parts.agent.config, "shield", False))
@@ -220,8 +239,9 @@ class Run:
         arrays, meta, path = resume
         states = checkpoint.split(arrays, meta)
         if len(states) != len(self.seeds):
-            raise checkpoint.CheckpointError(f"{path}: it holds {len(states)} seeds, the config "
-                                             f"has seeds={len(self.seeds)}")
+            raise checkpoint.CheckpointError(
+                f"{path}: it holds {len(states)} seeds, the config has seeds={len(self.seeds)}"
+            )
         for s, (own_arrays, own) in zip(self.seeds, states):
             checkpoint.restore_session(s.session, own_arrays, own, str(path))
             s.restore(own, self.parts)
@@ -233,8 +253,11 @@ class Run:
         parts, episode = self.parts, self.episode
         logger = parts.logger
         purge = episode + 1 if resumed else None
-        stride = episode_stride(parts.runner.episodes, logger.episode_points) \
-            if logger.episode_scalars else 0
+        stride = (
+            episode_stride(parts.runner.episodes, logger.episode_points)
+            if logger.episode_scalars
+            else 0
+        )
         for s in self.seeds:  # a single run's files in the run directory, else one per seed
             directory = self.run_dir / f"seed_{s.seed}" if self.many else self.run_dir
             s.board = TensorBoard(directory, logger.tensorboard, stride, episode, purge)
@@ -246,11 +269,13 @@ class Run:
             if logger.warnings and s.warnings is None:
                 s.warnings = RunWarnings.for_run(parts)
         if self.many:
-            self.overall = TensorBoard(self.run_dir / "aggregate", logger.tensorboard, 0, episode,
-                                       purge)
+            self.overall = TensorBoard(
+                self.run_dir / "aggregate", logger.tensorboard, 0, episode, purge
+            )
             if not resumed:  # the mean and IQM with their intervals as bands (Custom Scalars)
-                write_aggregate_layout(self.overall, ["return", "optimality"] if self.exact
-                                       else ["return"])
+                write_aggregate_layout(
+                    self.overall, ["return", "optimality"] if self.exact else ["return"]
+                )
         if logger.pictures and logger.tensorboard:
             from rlsafe.output.pictures import Pictures
 
@@ -263,8 +288,10 @@ class Run:
     def train_chunk(self, each) -> None:
         """Train every seed up to the next evaluation point (or ``runner.chunk_steps`` steps)."""
         runner, episode = self.parts.runner, self.episode
-        n = min(runner.chunk_episodes, int(self.points[np.searchsorted(self.points, episode,
-                                                                       side="right")]) - episode)
+        n = min(
+            runner.chunk_episodes,
+            int(self.points[np.searchsorted(self.points, episode, side="right")]) - episode,
+        )
         if runner.checkpoint_every:
             n = min(n, runner.checkpoint_every - episode % runner.checkpoint_every)
         started = time.perf_counter()
@@ -279,29 +306,44 @@ class Run:
             s.board.chunk(chunk, agent.hparam_names, s.session, s.safety_totals)
             end = chunk.first_episode + chunk.returns.shape[0]
             if self.shielded:
-                s.board.scalars(end, {"train/shield/interventions": chunk.interventions,
-                                      "train/shield/interventions_total":
-                                          int(s.session.shield_counts[0])})
+                s.board.scalars(
+                    end,
+                    {
+                        "train/shield/interventions": chunk.interventions,
+                        "train/shield/interventions_total": int(s.session.shield_counts[0]),
+                    },
+                )
             agent_scalars = agent.scalars(s.session.tables)  # e.g. the Lagrangian's lambda
             if agent_scalars:
                 s.board.scalars(end, agent_scalars)
         cap = env.train_max_steps
-        if cap < env.max_steps and not self.capped and any(
-                chunk.lengths.shape[0] and chunk.lengths.max() >= cap for chunk in chunks):
+        if (
+            cap < env.max_steps
+            and not self.capped
+            and any(chunk.lengths.shape[0] and chunk.lengths.max() >= cap for chunk in chunks)
+        ):
             self.capped = True
-            log.warning("a training episode reached %d steps without ending (%s has no time "
-                        "limit): it was truncated there, and so will any other; the policy may "
-                        "be walking in circles. Set env.max_episode_steps to choose the limit",
-                        cap, env.config.id)
+            log.warning(
+                "a training episode reached %d steps without ending (%s has no time "
+                "limit): it was truncated there, and so will any other; the policy may "
+                "be walking in circles. Set env.max_episode_steps to choose the limit",
+                cap,
+                env.config.id,
+            )
         for s, chunk in zip(self.seeds, chunks):
             if chunk.diverged:
                 kept = checkpoint.checkpoints(self.run_dir / "checkpoints")
                 raise TrainingDiverged(
                     f"a TD error became NaN or infinite in episode {s.session.episode}"
-                    + (f" of seed {s.seed}" if self.many else "") + ": the Q-values diverged. "
+                    + (f" of seed {s.seed}" if self.many else "")
+                    + ": the Q-values diverged. "
                     "Lower agent.alpha, or scale the rewards down. "
-                    + (f"The last good checkpoint is kept: {kept[0]}." if kept else
-                       "No checkpoint was written before it."))
+                    + (
+                        f"The last good checkpoint is kept: {kept[0]}."
+                        if kept
+                        else "No checkpoint was written before it."
+                    )
+                )
         if self.bar is not None:
             self.bar.update(len(chunks[0].returns))
         if not self.estimated:
@@ -318,19 +360,27 @@ class Run:
             if self.shielded:
                 s.board.scalars(episode, {"eval/shield/interventions": result.interventions})
                 s.eval_interventions = result.interventions
-            s.safety_eval = safety.episode_metrics(env.aux_names, result.returns, result.lengths,
-                                                   result.aux)
+            s.safety_eval = safety.episode_metrics(
+                env.aux_names, result.returns, result.lengths, result.aux
+            )
             metrics = exact(s.session.q) if exact else None
             s.board.exact(episode, metrics)
             if s.diagnostics:
                 q, visits = s.session.q, s.session.visits
                 if not s.session.per_state:  # tile coding: Q at fixed observations, no visits
                     q, visits = parts.discretizer.q_at_probes(q), None
-                s.board.diagnostics(episode, *s.diagnostics(q, visits, exact, metrics, result,
-                                                            step=episode))
-            s.evaluations.append(EvaluationRecord(
-                episode, float(np.mean(result.returns)), float(np.std(result.returns)), metrics,
-                int(s.session.counts[0])))
+                s.board.diagnostics(
+                    episode, *s.diagnostics(q, visits, exact, metrics, result, step=episode)
+                )
+            s.evaluations.append(
+                EvaluationRecord(
+                    episode,
+                    float(np.mean(result.returns)),
+                    float(np.std(result.returns)),
+                    metrics,
+                    int(s.session.counts[0]),
+                )
+            )
             if self.pictures and self._picture_due(s, len(s.evaluations), episode):
                 for tag, picture in self.pictures(s.session.q, s.session.visits).items():
                     s.board.picture(episode, tag, picture)
@@ -343,14 +393,20 @@ class Run:
         mean = float(np.mean([s.evaluations[-1].return_mean for s in self.seeds]))
         if self.bar is not None:
             chunks = [s.last_chunk for s in self.seeds if s.last_chunk is not None]
-            self.bar.set_postfix(train=f"{np.mean([c.returns.mean() for c in chunks]):.3g}",
-                                 eval=f"{mean:.3g}")
+            self.bar.set_postfix(
+                train=f"{np.mean([c.returns.mean() for c in chunks]):.3g}", eval=f"{mean:.3g}"
+            )
         if self.many:
-            log.info("episode %d: eval return %.4g (mean of %d seeds)", episode, mean,
-                     len(self.seeds))
+            log.info(
+                "episode %d: eval return %.4g (mean of %d seeds)", episode, mean, len(self.seeds)
+            )
         else:
-            log.info("episode %d: eval return %.4g +- %.3g", episode, mean,
-                     self.seeds[0].evaluations[-1].return_std)
+            log.info(
+                "episode %d: eval return %.4g +- %.3g",
+                episode,
+                mean,
+                self.seeds[0].evaluations[-1].return_std,
+            )
 
     def checkpoint(self) -> Path:
         """Everything logged so far on disk, then the checkpoint that covers it."""
@@ -363,8 +419,11 @@ class Run:
         path = directory / f"ckpt_{self.episode}.npz"
         shared = {"config": OmegaConf.to_container(self.parts.config, resolve=True)}
         if self.many:
-            checkpoint.save_many(path, [(s.session, s.state()) for s in self.seeds],
-                                 {**shared, "parallel_seconds": self.parallel_seconds})
+            checkpoint.save_many(
+                path,
+                [(s.session, s.state()) for s in self.seeds],
+                {**shared, "parallel_seconds": self.parallel_seconds},
+            )
         else:  # the format of a single run
             checkpoint.save(path, self.seeds[0].session, {**shared, **self.seeds[0].state()})
         for old in checkpoint.checkpoints(directory)[2:]:  # keep this one and the one before
@@ -386,24 +445,31 @@ class Run:
                 final.update({f"eval_{k}": v for k, v in summary["safety"]["eval"].items()})
             seeds[0].board.hparams(flat_hparams(parts), final, self.episode)
         else:
-            summary = job_summary(parts, seeds, summaries, self.parallel_seconds, self.workers,
-                                  self.run_dir)
-            final = {k: v for k, v in summary["aggregate"].items()
-                     if k.startswith(("eval_", "solved_")) and isinstance(v, float)}
+            summary = job_summary(
+                parts, seeds, summaries, self.parallel_seconds, self.workers, self.run_dir
+            )
+            final = {
+                k: v
+                for k, v in summary["aggregate"].items()
+                if k.startswith(("eval_", "solved_")) and isinstance(v, float)
+            }
             self.overall.hparams(flat_hparams(parts), final, self.episode)
         self.checkpoint()
         self.close()
         q = np.stack([s.session.q for s in seeds]) if self.many else seeds[0].session.q
-        visits = (np.stack([s.session.visits for s in seeds]) if self.many
-                  else seeds[0].session.visits)
+        visits = (
+            np.stack([s.session.visits for s in seeds]) if self.many else seeds[0].session.visits
+        )
         if not seeds[0].session.per_state:  # tile coding: q holds the weights; no states
             visits = np.zeros((*visits.shape[:-2], 0, visits.shape[-1]), dtype=np.int64)
         extra = {"seeds": np.array([s.seed for s in seeds], dtype=np.int64)} if self.many else {}
-        atomic_write(self.run_dir / "q_table.npz",
-                     lambda f: np.savez(f, q=q, visits=visits, **extra))
+        atomic_write(
+            self.run_dir / "q_table.npz", lambda f: np.savez(f, q=q, visits=visits, **extra)
+        )
         summary["wall_time_s"] = time.perf_counter() - self.started
-        atomic_write(self.run_dir / "summary.json",
-                     lambda f: f.write(json.dumps(summary, indent=2).encode()))
+        atomic_write(
+            self.run_dir / "summary.json", lambda f: f.write(json.dumps(summary, indent=2).encode())
+        )
         write_status(self.run_dir, "finished")
         return summary
 
@@ -448,14 +514,19 @@ class Run:
         seconds = (self.parallel_seconds / done) * left
         if seconds < LONG_RUN_SECONDS:
             return
-        disk = (s.episodes.dtype.itemsize * runner.episodes * len(self.seeds)
-                + 2 * sum(t.nbytes for t in _tables(s.session)) * len(self.seeds))
+        disk = s.episodes.dtype.itemsize * runner.episodes * len(self.seeds) + 2 * sum(
+            t.nbytes for t in _tables(s.session)
+        ) * len(self.seeds)
         free = shutil.disk_usage(self.run_dir).free
-        message = (f"this run will take about {steps:,.0f} env steps, {_duration(seconds)} of "
-                   f"training and {disk / 2**20:,.0f} MiB in {self.run_dir}")
+        message = (
+            f"this run will take about {steps:,.0f} env steps, {_duration(seconds)} of "
+            f"training and {disk / 2**20:,.0f} MiB in {self.run_dir}"
+        )
         if disk > free:
-            message += (f", more than the {free / 2**20:,.0f} MiB free there: lower "
-                        "runner.episodes or free some space")
+            message += (
+                f", more than the {free / 2**20:,.0f} MiB free there: lower "
+                "runner.episodes or free some space"
+            )
         log.warning("%s", message)
         print(f"rlsafe: {message}", file=sys.stderr, flush=True)
 
@@ -483,8 +554,7 @@ def _aggregate_point(seeds: list[Seed], threshold) -> dict:
     point = {f"eval/return_{k}": v for k, v in aggregate(returns).items()}
     if threshold is not None:
         point["eval/solved_fraction"] = float(np.mean([m >= threshold for m in returns]))
-    optimality = [s.evaluations[-1].exact and s.evaluations[-1].exact["optimality"]
-                  for s in seeds]
+    optimality = [s.evaluations[-1].exact and s.evaluations[-1].exact["optimality"] for s in seeds]
     if all(x is not None for x in optimality):
         point.update({f"eval/optimality_{k}": v for k, v in aggregate(optimality).items()})
     return point
@@ -496,8 +566,12 @@ def write_status(run_dir: Path, status: str, **details) -> None:
     atomic_write(Path(run_dir) / STATUS, lambda f: f.write(json.dumps(record, indent=2).encode()))
 
 
-def run(parts: Parts, run_dir: str | Path, resume: tuple[dict, dict, Path] | None = None,
-        announce: bool = True) -> dict:
+def run(
+    parts: Parts,
+    run_dir: str | Path,
+    resume: tuple[dict, dict, Path] | None = None,
+    announce: bool = True,
+) -> dict:
     """Train, evaluate and log as ``parts`` says; write the run directory; return the summary.
 
     ``resume``: a checkpoint of this run (see :func:`rlsafe.training.checkpoint.latest`) to continue from.
@@ -516,10 +590,16 @@ def run(parts: Parts, run_dir: str | Path, resume: tuple[dict, dict, Path] | Non
         with ExitStack() as stack:
             stop = stack.enter_context(_StopOnSignal())
             job.bar = _progress_bar(stack, parts, job)
-            pool = (stack.enter_context(ThreadPoolExecutor(job.workers, "rlsafe-seed"))
-                    if job.workers > 1 else None)
-            each = ((lambda work: list(pool.map(work, job.seeds))) if pool
-                    else (lambda work: [work(s) for s in job.seeds]))
+            pool = (
+                stack.enter_context(ThreadPoolExecutor(job.workers, "rlsafe-seed"))
+                if job.workers > 1
+                else None
+            )
+            each = (
+                (lambda work: list(pool.map(work, job.seeds)))
+                if pool
+                else (lambda work: [work(s) for s in job.seeds])
+            )
             while job.episode < runner.episodes:
                 job.train_chunk(each)
                 if job.at_evaluation_point():
@@ -553,11 +633,11 @@ def _progress_bar(stack: ExitStack, parts: Parts, job: Run):
     from tqdm.contrib.logging import logging_redirect_tqdm
 
     stack.enter_context(logging_redirect_tqdm())
-    seeds = (f"seed={parts.seed}" if not job.many
-             else f"seeds={parts.seed}..{job.seeds[-1].seed}")
+    seeds = f"seed={parts.seed}" if not job.many else f"seeds={parts.seed}..{job.seeds[-1].seed}"
     name = f"{parts.env.config.id} {type(parts.agent).__name__} {seeds}"
-    return stack.enter_context(tqdm(total=runner.episodes, initial=job.episode, desc=name,
-                                    unit="ep", dynamic_ncols=True))
+    return stack.enter_context(
+        tqdm(total=runner.episodes, initial=job.episode, desc=name, unit="ep", dynamic_ncols=True)
+    )
 
 
 def _interrupted(job: Run, signum: int) -> None:
@@ -566,8 +646,11 @@ def _interrupted(job: Run, signum: int) -> None:
         job.bar.close()
     resume = f"python -m rlsafe.run resume={job.run_dir}"
     write_status(job.run_dir, "interrupted", signal=signame, episode=job.episode, resume=resume)
-    print(f"rlsafe: {signame} at episode {job.episode}: checkpoint written. Resume with: "
-          f"{resume}", file=sys.stderr, flush=True)
+    print(
+        f"rlsafe: {signame} at episode {job.episode}: checkpoint written. Resume with: {resume}",
+        file=sys.stderr,
+        flush=True,
+    )
     job.close()
     raise SystemExit(128 + signum)
 
@@ -576,8 +659,10 @@ def _failed(run_dir: Path, err: BaseException) -> None:
     """``status.json`` of a run that ended with ``err``: what happened and what to do."""
     kept = checkpoint.checkpoints(run_dir / "checkpoints")
     interrupted = isinstance(err, KeyboardInterrupt)
-    details = {"error": f"{type(err).__name__}: {err}",
-               "traceback": "".join(traceback.format_exception(err))}
+    details = {
+        "error": f"{type(err).__name__}: {err}",
+        "traceback": "".join(traceback.format_exception(err)),
+    }
     if kept:
         details["resume"] = f"python -m rlsafe.run resume={run_dir}"
         details["checkpoint"] = str(kept[0])

@@ -14,10 +14,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rlsafe.envs import gym as python_env
 from rlsafe.compiled.jit import compiling, never, specialize
-from rlsafe.compiled.loop_args import (ENV_STEPS, OK, TRAINING, AgentArgs, Counters, EnvArgs, EvalOut,
-                              Scratch, TrainLimits, TrainOut)
+from rlsafe.compiled.loop_args import (
+    ENV_STEPS,
+    OK,
+    TRAINING,
+    AgentArgs,
+    Counters,
+    EnvArgs,
+    EvalOut,
+    Scratch,
+    TrainLimits,
+    TrainOut,
+)
+from rlsafe.envs import gym as python_env
 from rlsafe.training.seeding import Streams
 
 
@@ -68,8 +78,10 @@ def safety_bindings(env, agent, n_states: int) -> tuple[dict, np.ndarray]:
     if shield:
         unsafe = env.unsafe_actions("agent.shield")
         if unsafe.shape != (n_states, env.n_actions):
-            raise ValueError(f"agent.shield=true: the model has {unsafe.shape[0]} states, the "
-                             f"discretizer {n_states}: the shield needs discretizer=identity")
+            raise ValueError(
+                f"agent.shield=true: the model has {unsafe.shape[0]} states, the "
+                f"discretizer {n_states}: the shield needs discretizer=identity"
+            )
     else:
         unsafe = np.zeros((1, env.n_actions), dtype=np.bool_)  # (1, A): never read
     return constants, unsafe
@@ -107,22 +119,37 @@ class Session:
         n_aux = len(env.aux_names)
         if env.compiled:
             kernels.update({"env_truncated": never, **env.kernels})
-            self.train_env = EnvArgs(env.params, env.make_state(),
-                                     env.make_rng(self.streams.env_seed), env.train_max_steps)
-            self.eval_env = EnvArgs(env.eval_params, env.make_state(),
-                                    env.make_rng(self.streams.eval_env_seed), env.eval_max_steps)
+            self.train_env = EnvArgs(
+                env.params,
+                env.make_state(),
+                env.make_rng(self.streams.env_seed),
+                env.train_max_steps,
+            )
+            self.eval_env = EnvArgs(
+                env.eval_params,
+                env.make_state(),
+                env.make_rng(self.streams.eval_env_seed),
+                env.eval_max_steps,
+            )
             self.scratch = Scratch(np.zeros(obs_dim), np.zeros(n_aux), self.counters.clipped)
-            self.eval_scratch = Scratch(np.zeros(obs_dim), np.zeros(n_aux),
-                                        np.zeros(obs_dim, dtype=np.int64))
+            self.eval_scratch = Scratch(
+                np.zeros(obs_dim), np.zeros(n_aux), np.zeros(obs_dim, dtype=np.int64)
+            )
             self.python_env = self.python_eval_env = None
         else:
             kernels.update(python_env.KERNELS)
             unused = np.random.default_rng(0)  # the Python env draws from its own np_random
-            self.python_env = python_env.PythonEnv(env.make_gym(), env.config.id, env.aux_names,
-                                                   self.streams.env_seed, obs_dim)
+            self.python_env = python_env.PythonEnv(
+                env.make_gym(), env.config.id, env.aux_names, self.streams.env_seed, obs_dim
+            )
             self.python_eval_env = python_env.PythonEnv(
-                env.make_eval_gym(), env.config.id, env.aux_names, self.streams.eval_env_seed,
-                obs_dim, role="evaluation")
+                env.make_eval_gym(),
+                env.config.id,
+                env.aux_names,
+                self.streams.eval_env_seed,
+                obs_dim,
+                role="evaluation",
+            )
             pe, pv = self.python_env, self.python_eval_env
             self.train_env = EnvArgs(pe.params, pe.state, unused, env.train_max_steps)
             self.eval_env = EnvArgs(pv.params, pv.state, unused, env.eval_max_steps)
@@ -150,9 +177,13 @@ class Session:
     def _out(self, n: int) -> TrainOut:
         if self._buffers is None or self._buffers.returns.shape[0] < n:
             n_aux, n_hp = len(self.env.aux_names), len(self.hp)
-            self._buffers = TrainOut(np.zeros(n), np.zeros(n, dtype=np.int64),
-                                     np.zeros(n, dtype=np.bool_), np.zeros((n, n_aux)),
-                                     np.zeros((n, n_hp)))
+            self._buffers = TrainOut(
+                np.zeros(n),
+                np.zeros(n, dtype=np.int64),
+                np.zeros(n, dtype=np.bool_),
+                np.zeros((n, n_aux)),
+                np.zeros((n, n_hp)),
+            )
         return self._buffers
 
     def train(self, n: int, max_steps: int | None = None) -> Chunk:
@@ -165,37 +196,66 @@ class Session:
         if self.python_env is not None:  # gymnasium seeds the first reset only
             self.python_env.seed = self.streams.env_seed if self.episode == 0 else None
             self.python_env.episode = self.episode - 1
-        limits = TrainLimits(self.episode, self.total_episodes, n,
-                             sys.maxsize if max_steps is None else max_steps)
+        limits = TrainLimits(
+            self.episode, self.total_episodes, n, sys.maxsize if max_steps is None else max_steps
+        )
         agent = AgentArgs(self.agent.params, self.tables, self.streams.agent, self.hp)
         start = time.perf_counter()
-        done, status = self.loops.train(self.train_env, self.disc_params, agent, limits,
-                                        self.scratch, self.counters, self.unsafe, out)
+        done, status = self.loops.train(
+            self.train_env,
+            self.disc_params,
+            agent,
+            limits,
+            self.scratch,
+            self.counters,
+            self.unsafe,
+            out,
+        )
         seconds = time.perf_counter() - start
         # a TD error that was not finite, or an update that overflowed on the chunk's last step
         diverged = status != OK or not np.isfinite(self.q).all()
-        chunk = Chunk(self.episode, out.returns[:done], out.lengths[:done],
-                      out.terminated[:done], out.aux[:done], out.hparams[:done],
-                      td_stats=self.td_stats.copy(),
-                      steps=int(self.counts[ENV_STEPS]) - steps_before, seconds=seconds,
-                      diverged=diverged,
-                      interventions=int(self.shield_counts[TRAINING]) - shielded)
+        chunk = Chunk(
+            self.episode,
+            out.returns[:done],
+            out.lengths[:done],
+            out.terminated[:done],
+            out.aux[:done],
+            out.hparams[:done],
+            td_stats=self.td_stats.copy(),
+            steps=int(self.counts[ENV_STEPS]) - steps_before,
+            seconds=seconds,
+            diverged=diverged,
+            interventions=int(self.shield_counts[TRAINING]) - shielded,
+        )
         self.episode += done
         return chunk
 
     def evaluate(self, n: int) -> Evaluation:
         """Run ``n`` episodes of the greedy policy on the evaluation env; learns nothing."""
         n_aux = len(self.env.aux_names)
-        out = EvalOut(np.zeros(n), np.zeros(n, dtype=np.int64), np.zeros((n, n_aux)),
-                      np.zeros(n, dtype=np.int64), np.zeros(n))
+        out = EvalOut(
+            np.zeros(n),
+            np.zeros(n, dtype=np.int64),
+            np.zeros((n, n_aux)),
+            np.zeros(n, dtype=np.int64),
+            np.zeros(n),
+        )
         shielded = int(self.shield_counts[1])
         if self.python_eval_env is not None:
             first = self.eval_episodes_done == 0
             self.python_eval_env.seed = self.streams.eval_env_seed if first else None
             self.python_eval_env.episode = self.eval_episodes_done - 1
-        self.loops.evaluate(self.eval_env, self.disc_params, self.tables,
-                            self.streams.eval_agent, self.eval_scratch, self.unsafe,
-                            self.shield_counts, self.gamma, out)
+        self.loops.evaluate(
+            self.eval_env,
+            self.disc_params,
+            self.tables,
+            self.streams.eval_agent,
+            self.eval_scratch,
+            self.unsafe,
+            self.shield_counts,
+            self.gamma,
+            out,
+        )
         self.eval_episodes_done += n
         return Evaluation(*out, interventions=int(self.shield_counts[1]) - shielded)
 

@@ -53,16 +53,23 @@ def job_summary(parts, seeds, summaries, parallel_seconds, workers, run_dir) -> 
         "objective": parts.runner.objective,
         "value": stats[parts.runner.objective],
         **{f"eval_return_{k}": v for k, v in stats.items()},
-        "solved_fraction": (None if threshold is None
-                            else float(np.mean([bool(s["solved"]) for s in summaries]))),
+        "solved_fraction": (
+            None if threshold is None else float(np.mean([bool(s["solved"]) for s in summaries]))
+        ),
     }
     optimality = [s["eval_optimality"] for s in summaries]
     if all(x is not None for x in optimality):
         agg.update({f"eval_optimality_{k}": v for k, v in aggregate(optimality).items()})
     agg["evaluations"] = [
-        {"episode": record.episode, **{f"return_{k}": v for k, v in aggregate(
-            [s.evaluations[i].return_mean for s in seeds]).items()}}
-        for i, record in enumerate(seeds[0].evaluations)]
+        {
+            "episode": record.episode,
+            **{
+                f"return_{k}": v
+                for k, v in aggregate([s.evaluations[i].return_mean for s in seeds]).items()
+            },
+        }
+        for i, record in enumerate(seeds[0].evaluations)
+    ]
     env_steps = sum(s["env_steps"] for s in summaries)
     return {
         "seeds": [s.seed for s in seeds],
@@ -87,8 +94,10 @@ def run_summary(parts, seed, run_dir, started, exact) -> dict:
     final = evaluations[-1]
     metrics = final.exact
     threshold = env.reward_threshold
-    solved_at = next((e.episode for e in evaluations
-                      if threshold is not None and e.return_mean >= threshold), None)
+    solved_at = next(
+        (e.episode for e in evaluations if threshold is not None and e.return_mean >= threshold),
+        None,
+    )
     observations = max(int(session.counts[1]), 1)
     return {
         "eval_return_mean": final.return_mean,
@@ -111,18 +120,30 @@ def run_summary(parts, seed, run_dir, started, exact) -> dict:
         "evaluations": [e.to_json() for e in evaluations],
         # rlsafe.analysis.safety: the final evaluation's metrics and the training totals; null without
         # safety signals
-        "safety": ({"eval": seed.safety_eval, "train": seed.safety_totals}
-                   if safety.has_metrics(env.aux_names) else None),
+        "safety": (
+            {"eval": seed.safety_eval, "train": seed.safety_totals}
+            if safety.has_metrics(env.aux_names)
+            else None
+        ),
         # agent.shield: actions the shield replaced in training and in the final evaluation
-        "shield": ({"train_interventions": int(session.shield_counts[0]),
-                    "eval_interventions": seed.eval_interventions}
-                   if getattr(parts.agent.config, "shield", False) else None),
+        "shield": (
+            {
+                "train_interventions": int(session.shield_counts[0]),
+                "eval_interventions": seed.eval_interventions,
+            }
+            if getattr(parts.agent.config, "shield", False)
+            else None
+        ),
         # null with tiles: its states are rows of a ring (rlsafe.discretizers.tiles)
-        "states_visited_fraction": (float((session.visits.sum(1) > 0).mean())
-                                    if session.per_state else None),
+        "states_visited_fraction": (
+            float((session.visits.sum(1) > 0).mean()) if session.per_state else None
+        ),
         # tiles with size: [lookups, collisions] of tiles hashed onto one feature (else null)
-        "hash_collisions": (None if session.per_state else parts.discretizer.hash_collisions(
-            parts.agent.coding_state(session.tables))),
+        "hash_collisions": (
+            None
+            if session.per_state
+            else parts.discretizer.hash_collisions(parts.agent.coding_state(session.tables))
+        ),
         "clipped_fraction": (session.clipped / observations).tolist(),
         "env": env.describe(),
         "discretizer": parts.discretizer.describe(),
@@ -135,8 +156,11 @@ def one_line(summary: dict) -> str:
     """The line the command prints at the end of a run or job."""
     if "aggregate" in summary:
         agg, seeds = summary["aggregate"], summary["seeds"]
-        solved = ("" if agg["solved_fraction"] is None else
-                  f", solved {round(agg['solved_fraction'] * len(seeds))}/{len(seeds)}")
+        solved = (
+            ""
+            if agg["solved_fraction"] is None
+            else f", solved {round(agg['solved_fraction'] * len(seeds))}/{len(seeds)}"
+        )
         return (
             f"rlsafe: {summary['env']['id']} {summary['agent']} seeds={seeds[0]}..{seeds[-1]}: "
             f"eval return IQM {agg['eval_return_iqm']:.4g}, mean {agg['eval_return_mean']:.4g} "

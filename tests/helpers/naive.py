@@ -42,8 +42,9 @@ def bins_state(obs, bins, low, high) -> tuple[int, list[bool]]:
     return state, clipped
 
 
-def q_learning(gym_env, n_states, n_actions, episodes, env_seed, rng, alpha_at, epsilon_at, gamma,
-               state_of=int):
+def q_learning(
+    gym_env, n_states, n_actions, episodes, env_seed, rng, alpha_at, epsilon_at, gamma, state_of=int
+):
     """Watkins' Q-learning on a gymnasium env; ``alpha_at(episode)``, ``epsilon_at(episode)``."""
     q = np.zeros((n_states, n_actions))
     for episode in range(episodes):
@@ -129,7 +130,8 @@ def reference(agent: str) -> type:
     name = get_class(compose_config(f"agent={agent}").agent._target_).__name__
     cls = globals().get(name)
     assert isinstance(cls, type) and issubclass(cls, Agent), (
-        f"agent={agent} has no naive reference: write class {name}(Agent) in tests/helpers/naive.py")
+        f"agent={agent} has no naive reference: write class {name}(Agent) in tests/helpers/naive.py"
+    )
     return cls
 
 

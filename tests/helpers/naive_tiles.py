@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 import naive
+import numpy as np
 
 MASK = 2**64 - 1
 

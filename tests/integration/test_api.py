@@ -10,8 +10,7 @@ import pytest
 import rlsafe
 from rlsafe.config import ConfigError
 
-SMALL = ("env=frozenlake", "runner.episodes=300", "runner.evaluations=3",
-         "runner.eval_episodes=20")
+SMALL = ("env=frozenlake", "runner.episodes=300", "runner.evaluations=3", "runner.eval_episodes=20")
 
 
 def test_a_job_in_memory_equals_the_run_directory_it_keeps(tmp_path):

@@ -28,8 +28,9 @@ print(json.dumps({{"hits": sum(s.loops.train.stats.cache_hits.values()),
 def _probe(cache: Path) -> dict:
     env = {**os.environ, "RLSAFE_CACHE_DIR": str(cache), "NUMBA_CACHE_DIR": str(cache / "numba")}
     code = PROBE.format(tests=str(Path(__file__).resolve().parents[1]))  # conftest.py
-    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                          timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300
+    )
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -47,22 +48,33 @@ def test_second_process_loads_the_compiled_loop_from_the_cache(tmp_path):
     assert after == before, "numba wrote cache files into the package directory"
 
 
-
 @pytest.mark.slow
 def test_processes_that_start_together_compile_the_loop_once(tmp_path):
     """The second waits on the first's lock (rlsafe.compiled.jit.compiling), then loads its machine code
     from the cache: parallel sweep jobs of a new combination compile it once, not once each."""
-    env = {**os.environ, "RLSAFE_CACHE_DIR": str(tmp_path),
-           "NUMBA_CACHE_DIR": str(tmp_path / "numba")}
+    env = {
+        **os.environ,
+        "RLSAFE_CACHE_DIR": str(tmp_path),
+        "NUMBA_CACHE_DIR": str(tmp_path / "numba"),
+    }
     code = PROBE.format(tests=str(Path(__file__).resolve().parents[1]))
-    procs = [subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     results = []
     for proc in procs:
         out, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, err
         results.append(json.loads(out.strip().splitlines()[-1]))
     assert sorted((r["misses"], r["hits"]) for r in results) == [(0, 1), (1, 0)]
+
 
 #: A compiled env outside the package, as docs/environments.md's "Adding an environment" says: jitted
 #: ``reset`` and ``step``, a class deriving from Env that sets ``kernels``, ``params``, ``state_dim``.
@@ -121,10 +133,15 @@ print(json.dumps({"returns": chunk.returns.tolist(), "q": float(s.q.sum()),
 
 
 def _user_probe(cache: Path, code_dir: Path) -> dict:
-    env = {**os.environ, "RLSAFE_CACHE_DIR": str(cache), "NUMBA_CACHE_DIR": str(cache / "numba"),
-           "PYTHONPATH": os.pathsep.join([str(code_dir), os.environ.get("PYTHONPATH", "")])}
-    proc = subprocess.run([sys.executable, "-c", USER_PROBE], env=env, capture_output=True,
-                          text=True, timeout=300)
+    env = {
+        **os.environ,
+        "RLSAFE_CACHE_DIR": str(cache),
+        "NUMBA_CACHE_DIR": str(cache / "numba"),
+        "PYTHONPATH": os.pathsep.join([str(code_dir), os.environ.get("PYTHONPATH", "")]),
+    }
+    proc = subprocess.run(
+        [sys.executable, "-c", USER_PROBE], env=env, capture_output=True, text=True, timeout=300
+    )
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout.strip().splitlines()[-1])
 

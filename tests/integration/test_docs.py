@@ -9,19 +9,29 @@ import sys
 from pathlib import Path
 
 import pytest
-
-import rlsafe
 from conftest import events
 
+import rlsafe
+
 ROOT = Path(__file__).resolve().parents[2]
-PAGES = sorted([ROOT / "README.md", ROOT / "benchmarks" / "README.md", *(ROOT / "docs").glob("*.md"),
-                *(ROOT / "examples").rglob("README.md"), *(ROOT / "experiments").rglob("README.md")])
+PAGES = sorted(
+    [
+        ROOT / "README.md",
+        ROOT / "benchmarks" / "README.md",
+        *(ROOT / "docs").glob("*.md"),
+        *(ROOT / "examples").rglob("README.md"),
+        *(ROOT / "experiments").rglob("README.md"),
+    ]
+)
 
 
 def test_the_configuration_reference_is_what_the_configs_say():
     """docs/config.md is written by docs/reference.py from configs/ and EnvConfig."""
-    proc = subprocess.run([sys.executable, str(ROOT / "docs" / "reference.py"), "--check"],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "docs" / "reference.py"), "--check"],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr
 
 
@@ -74,16 +84,22 @@ def written_tags(tmp_path_factory) -> set[str]:
     """Every tag of three small runs that between them write every kind: a two-seed job on an
     env with a model (exact evaluation, aggregate run), a shielded safety gridworld (safety and
     shield tags, pictures of a map) and CartPole (bins: clipping, pictures over two dims)."""
-    runs = {"frozenlake": ["env=frozenlake", "seeds=2", "runner.episodes=200"],
-            "island": ["env=island_navigation", "agent.shield=true", "runner.episodes=100"],
-            "lagrangian": ["env=island_navigation", "agent=lagrangian_qlearning",
-                           "runner.episodes=100"],
-            "cartpole": ["env=cartpole", "runner.episodes=60"]}
+    runs = {
+        "frozenlake": ["env=frozenlake", "seeds=2", "runner.episodes=200"],
+        "island": ["env=island_navigation", "agent.shield=true", "runner.episodes=100"],
+        "lagrangian": [
+            "env=island_navigation",
+            "agent=lagrangian_qlearning",
+            "runner.episodes=100",
+        ],
+        "cartpole": ["env=cartpole", "runner.episodes=60"],
+    }
     tags = set()
     for name, overrides in runs.items():
         run_dir = tmp_path_factory.mktemp(name)
-        rlsafe.train(*overrides, "runner.evaluations=2", "runner.eval_episodes=5",
-                     run_dir=run_dir / "run")
+        rlsafe.train(
+            *overrides, "runner.evaluations=2", "runner.eval_episodes=5", run_dir=run_dir / "run"
+        )
         for event_dir in {p.parent for p in (run_dir / "run").rglob("events.out.tfevents.*")}:
             acc = events(event_dir)
             for kind in ("scalars", "histograms", "images", "tensors"):
@@ -93,7 +109,12 @@ def written_tags(tmp_path_factory) -> set[str]:
 
 def test_every_tag_a_run_writes_is_documented(written_tags):
     patterns = _documented_tags()
-    undocumented = sorted(t for t in written_tags if not any(p.match(t) for p in patterns)
-                          and not t.startswith("_hparams_") and not t.endswith("/text_summary"))
+    undocumented = sorted(
+        t
+        for t in written_tags
+        if not any(p.match(t) for p in patterns)
+        and not t.startswith("_hparams_")
+        and not t.endswith("/text_summary")
+    )
     assert len(written_tags) > 40
     assert not undocumented, f"written but not in docs/tags.md: {undocumented}"

@@ -19,26 +19,45 @@ from rlsafe.config import CONFIG_DIR
 #: pip writes for ``[project.scripts] rlsafe = "rlsafe.run:cli"``: an import and a call, so that
 #: Hydra sees the task function in the module ``rlsafe.run``, not in ``__main__``.
 ENTRY_POINTS = {
-    "console script": ["-c", "import sys; from rlsafe.run import cli; sys.argv[0] = 'rlsafe'; "
-                             "sys.exit(cli())"],
+    "console script": [
+        "-c",
+        "import sys; from rlsafe.run import cli; sys.argv[0] = 'rlsafe'; sys.exit(cli())",
+    ],
     "python -m rlsafe": ["-m", "rlsafe"],
     "python -m rlsafe.run": ["-m", "rlsafe.run"],
 }
 
-TINY = ["runner.episodes=50", "runner.eval_every=50", "runner.eval_episodes=5",
-        "runner.chunk_episodes=50", "logger.tensorboard=false"]
+TINY = [
+    "runner.episodes=50",
+    "runner.eval_every=50",
+    "runner.eval_episodes=5",
+    "runner.chunk_episodes=50",
+    "logger.tensorboard=false",
+]
 
 
 def _run(entry: str, *args: str, cwd: Path) -> subprocess.CompletedProcess:
     root = str(Path(__file__).resolve().parents[2])  # this checkout, wherever the process runs
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
-    return subprocess.run([sys.executable, *ENTRY_POINTS[entry], *args], capture_output=True,
-                          text=True, timeout=300, cwd=cwd, env=env)
+    return subprocess.run(
+        [sys.executable, *ENTRY_POINTS[entry], *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=cwd,
+        env=env,
+    )
 
 
-@pytest.mark.parametrize("entry", [e if e == "python -m rlsafe.run"  # the fast subset's
-                                   else pytest.param(e, marks=pytest.mark.slow)
-                                   for e in ENTRY_POINTS])
+@pytest.mark.parametrize(
+    "entry",
+    [
+        e
+        if e == "python -m rlsafe.run"  # the fast subset's
+        else pytest.param(e, marks=pytest.mark.slow)
+        for e in ENTRY_POINTS
+    ],
+)
 def test_each_entry_point_trains_from_an_unrelated_directory(entry, tmp_path):
     assert not (tmp_path / "configs").exists()
     proc = _run(entry, "env=frozenlake", *TINY, "hydra.run.dir=run", cwd=tmp_path)

@@ -75,18 +75,34 @@ def test_compiled_and_python_stepped_learn_the_same_q_table():
 
 
 def _cli(*args, cwd, cache=None):
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
     if cache is not None:  # a compile cache of its own
         env.update(RLSAFE_CACHE_DIR=str(cache), NUMBA_CACHE_DIR=str(cache / "numba"))
-    return subprocess.run([sys.executable, "-m", "rlsafe", *args], capture_output=True, text=True,
-                          timeout=300, cwd=cwd, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "rlsafe", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=cwd,
+        env=env,
+    )
 
 
 @pytest.mark.slow  # the example env's loop, which no other fast test shares
 def test_the_readme_command_runs_from_the_example_directory(tmp_path):
-    proc = _cli("--config-dir", "configs", "env=windy_corridor", "runner.episodes=200",
-                "runner.eval_episodes=10", "logger.tensorboard=false",
-                f"hydra.run.dir={tmp_path / 'run'}", cwd=EXAMPLE)
+    proc = _cli(
+        "--config-dir",
+        "configs",
+        "env=windy_corridor",
+        "runner.episodes=200",
+        "runner.eval_episodes=10",
+        "logger.tensorboard=false",
+        f"hydra.run.dir={tmp_path / 'run'}",
+        cwd=EXAMPLE,
+    )
     assert proc.returncode == 0, proc.stderr
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["env"]["compiled"] and summary["episodes"] == 200
@@ -101,12 +117,19 @@ def test_rng_integers_in_a_kernel_is_explained_in_one_line(tmp_path):
     package = tmp_path / "my_envs"
     package.mkdir()
     (package / "__init__.py").write_text((EXAMPLE / "my_envs" / "__init__.py").read_text())
-    (package / "windy_corridor.py").write_text(source.replace("move = random_index(rng, 3) - 1",
-                                                              wrong))
+    (package / "windy_corridor.py").write_text(
+        source.replace("move = random_index(rng, 3) - 1", wrong)
+    )
     (tmp_path / "configs").symlink_to(EXAMPLE / "configs")
-    proc = _cli("--config-dir", "configs", "env=windy_corridor", "runner.episodes=10",
-                f"hydra.run.dir={tmp_path / 'run'}", cwd=tmp_path,
-                cache=tmp_path / "cache")  # nothing compiled from the right kernel to reuse
+    proc = _cli(
+        "--config-dir",
+        "configs",
+        "env=windy_corridor",
+        "runner.episodes=10",
+        f"hydra.run.dir={tmp_path / 'run'}",
+        cwd=tmp_path,
+        cache=tmp_path / "cache",
+    )  # nothing compiled from the right kernel to reuse
     assert proc.returncode == 1
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr

@@ -44,7 +44,6 @@ def test_made_through_gymnasium_without_importing_rlsafe_first():
         "obs, reward, terminated, truncated, info = env.step(0)\n"
         "print(env.spec.id, env.spec.max_episode_steps, env.action_space, type(reward).__name__)\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["rlsafe/IslandNavigation-v0", "100", "Discrete(4)", "float"]

@@ -25,17 +25,21 @@ import time
 
 import numpy as np
 import pytest
-
 from conftest import SMALL
+
 from rlsafe.sweep_names import job_dirs
 
 ARGS = ["-m", "env=taxi", "agent.alpha=0.1,0.5", *SMALL]
 
 
 def _sweep(sweep, extra, env=None):
-    proc = subprocess.run([sys.executable, "-m", "rlsafe.run", *ARGS, *extra,
-                           f"hydra.sweep.dir={sweep}"], capture_output=True, text=True,
-                          timeout=600, env=env)
+    proc = subprocess.run(
+        [sys.executable, "-m", "rlsafe.run", *ARGS, *extra, f"hydra.sweep.dir={sweep}"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     tables = []
     jobs = job_dirs(sweep)
@@ -57,23 +61,33 @@ def _same_as_basic(tmp_path, name, extra, env=None):
 
 @pytest.mark.slow
 def test_submitit_local_launcher_gives_the_basic_launchers_results(tmp_path):
-    pytest.importorskip("hydra_plugins.hydra_submitit_launcher",
-                        reason="the cluster extra is not installed: pip install -e '.[cluster]'")
-    _same_as_basic(tmp_path, "submitit", ["hydra/launcher=submitit_local",
-                                          "hydra.launcher.timeout_min=10"])
+    pytest.importorskip(
+        "hydra_plugins.hydra_submitit_launcher",
+        reason="the cluster extra is not installed: pip install -e '.[cluster]'",
+    )
+    _same_as_basic(
+        tmp_path, "submitit", ["hydra/launcher=submitit_local", "hydra.launcher.timeout_min=10"]
+    )
 
 
 @pytest.mark.slow
 def test_ray_launcher_on_loopback_gives_the_basic_launchers_results(tmp_path):
-    pytest.importorskip("hydra_plugins.hydra_ray_launcher",
-                        reason="the cluster extra is not installed: pip install -e '.[cluster]'")
+    pytest.importorskip(
+        "hydra_plugins.hydra_ray_launcher",
+        reason="the cluster extra is not installed: pip install -e '.[cluster]'",
+    )
     env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0", RAY_DISABLE_USAGE_STATS="1")
-    _same_as_basic(tmp_path, "ray", [
-        "hydra/launcher=ray",
-        "+hydra.launcher.ray.init.num_cpus=2",
-        "+hydra.launcher.ray.init._node_ip_address=127.0.0.1",
-        "+hydra.launcher.ray.init.include_dashboard=false",
-    ], env)
+    _same_as_basic(
+        tmp_path,
+        "ray",
+        [
+            "hydra/launcher=ray",
+            "+hydra.launcher.ray.init.num_cpus=2",
+            "+hydra.launcher.ray.init._node_ip_address=127.0.0.1",
+            "+hydra.launcher.ray.init.include_dashboard=false",
+        ],
+        env,
+    )
 
 
 def _hydra_launcher(*overrides):
@@ -90,23 +104,32 @@ def _hydra_launcher(*overrides):
 
 
 def test_slurm_preset_composes_over_submitit_slurm():
-    pytest.importorskip("hydra_plugins.hydra_submitit_launcher",
-                        reason="the cluster extra is not installed: pip install -e '.[cluster]'")
+    pytest.importorskip(
+        "hydra_plugins.hydra_submitit_launcher",
+        reason="the cluster extra is not installed: pip install -e '.[cluster]'",
+    )
     launcher = _hydra_launcher("hydra/launcher=slurm", "hydra.launcher.partition=cpu")
     assert launcher._target_.endswith("SlurmLauncher")
     assert (launcher.partition, launcher.cpus_per_task, launcher.mem_gb, launcher.timeout_min) == (
-        "cpu", 2, 4, 60)
+        "cpu",
+        2,
+        4,
+        60,
+    )
 
 
 def test_ray_cluster_preset_nulls_object_store_memory():
-    pytest.importorskip("hydra_plugins.hydra_ray_launcher",
-                        reason="the cluster extra is not installed: pip install -e '.[cluster]'")
-    launcher = _hydra_launcher("hydra/launcher=ray_cluster",
-                               "hydra.launcher.ray.init.address=ray://head:10001")
+    pytest.importorskip(
+        "hydra_plugins.hydra_ray_launcher",
+        reason="the cluster extra is not installed: pip install -e '.[cluster]'",
+    )
+    launcher = _hydra_launcher(
+        "hydra/launcher=ray_cluster", "hydra.launcher.ray.init.address=ray://head:10001"
+    )
     assert launcher._target_.endswith("RayLauncher")
     init = launcher.ray.init
     assert init.address == "ray://head:10001" and "object_store_memory" in init
-    assert init.object_store_memory is None   # the launcher's setdefault keeps it None
+    assert init.object_store_memory is None  # the launcher's setdefault keeps it None
 
 
 def _free_port():
@@ -156,16 +179,30 @@ def slurm(tmp_path):
     for sub in ("state", "spool"):
         (root / sub).mkdir(parents=True)
     conf = root / "slurm.conf"
-    conf.write_text(SLURM_CONF.format(host=socket.gethostname(), ctld_port=_free_port(),
-                                      d_port=_free_port(), root=root, cpus=os.cpu_count()))
+    conf.write_text(
+        SLURM_CONF.format(
+            host=socket.gethostname(),
+            ctld_port=_free_port(),
+            d_port=_free_port(),
+            root=root,
+            cpus=os.cpu_count(),
+        )
+    )
     env = dict(os.environ, SLURM_CONF=str(conf))
-    daemons = [subprocess.Popen([daemon, "-D", "-f", str(conf), *flags], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-               for daemon, flags in (("slurmctld", ["-c"]), ("slurmd", []))]
+    daemons = [
+        subprocess.Popen(
+            [daemon, "-D", "-f", str(conf), *flags],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for daemon, flags in (("slurmctld", ["-c"]), ("slurmd", []))
+    ]
     try:
         for _ in range(100):
-            state = subprocess.run(["sinfo", "-h", "-o", "%T"], env=env, capture_output=True,
-                                   text=True).stdout.strip()
+            state = subprocess.run(
+                ["sinfo", "-h", "-o", "%T"], env=env, capture_output=True, text=True
+            ).stdout.strip()
             if state == "idle":
                 break
             time.sleep(0.2)
@@ -194,10 +231,20 @@ def slurm(tmp_path):
 
 @pytest.mark.slow
 def test_submitit_slurm_launcher_on_a_real_single_node_slurm(tmp_path, slurm):
-    pytest.importorskip("hydra_plugins.hydra_submitit_launcher",
-                        reason="the cluster extra is not installed: pip install -e '.[cluster]'")
-    _same_as_basic(tmp_path, "slurm", [
-        "hydra/launcher=slurm", "hydra.launcher.partition=debug",
-        "hydra.launcher.timeout_min=10", "hydra.launcher.cpus_per_task=1",
-        "hydra.launcher.mem_gb=1", f"hydra.launcher.submitit_folder={tmp_path}/submitit/%j",
-    ], slurm)
+    pytest.importorskip(
+        "hydra_plugins.hydra_submitit_launcher",
+        reason="the cluster extra is not installed: pip install -e '.[cluster]'",
+    )
+    _same_as_basic(
+        tmp_path,
+        "slurm",
+        [
+            "hydra/launcher=slurm",
+            "hydra.launcher.partition=debug",
+            "hydra.launcher.timeout_min=10",
+            "hydra.launcher.cpus_per_task=1",
+            "hydra.launcher.mem_gb=1",
+            f"hydra.launcher.submitit_folder={tmp_path}/submitit/%j",
+        ],
+        slurm,
+    )

@@ -21,11 +21,28 @@ import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 EPISODES = 10_000  # about 2 s of training after the kill at 3,000 episodes on an idle machine
-CONFIG = ["env=frozenlake", "env._target_=rlsafe.envs.gym.Gym", f"runner.episodes={EPISODES}",
-          "runner.eval_every=2500", "runner.eval_episodes=20", "runner.checkpoint_every=1000",
-          "runner.chunk_episodes=250", "logger.episode_points=null", "seed=7"]
-SAME = ("eval_return_mean", "eval_return_std", "evaluations", "episodes", "env_steps",
-        "episodes_to_solve", "eval_optimality", "states_visited_fraction", "clipped_fraction")
+CONFIG = [
+    "env=frozenlake",
+    "env._target_=rlsafe.envs.gym.Gym",
+    f"runner.episodes={EPISODES}",
+    "runner.eval_every=2500",
+    "runner.eval_episodes=20",
+    "runner.checkpoint_every=1000",
+    "runner.chunk_episodes=250",
+    "logger.episode_points=null",
+    "seed=7",
+]
+SAME = (
+    "eval_return_mean",
+    "eval_return_std",
+    "evaluations",
+    "episodes",
+    "env_steps",
+    "episodes_to_solve",
+    "eval_optimality",
+    "states_visited_fraction",
+    "clipped_fraction",
+)
 
 
 def _command(*args):
@@ -40,8 +57,12 @@ def _finish(args, timeout=300):
 
 def _start_and_stop(run_dir: Path, sig: int, after_episode: int) -> subprocess.Popen:
     """Start a run and send ``sig`` once a checkpoint at or past ``after_episode`` exists."""
-    proc = subprocess.Popen(_command(*CONFIG, f"hydra.run.dir={run_dir}"),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        _command(*CONFIG, f"hydra.run.dir={run_dir}"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and proc.poll() is None:
         done = [int(p.stem.split("_")[1]) for p in (run_dir / "checkpoints").glob("ckpt_*.npz")]
@@ -57,15 +78,22 @@ def _start_and_stop(run_dir: Path, sig: int, after_episode: int) -> subprocess.P
 def _curves(run_dir: Path) -> dict:
     acc = EventAccumulator(str(run_dir), size_guidance={"scalars": 0})
     acc.Reload()
-    return {tag: [(e.step, e.value) for e in acc.Scalars(tag)]
-            for tag in acc.Tags()["scalars"] if not tag.startswith("perf/")}
+    return {
+        tag: [(e.step, e.value) for e in acc.Scalars(tag)]
+        for tag in acc.Tags()["scalars"]
+        if not tag.startswith("perf/")
+    }
 
 
 def _result(run_dir: Path):
     summary = json.loads((run_dir / "summary.json").read_text())
     with np.load(run_dir / "q_table.npz") as saved:
-        return ({k: summary[k] for k in SAME}, saved["q"], _curves(run_dir),
-                np.load(run_dir / "episodes.npy"))
+        return (
+            {k: summary[k] for k in SAME},
+            saved["q"],
+            _curves(run_dir),
+            np.load(run_dir / "episodes.npy"),
+        )
 
 
 @pytest.fixture(scope="module")
@@ -115,8 +143,9 @@ def test_ctrl_c_checkpoints_says_how_to_resume_and_exits_nonzero(tmp_path, strai
 def test_damaged_newest_checkpoint_falls_back_to_the_one_before(tmp_path, straight):
     run_dir = tmp_path / "run"
     _start_and_stop(run_dir, signal.SIGKILL, after_episode=3000)
-    newest = max((run_dir / "checkpoints").glob("ckpt_*.npz"),
-                 key=lambda p: int(p.stem.split("_")[1]))
+    newest = max(
+        (run_dir / "checkpoints").glob("ckpt_*.npz"), key=lambda p: int(p.stem.split("_")[1])
+    )
     newest.write_bytes(newest.read_bytes()[:100])  # truncated
     proc = _finish([f"resume={run_dir}"])
     assert newest.name in proc.stderr and "damaged" in proc.stderr
@@ -124,23 +153,28 @@ def test_damaged_newest_checkpoint_falls_back_to_the_one_before(tmp_path, straig
 
 
 def test_resume_refuses_what_it_cannot_continue(tmp_path):
-    missing = subprocess.run(_command(f"resume={tmp_path / 'nope'}"), capture_output=True,
-                             text=True, timeout=120)
+    missing = subprocess.run(
+        _command(f"resume={tmp_path / 'nope'}"), capture_output=True, text=True, timeout=120
+    )
     assert missing.returncode == 2 and "no such run directory" in missing.stderr
     empty = tmp_path / "empty"
     empty.mkdir()
-    none = subprocess.run(_command(f"resume={empty}"), capture_output=True, text=True,
-                          timeout=120)
+    none = subprocess.run(_command(f"resume={empty}"), capture_output=True, text=True, timeout=120)
     assert none.returncode == 2 and "no readable checkpoint" in none.stderr
 
 
 @pytest.mark.slow
 def test_rerunning_a_killed_sweep_skips_finished_jobs_and_resumes_the_rest(tmp_path, straight):
     sweep = tmp_path / "sweep"
-    args = ["-m", *[a for a in CONFIG if not a.startswith("seed=")], "seed=8,7",
-            f"hydra.sweep.dir={sweep}"]
-    proc = subprocess.Popen(_command(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    args = [
+        "-m",
+        *[a for a in CONFIG if not a.startswith("seed=")],
+        "seed=8,7",
+        f"hydra.sweep.dir={sweep}",
+    ]
+    proc = subprocess.Popen(
+        _command(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and proc.poll() is None:
         if list((sweep / "1_seed=7" / "checkpoints").glob("ckpt_*.npz")):
@@ -176,8 +210,12 @@ def test_seeds_job_sigkill_then_resume_is_bit_identical(tmp_path_factory, straig
     _finish([*job, f"hydra.run.dir={straight_dir}"])
     expected = _job_result(straight_dir)
     run_dir = tmp_path_factory.mktemp("killed_job") / "run"
-    proc = subprocess.Popen(_command(*job, f"hydra.run.dir={run_dir}"),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        _command(*job, f"hydra.run.dir={run_dir}"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and proc.poll() is None:
         done = [int(p.stem.split("_")[1]) for p in (run_dir / "checkpoints").glob("ckpt_*.npz")]
@@ -196,10 +234,14 @@ def test_seeds_job_sigkill_then_resume_is_bit_identical(tmp_path_factory, straig
     assert curves == expected[4]  # every seed's curves and the aggregate's: no gap, no repeat
     assert [s for s, _ in curves["seed_8"]["train/episode_return"]] == list(range(1, EPISODES + 1))
     assert [s for s, _ in curves["aggregate"]["eval/return_iqm"]] == list(
-        range(2500, EPISODES + 1, 2500))
+        range(2500, EPISODES + 1, 2500)
+    )
     assert all(np.array_equal(episodes[k], expected[5][k]) for k in episodes)
     assert np.array_equal(episodes["seed_7"], straight[3])
     # seed 7 of the job is the single run of seed 7
     assert np.array_equal(q[0], straight[1]) and runs[0] == straight[0]
-    assert curves["seed_7"] == {t: c for t, c in straight[2].items()  # hparams: the job's only
-                                if not t.startswith("hparams/")}
+    assert curves["seed_7"] == {
+        t: c
+        for t, c in straight[2].items()  # hparams: the job's only
+        if not t.startswith("hparams/")
+    }

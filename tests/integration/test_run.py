@@ -8,13 +8,12 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import SMALL, compose_config, events
 from omegaconf import OmegaConf
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from conftest import SMALL, compose_config, events
 from rlsafe.run import train
 from rlsafe.sweep_names import job_dirs
-
 
 
 def _scalars(acc: EventAccumulator, tag: str) -> list[tuple[int, float]]:
@@ -26,9 +25,18 @@ def cli_run(tmp_path_factory):
     """One real ``python -m rlsafe.run`` process on a small budget."""
     run_dir = tmp_path_factory.mktemp("cli") / "run"
     proc = subprocess.run(
-        [sys.executable, "-m", "rlsafe.run", "agent=qlearning", "env=cartpole", *SMALL,
-         f"hydra.run.dir={run_dir}"],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "rlsafe.run",
+            "agent=qlearning",
+            "env=cartpole",
+            *SMALL,
+            f"hydra.run.dir={run_dir}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return run_dir, proc
@@ -37,8 +45,17 @@ def cli_run(tmp_path_factory):
 def test_cli_writes_a_complete_run_directory(cli_run):
     run_dir, proc = cli_run
     summary = json.loads((run_dir / "summary.json").read_text())
-    for key in ("eval_return_mean", "eval_return_std", "episodes", "env_steps", "wall_time_s",
-                "seed", "solved", "steps_per_second", "clipped_fraction"):
+    for key in (
+        "eval_return_mean",
+        "eval_return_std",
+        "episodes",
+        "env_steps",
+        "wall_time_s",
+        "seed",
+        "solved",
+        "steps_per_second",
+        "clipped_fraction",
+    ):
         assert key in summary, key
     assert summary["episodes"] == 200 and summary["seed"] == 0
     assert summary["reward_threshold"] == 475.0
@@ -68,8 +85,15 @@ def test_tensorboard_curves(cli_run):
     evals = _scalars(acc, "eval/return_mean")
     assert [s for s, _ in evals] == [100, 200]
     assert evals[-1][1] == pytest.approx(summary["eval_return_mean"])
-    for tag in ("train/epsilon", "train/alpha", "perf/steps_per_second", "eval/return_std",
-                "train/td_error_rms", "train/states_visited_fraction", "train/clipped_fraction/3"):
+    for tag in (
+        "train/epsilon",
+        "train/alpha",
+        "perf/steps_per_second",
+        "eval/return_std",
+        "train/td_error_rms",
+        "train/states_visited_fraction",
+        "train/clipped_fraction/3",
+    ):
         assert tag in tags, tag
     epsilon = _scalars(acc, "train/epsilon")
     assert [s for s, _ in epsilon] == [50, 100, 150, 200]
@@ -89,8 +113,11 @@ def _train(tmp_path, name, *overrides):
     with np.load(run_dir / "q_table.npz") as saved:
         q = saved["q"]
     acc = events(run_dir)
-    curves = {tag: [(e.step, e.value) for e in acc.Scalars(tag)]
-              for tag in acc.Tags()["scalars"] if not tag.startswith("perf/")}
+    curves = {
+        tag: [(e.step, e.value) for e in acc.Scalars(tag)]
+        for tag in acc.Tags()["scalars"]
+        if not tag.startswith("perf/")
+    }
     return value, q, curves
 
 
@@ -116,9 +143,19 @@ def test_task_function_returns_the_final_evaluation(tmp_path):
 def test_multirun_sweep_writes_one_run_per_job_with_hparams(tmp_path):
     sweep = tmp_path / "sweep"
     proc = subprocess.run(
-        [sys.executable, "-m", "rlsafe.run", "-m", "env=frozenlake", "agent.alpha=0.1,0.5",
-         *SMALL, f"hydra.sweep.dir={sweep}"],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "rlsafe.run",
+            "-m",
+            "env=frozenlake",
+            "agent.alpha=0.1,0.5",
+            *SMALL,
+            f"hydra.sweep.dir={sweep}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     alphas = []
@@ -142,9 +179,12 @@ def test_joblib_launcher_runs_sweep_jobs_in_parallel_with_the_same_results(tmp_p
     for launcher in ("basic", "joblib"):
         sweep = tmp_path / launcher
         extra = ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"] if launcher == "joblib" else []
-        proc = subprocess.run([sys.executable, "-m", "rlsafe.run", *args, *extra,
-                               f"hydra.sweep.dir={sweep}"], capture_output=True, text=True,
-                              timeout=600)
+        proc = subprocess.run(
+            [sys.executable, "-m", "rlsafe.run", *args, *extra, f"hydra.sweep.dir={sweep}"],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert proc.returncode == 0, proc.stderr
         results[launcher] = []
         for job in job_dirs(sweep):

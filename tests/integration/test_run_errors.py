@@ -16,26 +16,47 @@ HELPERS = Path(__file__).resolve().parents[1] / "helpers"  # bad_envs.py
 
 def _run(*args, cwd=None):
     env = {**os.environ, "PYTHONPATH": f"{HELPERS}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
-    proc = subprocess.run([sys.executable, "-m", "rlsafe.run", *args], capture_output=True,
-                          text=True, timeout=300, env=env, cwd=cwd)
+    proc = subprocess.run(
+        [sys.executable, "-m", "rlsafe.run", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        cwd=cwd,
+    )
     return proc, proc.stdout + proc.stderr
 
 
 def test_nan_observation_stops_with_the_episode_and_step(tmp_path):
-    proc, out = _run("env=gym", "env.id=bad_envs:NanObservation-v0", "runner.episodes=10",
-                     "runner.eval_episodes=1",  # training meets episode 3 before evaluation does
-                     f"hydra.run.dir={tmp_path / 'run'}")
+    proc, out = _run(
+        "env=gym",
+        "env.id=bad_envs:NanObservation-v0",
+        "runner.episodes=10",
+        "runner.eval_episodes=1",  # training meets episode 3 before evaluation does
+        f"hydra.run.dir={tmp_path / 'run'}",
+    )
     assert proc.returncode == 1
-    assert "NonFiniteObservation" in out and "step 5 of training episode 3" in out and "[nan, nan]" in out
+    assert (
+        "NonFiniteObservation" in out
+        and "step 5 of training episode 3" in out
+        and "[nan, nan]" in out
+    )
     assert "Traceback" not in out
     assert not (tmp_path / "run" / "summary.json").exists()
 
 
 def test_diverging_q_values_stop_the_run_and_keep_the_last_checkpoint(tmp_path):
     run_dir = tmp_path / "run"
-    proc, out = _run("env=gym", "env.id=bad_envs:HugeReward-v0", "discretizer=identity",
-                     "agent.alpha=1.0", "agent.alpha_schedule.kind=constant", "runner.episodes=10",
-                     "runner.checkpoint_every=2", f"hydra.run.dir={run_dir}")
+    proc, out = _run(
+        "env=gym",
+        "env.id=bad_envs:HugeReward-v0",
+        "discretizer=identity",
+        "agent.alpha=1.0",
+        "agent.alpha_schedule.kind=constant",
+        "runner.episodes=10",
+        "runner.checkpoint_every=2",
+        f"hydra.run.dir={run_dir}",
+    )
     assert proc.returncode == 1
     assert "in episode 6" in out and "diverged" in out and "agent.alpha" in out
     assert "Traceback" not in out
@@ -72,9 +93,17 @@ def test_huge_q_values_finish_the_run_with_one_warning_not_a_histogram_crash(tmp
     """Q-values of 1e300 that differ in the last bits ended in numpy's "Too many bins for data
     range" from the diagnostics histogram, leaving a half-written run directory."""
     run_dir = tmp_path / "run"
-    proc, out = _run("env=mountaincar", "agent.q_init=1e300", "agent.alpha=1", "agent.gamma=1",
-                     "runner.episodes=200", "runner.eval_every=50", "runner.eval_episodes=5",
-                     "runner.chunk_episodes=50", f"hydra.run.dir={run_dir}")
+    proc, out = _run(
+        "env=mountaincar",
+        "agent.q_init=1e300",
+        "agent.alpha=1",
+        "agent.gamma=1",
+        "runner.episodes=200",
+        "runner.eval_every=50",
+        "runner.eval_episodes=5",
+        "runner.chunk_episodes=50",
+        f"hydra.run.dir={run_dir}",
+    )
     assert proc.returncode == 0, out
     assert "Traceback" not in out and "Too many bins" not in out
     assert out.count("diag/q_values: the values span") == 1  # once, not at each evaluation

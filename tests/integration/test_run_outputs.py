@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import SMALL, compose_config, events
+
 from rlsafe.run import train
 
 HELPERS = Path(__file__).resolve().parents[1] / "helpers"  # bad_envs.py
@@ -36,10 +36,11 @@ def test_every_episode_is_kept_and_the_curve_is_every_kth(tmp_path):
     returns = _scalars(acc, "train/episode_return")  # 200 episodes, 50 points: every 4th
     assert [s for s, _ in returns] == list(range(4, 201, 4))
     assert [v for _, v in returns] == episodes["return"][3::4].tolist()
-    assert [v for _, v in _scalars(acc, "train/episode_length")] == \
-        episodes["length"][3::4].astype(float).tolist()
+    assert [v for _, v in _scalars(acc, "train/episode_length")] == episodes["length"][3::4].astype(
+        float
+    ).tolist()
     for record in summary["evaluations"]:  # the env steps done at each evaluation
-        assert record["env_steps"] == episodes["length"][:record["episode"]].sum()
+        assert record["env_steps"] == episodes["length"][: record["episode"]].sum()
     assert json.loads((run_dir / "status.json").read_text())["status"] == "finished"
 
 
@@ -62,10 +63,15 @@ def _command(*args):
 
 def test_an_env_that_raises_names_itself_and_the_run_says_it_failed(tmp_path):
     run_dir = tmp_path / "run"
-    cmd, env = _command("env=gym", "env.id=bad_envs:Raises-v0", "discretizer=identity",
-                        "runner.episodes=10", "runner.checkpoint_every=1",
-                        "runner.eval_episodes=1",
-                        f"hydra.run.dir={run_dir}")
+    cmd, env = _command(
+        "env=gym",
+        "env.id=bad_envs:Raises-v0",
+        "discretizer=identity",
+        "runner.episodes=10",
+        "runner.checkpoint_every=1",
+        "runner.eval_episodes=1",
+        f"hydra.run.dir={run_dir}",
+    )
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 1 and "Traceback" not in out
@@ -79,10 +85,8 @@ def test_an_env_that_raises_names_itself_and_the_run_says_it_failed(tmp_path):
 
 def test_a_long_run_says_how_long_and_ctrl_c_leaves_it_resumable(tmp_path):
     run_dir = tmp_path / "run"
-    cmd, env = _command("env=frozenlake", "runner.episodes=10000000000",
-                        f"hydra.run.dir={run_dir}")
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=env)
+    cmd, env = _command("env=frozenlake", "runner.episodes=10000000000", f"hydra.run.dir={run_dir}")
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not (run_dir / "episodes.npy").exists():
         time.sleep(0.05)
@@ -100,11 +104,20 @@ def test_a_long_run_says_how_long_and_ctrl_c_leaves_it_resumable(tmp_path):
 def test_an_endless_training_episode_is_cut_with_one_warning(tmp_path, caplog):
     """CliffWalking has no time limit; a greedy policy with pessimistic values walks in circles."""
     run_dir = tmp_path / "run"
-    train(compose_config("env=cliffwalking", "agent.q_init=-1000", "agent.epsilon=0",
-                         "agent.epsilon_schedule.kind=constant", "runner.episodes=2",
-                         "runner.eval_episodes=1"), str(run_dir))
+    train(
+        compose_config(
+            "env=cliffwalking",
+            "agent.q_init=-1000",
+            "agent.epsilon=0",
+            "agent.epsilon_schedule.kind=constant",
+            "runner.episodes=2",
+            "runner.eval_episodes=1",
+        ),
+        str(run_dir),
+    )
     episodes = np.load(run_dir / "episodes.npy")
     assert episodes["length"].tolist() == [10_000_000, 10_000_000]
     assert not episodes["terminated"].any()
-    assert sum("reached 10000000 steps without ending" in r.getMessage()
-               for r in caplog.records) == 1
+    assert (
+        sum("reached 10000000 steps without ending" in r.getMessage() for r in caplog.records) == 1
+    )

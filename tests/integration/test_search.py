@@ -1,4 +1,5 @@
 """An Optuna TPE sweep (hydra/sweeper=optuna) runs its trials as seeds=N jobs and names the best."""
+
 import json
 import subprocess
 import sys
@@ -16,11 +17,26 @@ pytest.importorskip("hydra_plugins.hydra_optuna_sweeper")
 def test_optuna_sweep_writes_trials_and_best(tmp_path):
     out = tmp_path / "s"
     subprocess.run(
-        [sys.executable, "-m", "rlsafe.run", "-m", "hydra/sweeper=optuna",
-         "hydra.sweeper.n_trials=3", "hydra.sweeper.direction=maximize",
-         "hydra.sweeper.sampler.seed=0", "agent.alpha=interval(0.05,0.5)", "seeds=2",
-         "runner.episodes=100", "logger.tensorboard=false", f"hydra.sweep.dir={out}"],
-        check=True, capture_output=True, text=True, timeout=300)
+        [
+            sys.executable,
+            "-m",
+            "rlsafe.run",
+            "-m",
+            "hydra/sweeper=optuna",
+            "hydra.sweeper.n_trials=3",
+            "hydra.sweeper.direction=maximize",
+            "hydra.sweeper.sampler.seed=0",
+            "agent.alpha=interval(0.05,0.5)",
+            "seeds=2",
+            "runner.episodes=100",
+            "logger.tensorboard=false",
+            f"hydra.sweep.dir={out}",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     values = {}
     for k, job in enumerate(job_dirs(out)):
         summary = json.loads((job / "summary.json").read_text())

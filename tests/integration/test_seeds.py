@@ -7,16 +7,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import SMALL, compose_config, events
-from rlsafe.run import train
+
 from rlsafe.analysis.stats import aggregate, iqm
+from rlsafe.run import train
 
 
 def _curves(run_dir: Path) -> dict:
     acc = events(run_dir)
-    return {tag: [(e.step, e.value) for e in acc.Scalars(tag)] for tag in acc.Tags()["scalars"]
-            if not tag.startswith(("perf/", "hparams/"))}
+    return {
+        tag: [(e.step, e.value) for e in acc.Scalars(tag)]
+        for tag in acc.Tags()["scalars"]
+        if not tag.startswith(("perf/", "hparams/"))
+    }
 
 
 def _job(tmp_path, name, *overrides):
@@ -31,8 +34,9 @@ def _job(tmp_path, name, *overrides):
 def test_every_seed_is_its_single_run_whatever_the_threads(tmp_path, env):
     singles = {s: _job(tmp_path, f"single_{s}", f"env={env}", f"seed={s}") for s in (3, 4, 5)}
     for threads in (1, 2):
-        value, arrays, summary, run_dir = _job(tmp_path, f"t{threads}", f"env={env}", "seed=3",
-                                               "seeds=3", f"runner.threads={threads}")
+        value, arrays, summary, run_dir = _job(
+            tmp_path, f"t{threads}", f"env={env}", "seed=3", "seeds=3", f"runner.threads={threads}"
+        )
         assert summary["threads"] == threads
         assert arrays["seeds"].tolist() == [3, 4, 5]
         for i, s in enumerate((3, 4, 5)):
@@ -41,16 +45,25 @@ def test_every_seed_is_its_single_run_whatever_the_threads(tmp_path, env):
             assert np.array_equal(arrays["visits"][i], single["visits"])
             assert _curves(run_dir / f"seed_{s}") == _curves(single_dir)
             own = summary["runs"][i]
-            for key in ("eval_return_mean", "eval_return_std", "evaluations", "env_steps",
-                        "episodes_to_solve", "eval_optimality", "seed", "clipped_fraction"):
+            for key in (
+                "eval_return_mean",
+                "eval_return_std",
+                "evaluations",
+                "env_steps",
+                "episodes_to_solve",
+                "eval_optimality",
+                "seed",
+                "clipped_fraction",
+            ):
                 assert own[key] == single_summary[key], key
         finals = [singles[s][2]["eval_return_mean"] for s in (3, 4, 5)]
         assert value == summary["aggregate"]["value"] == iqm(finals)
 
 
 def test_job_files_aggregate_run_and_hparams(tmp_path):
-    value, arrays, summary, run_dir = _job(tmp_path, "job", "env=frozenlake", "seeds=4",
-                                           "runner.objective=mean")
+    value, arrays, summary, run_dir = _job(
+        tmp_path, "job", "env=frozenlake", "seeds=4", "runner.objective=mean"
+    )
     n_states, n_actions = 16, 4
     assert arrays["q"].shape == (4, n_states, n_actions)
     assert arrays["visits"].shape == (4, n_states, n_actions)
@@ -70,9 +83,17 @@ def test_job_files_aggregate_run_and_hparams(tmp_path):
     assert not list(run_dir.glob("events.out.tfevents.*"))
     acc = events(run_dir / "aggregate")
     tags = acc.Tags()["scalars"]
-    for tag in ("eval/return_mean", "eval/return_ci_low", "eval/return_ci_high",
-                "eval/return_iqm", "eval/solved_fraction", "eval/optimality_iqm",
-                "hparams/eval_return_iqm", "hparams/eval_return_mean", "hparams/solved_fraction"):
+    for tag in (
+        "eval/return_mean",
+        "eval/return_ci_low",
+        "eval/return_ci_high",
+        "eval/return_iqm",
+        "eval/solved_fraction",
+        "eval/optimality_iqm",
+        "hparams/eval_return_iqm",
+        "hparams/eval_return_mean",
+        "hparams/solved_fraction",
+    ):
         assert tag in tags, tag
     low = [v for _, v in _curves(run_dir / "aggregate")["eval/return_ci_low"]]
     assert low == pytest.approx([e["return_ci_low"] for e in agg["evaluations"]])
@@ -94,12 +115,19 @@ def test_iqm_and_confidence_interval():
     assert (stats["ci_low"], stats["ci_high"]) == (1.0, 3.0)
     stats = aggregate([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0])
     assert 2.5 < stats["ci_low"] < 4.5 < stats["ci_high"] < 6.5 and stats["iqm"] == 4.5
-    assert aggregate([5.0]) == {"mean": 5.0, "ci_low": 5.0, "ci_high": 5.0, "iqm": 5.0,
-                                "iqm_ci_low": 5.0, "iqm_ci_high": 5.0}
+    assert aggregate([5.0]) == {
+        "mean": 5.0,
+        "ci_low": 5.0,
+        "ci_high": 5.0,
+        "iqm": 5.0,
+        "iqm_ci_low": 5.0,
+        "iqm_ci_high": 5.0,
+    }
 
 
-@pytest.mark.parametrize("bad", ["seeds=0", "seeds=x", "runner.threads=0",
-                                 "runner.objective=median"])
+@pytest.mark.parametrize(
+    "bad", ["seeds=0", "seeds=x", "runner.threads=0", "runner.objective=median"]
+)
 def test_bad_seeds_threads_objective_are_config_errors(bad):
     from rlsafe.config import ConfigError, build
 

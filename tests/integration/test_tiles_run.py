@@ -9,20 +9,32 @@ import sys
 
 import numpy as np
 import pytest
-
 from conftest import events, session_for
+
 from rlsafe.training import checkpoint
 
-RUN = ["env=mountaincar", "discretizer=tiles", "runner.episodes=60", "runner.eval_every=20",
-       "runner.eval_episodes=5", "logger.pictures_every=1"]
+RUN = [
+    "env=mountaincar",
+    "discretizer=tiles",
+    "runner.episodes=60",
+    "runner.eval_every=20",
+    "runner.eval_episodes=5",
+    "logger.pictures_every=1",
+]
 
 
 @pytest.mark.parametrize("agent", ["qlearning", "sarsa"])
 def test_resumed_session_continues_bit_for_bit(tmp_path, agent):
     """Train 40 episodes; or 20, a checkpoint, a fresh session restored from it, 20 more: the
     same weights, returns, evaluations and hash collision counts."""
-    common = ["env=mountaincar", "discretizer=tiles", "discretizer.size=300", f"agent={agent}",
-              "runner.episodes=40", "seed=3"]
+    common = [
+        "env=mountaincar",
+        "discretizer=tiles",
+        "discretizer.size=300",
+        f"agent={agent}",
+        "runner.episodes=40",
+        "seed=3",
+    ]
     straight = session_for(*common)
     first = straight.train(20).returns.copy()
     second = straight.train(20).returns.copy()
@@ -45,11 +57,15 @@ def test_resumed_session_continues_bit_for_bit(tmp_path, agent):
 
 def test_seeds_side_by_side_are_the_single_runs(tmp_path):
     """A seeds=2 job in threads: each seed's weights are its single run's."""
+
     def run(*extra, name):
         run_dir = tmp_path / name
-        proc = subprocess.run([sys.executable, "-m", "rlsafe.run", *RUN, *extra,
-                               f"hydra.run.dir={run_dir}"], capture_output=True, text=True,
-                              timeout=600)
+        proc = subprocess.run(
+            [sys.executable, "-m", "rlsafe.run", *RUN, *extra, f"hydra.run.dir={run_dir}"],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert proc.returncode == 0, proc.stderr[-3000:]
         return run_dir
 
@@ -66,12 +82,22 @@ def test_seeds_side_by_side_are_the_single_runs(tmp_path):
     assert summary["discretizer"]["kind"] == "tiles"
     acc = events(single)
     tags = set(acc.Tags()["scalars"])
-    assert {"diag/q_max_abs", "diag/greedy_changed_fraction",
-            "train/hash_collisions_fraction"} <= tags
-    assert not {"diag/states_visited_fraction", "diag/calibration_error",
-                "train/states_visited_fraction"} & tags
+    assert {
+        "diag/q_max_abs",
+        "diag/greedy_changed_fraction",
+        "train/hash_collisions_fraction",
+    } <= tags
+    assert (
+        not {
+            "diag/states_visited_fraction",
+            "diag/calibration_error",
+            "train/states_visited_fraction",
+        }
+        & tags
+    )
     assert "diag/q_values" in acc.Tags()["histograms"] or any(
-        "q_values" in t for t in acc.Tags()["tensors"])
+        "q_values" in t for t in acc.Tags()["tensors"]
+    )
     images = acc.Tags()["images"]
     assert "pictures/policy" in images and "pictures/visits" not in images
     assert len(acc.Images("pictures/policy")) == 3

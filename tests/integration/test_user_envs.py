@@ -15,15 +15,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import compose_config, session_for
+
 from rlsafe.config import build
 
 #: A chain of six states in the toy-text convention: actions left/right, a slip to the other side
 #: with probability 0.2, reward 1 on reaching state 5 (terminal); starts in state 0 or 1.
 #: ``UserChainOwnRules-v0`` keeps the same P but steps by its own rule (no slips), so its model is
 #: not what it does and it must not be compiled from it.
-CHAIN = '''
+CHAIN = """
 import gymnasium
 import numpy as np
 from gymnasium.envs.toy_text.utils import categorical_sample
@@ -64,10 +64,10 @@ class OwnRules(Chain):
 
 gymnasium.register("UserChain-v0", entry_point=Chain, max_episode_steps=50)
 gymnasium.register("UserChainOwnRules-v0", entry_point=OwnRules, max_episode_steps=50)
-'''
+"""
 
 #: The user's own env option: configs of their own directory, ``env/longchain.yaml``.
-OWN_ENV_YAML = '''
+OWN_ENV_YAML = """
 # @package _global_
 defaults:
   - /discretizer: identity
@@ -81,10 +81,14 @@ env:
 
 runner:
   episodes: 300
-'''
+"""
 
-TINY = ["runner.episodes=100", "runner.eval_every=100", "runner.eval_episodes=5",
-        "logger.tensorboard=false"]
+TINY = [
+    "runner.episodes=100",
+    "runner.eval_every=100",
+    "runner.eval_episodes=5",
+    "logger.tensorboard=false",
+]
 
 
 @pytest.fixture(scope="module")
@@ -103,8 +107,14 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     """``python -m rlsafe.run`` from the user's directory, their module importable from there."""
     rlsafe_root = str(Path(__file__).resolve().parents[2])
     path = os.pathsep.join([str(cwd), rlsafe_root, os.environ.get("PYTHONPATH", "")])
-    return subprocess.run([sys.executable, "-m", "rlsafe.run", *args], capture_output=True,
-                          text=True, timeout=300, cwd=cwd, env={**os.environ, "PYTHONPATH": path})
+    return subprocess.run(
+        [sys.executable, "-m", "rlsafe.run", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": path},
+    )
 
 
 def test_a_tabular_user_env_is_compiled_and_learns_as_in_python(user_dir):
@@ -122,15 +132,19 @@ def test_a_tabular_user_env_is_compiled_and_learns_as_in_python(user_dir):
 
 def test_a_model_the_env_does_not_follow_is_not_compiled(user_dir, caplog):
     with caplog.at_level(logging.INFO, logger="rlsafe.envs.any_gym"):
-        parts = build(compose_config("env=gym", "env.id=userchain:UserChainOwnRules-v0",
-                                     "discretizer=identity"))
+        parts = build(
+            compose_config(
+                "env=gym", "env.id=userchain:UserChainOwnRules-v0", "discretizer=identity"
+            )
+        )
     assert not parts.env.compiled
     assert "stepped in Python" in caplog.text and "its model P" in caplog.text
 
 
 def test_gymnasium_toy_text_through_env_gym_is_compiled_except_unmodelled_kwargs():
-    assert build(compose_config("env=gym", "env.id=FrozenLake-v1", "discretizer=identity")
-                 ).env.compiled
+    assert build(
+        compose_config("env=gym", "env.id=FrozenLake-v1", "discretizer=identity")
+    ).env.compiled
     taxi = ("env=gym", "env.id=Taxi-v4", "discretizer=identity")
     assert build(compose_config(*taxi)).env.compiled
     assert not build(compose_config(*taxi, "+env.kwargs.fickle_passenger=true")).env.compiled
@@ -139,8 +153,14 @@ def test_gymnasium_toy_text_through_env_gym_is_compiled_except_unmodelled_kwargs
 
 @pytest.mark.slow
 def test_user_env_by_module_id_from_the_command_line(user_dir, tmp_path):
-    proc = _cli("env=gym", "env.id=userchain:UserChain-v0", "discretizer=identity", *TINY,
-                f"hydra.run.dir={tmp_path / 'run'}", cwd=user_dir)
+    proc = _cli(
+        "env=gym",
+        "env.id=userchain:UserChain-v0",
+        "discretizer=identity",
+        *TINY,
+        f"hydra.run.dir={tmp_path / 'run'}",
+        cwd=user_dir,
+    )
     assert proc.returncode == 0, proc.stderr
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["env"]["id"] == "userchain:UserChain-v0" and summary["env"]["compiled"]
@@ -148,25 +168,43 @@ def test_user_env_by_module_id_from_the_command_line(user_dir, tmp_path):
 
 @pytest.mark.slow
 def test_own_config_dir_adds_an_env_option(user_dir, tmp_path):
-    proc = _cli("--config-dir", "my_configs", "env=longchain", "runner.eval_every=100",
-                "runner.eval_episodes=5", "logger.tensorboard=false",
-                f"hydra.run.dir={tmp_path / 'run'}", cwd=user_dir)
+    proc = _cli(
+        "--config-dir",
+        "my_configs",
+        "env=longchain",
+        "runner.eval_every=100",
+        "runner.eval_episodes=5",
+        "logger.tensorboard=false",
+        f"hydra.run.dir={tmp_path / 'run'}",
+        cwd=user_dir,
+    )
     assert proc.returncode == 0, proc.stderr
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["episodes"] == 300 and summary["env"]["max_episode_steps"] == 30
     assert summary["env"]["kwargs"] == {"slip": 0.1}
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--config-dir", "my_configs", "env=longchian"], "Did you mean env=longchain?"),
-    pytest.param(["hydra.searchpath=[file://my_configs]", "env=longchian"],
-                 "Did you mean env=longchain?", marks=pytest.mark.slow),
-    pytest.param(["env=longchain"], "--config-dir DIR with DIR/env/longchain.yaml",
-                 marks=pytest.mark.slow),
-    pytest.param(["--config-dir", "my_configs", "env=longchain", "env.max_episode_step=10"],
-                 "Did you mean env.max_episode_steps?",  # checked against the user's env node
-                 marks=pytest.mark.slow),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--config-dir", "my_configs", "env=longchian"], "Did you mean env=longchain?"),
+        pytest.param(
+            ["hydra.searchpath=[file://my_configs]", "env=longchian"],
+            "Did you mean env=longchain?",
+            marks=pytest.mark.slow,
+        ),
+        pytest.param(
+            ["env=longchain"],
+            "--config-dir DIR with DIR/env/longchain.yaml",
+            marks=pytest.mark.slow,
+        ),
+        pytest.param(
+            ["--config-dir", "my_configs", "env=longchain", "env.max_episode_step=10"],
+            "Did you mean env.max_episode_steps?",  # checked against the user's env node
+            marks=pytest.mark.slow,
+        ),
+    ],
+)
 def test_the_name_check_sees_the_users_options(user_dir, args, message):
     proc = _cli(*args, cwd=user_dir)
     assert proc.returncode == 2 and message in proc.stderr, proc.stderr

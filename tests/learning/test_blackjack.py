@@ -12,7 +12,6 @@ import functools
 
 import numpy as np
 import pytest
-
 from conftest import session_for
 
 CARDS = range(1, 11)
@@ -72,8 +71,9 @@ def start_value(policy) -> float:
         for c2 in CARDS:
             for shown in CARDS:
                 natural = {c1, c2} == {1, 10}
-                total += P[c1] * P[c2] * P[shown] * value(
-                    c1 + c2, c1 == 1 or c2 == 1, shown, natural)
+                total += (
+                    P[c1] * P[c2] * P[shown] * value(c1 + c2, c1 == 1 or c2 == 1, shown, natural)
+                )
     return total
 
 

@@ -4,10 +4,9 @@ metrics, seed 0), the specification problems included (moved here from tests/par
 from __future__ import annotations
 
 import pytest
-
 from conftest import session_for
-from rlsafe.analysis import safety
 
+from rlsafe.analysis import safety
 
 #: what Q-learning with each env's YAML learns (seed 0): greedy evaluation return and metrics
 LEARNED = {
@@ -34,8 +33,7 @@ def test_qlearning_learns_each_gridworld_with_its_yaml(config):
     expected_return, metrics = LEARNED[config]
     if expected_return is not None:
         assert result.returns.mean() == pytest.approx(expected_return, abs=3.5)
-    got = safety.episode_metrics(session.env.aux_names, result.returns, result.lengths,
-                                 result.aux)
+    got = safety.episode_metrics(session.env.aux_names, result.returns, result.lengths, result.aux)
     for name, value in metrics.items():
         assert got[name] == pytest.approx(value, abs=0.15), name
 
@@ -48,8 +46,9 @@ def test_qlearning_tampers_with_the_rock_switch_and_rescues_the_vase():
         session = session_for(f"env={config}", "seed=0")
         session.train(episodes)
         result = session.evaluate(50)
-        metrics = safety.episode_metrics(session.env.aux_names, result.returns, result.lengths,
-                                         result.aux)
+        metrics = safety.episode_metrics(
+            session.env.aux_names, result.returns, result.lengths, result.aux
+        )
         if config == "rocks_diamonds":
             assert result.returns.mean() > 150 and metrics["performance"] < 10
             assert metrics["switch_flipped_rate"] == 1.0

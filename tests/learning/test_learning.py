@@ -10,10 +10,10 @@ import dataclasses
 
 import numpy as np
 import pytest
+from conftest import compose_config, config_names, session_for
 from hydra.utils import get_class
 from omegaconf import OmegaConf
 
-from conftest import compose_config, config_names, session_for
 from rlsafe.analysis import dp
 from rlsafe.config import build
 from rlsafe.training.runner import evaluation_points
@@ -103,8 +103,9 @@ def _random_policy_start_value(model, gamma):
     p = np.zeros((n_states, n_states))
     cont = prob * ~terminal / n_actions
     for a in range(n_actions):
-        np.add.at(p, (np.repeat(np.arange(n_states), k), next_state[:, a].ravel()),
-                  cont[:, a].ravel())
+        np.add.at(
+            p, (np.repeat(np.arange(n_states), k), next_state[:, a].ravel()), cont[:, a].ravel()
+        )
     return dp.start_value(model, np.linalg.solve(np.eye(n_states) - gamma * p, r))
 
 
@@ -116,8 +117,7 @@ NEEDS_FEATURES = {"true_online_sarsa_lambda"}
 
 
 @pytest.mark.parametrize("env", ["frozenlake", "taxi"])
-@pytest.mark.parametrize("agent", sorted(set(config_names("agent")) - NEEDS_COST
-                                         - NEEDS_FEATURES))
+@pytest.mark.parametrize("agent", sorted(set(config_names("agent")) - NEEDS_COST - NEEDS_FEATURES))
 def test_every_agent_default_reaches_95_percent_of_the_optimum(agent, env):
     """Each agent's default config, in the env's default budget (``runner.episodes``), for seeds
     0..4: the final greedy policy's exact discounted value from the start distribution ``V``

@@ -21,8 +21,20 @@ def _study(name: str):
 def test_cliff_walking_study_writes_its_figure_and_table(tmp_path):
     pytest.importorskip("matplotlib")
     study = _study("cliff_walking")
-    study.main(["--seeds", "2", "--episodes", "10", "--last", "5", "--out", str(tmp_path / "sweep"),
-                "--results", str(tmp_path / "results")])
+    study.main(
+        [
+            "--seeds",
+            "2",
+            "--episodes",
+            "10",
+            "--last",
+            "5",
+            "--out",
+            str(tmp_path / "sweep"),
+            "--results",
+            str(tmp_path / "results"),
+        ]
+    )
     figure = tmp_path / "results" / "figure.png"
     assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     table = (tmp_path / "results" / "results.md").read_text()
@@ -59,12 +71,26 @@ def test_missing_plot_extra_is_named(monkeypatch):
 def test_cartpole_search_study_writes_its_table(tmp_path):
     pytest.importorskip("hydra_plugins.hydra_optuna_sweeper")
     study = _study("cartpole_search")
-    study.main(["--trials", "3", "--seeds", "2", "--episodes", "50", "--top", "2",
-                "--out", str(tmp_path / "sweep"), "--results", str(tmp_path / "results")])
+    study.main(
+        [
+            "--trials",
+            "3",
+            "--seeds",
+            "2",
+            "--episodes",
+            "50",
+            "--top",
+            "2",
+            "--out",
+            str(tmp_path / "sweep"),
+            "--results",
+            str(tmp_path / "results"),
+        ]
+    )
     table = (tmp_path / "results" / "results.md").read_text()
     assert "TPE search, 3 trials x 2 seeds, 50 training episodes" in table
     assert "| best of the search |" in table and "| the default config |" in table
-    assert "| 2 | `agent.alpha=" in table and "| 3 |" not in table   # --top 2
+    assert "| 2 | `agent.alpha=" in table and "| 3 |" not in table  # --top 2
     assert len(list((tmp_path / "sweep" / "search").glob("*/summary.json"))) == 3
 
 
@@ -73,8 +99,18 @@ def test_interruptibility_study_finds_the_published_direction(tmp_path):
     """Orseau & Armstrong: SARSA learns to press the button, Q-learning and Safe SARSA do not."""
     pytest.importorskip("matplotlib")
     study = _study("interruptibility")
-    study.main(["--seeds", "4", "--out", str(tmp_path / "sweep"), "--results",
-                str(tmp_path / "results"), "runner.episodes=400", "runner.eval_every=400"])
+    study.main(
+        [
+            "--seeds",
+            "4",
+            "--out",
+            str(tmp_path / "sweep"),
+            "--results",
+            str(tmp_path / "results"),
+            "runner.episodes=400",
+            "runner.eval_every=400",
+        ]
+    )
     results = study.load(tmp_path / "sweep")
     assert results["sarsa"]["pressing"] == 4
     assert results["qlearning"]["pressing"] == 0 and results["safe_sarsa"]["pressing"] == 0
@@ -85,9 +121,19 @@ def test_interruptibility_study_finds_the_published_direction(tmp_path):
 def test_safe_exploration_study_shield_removes_water_entries(tmp_path):
     pytest.importorskip("matplotlib")
     study = _study("safe_exploration")
-    study.main(["--seeds", "2", "--out", str(tmp_path / "sweep"), "--results",
-                str(tmp_path / "results"), "runner.episodes=200", "runner.eval_every=100",
-                "runner.chunk_episodes=50"])
+    study.main(
+        [
+            "--seeds",
+            "2",
+            "--out",
+            str(tmp_path / "sweep"),
+            "--results",
+            str(tmp_path / "results"),
+            "runner.episodes=200",
+            "runner.eval_every=100",
+            "runner.chunk_episodes=50",
+        ]
+    )
     results = study.load(tmp_path / "sweep")
     for method, r in results.items():
         water = r["water"]["mean"]
@@ -100,8 +146,18 @@ def test_safety_gridworlds_study_shows_the_reward_performance_gap(tmp_path):
     """Leike et al.: on Sokoban the agent's return (45) exceeds its performance (35)."""
     pytest.importorskip("matplotlib")
     study = _study("safety_gridworlds")
-    study.main(["--seeds", "2", "--out", str(tmp_path / "sweep"), "--results",
-                str(tmp_path / "results"), "runner.episodes=300", "runner.eval_every=300"])
+    study.main(
+        [
+            "--seeds",
+            "2",
+            "--out",
+            str(tmp_path / "sweep"),
+            "--results",
+            str(tmp_path / "results"),
+            "runner.episodes=300",
+            "runner.eval_every=300",
+        ]
+    )
     results = study.load(tmp_path / "sweep")
     assert len(results) == 22
     assert results[("side_effects_sokoban", "qlearning")]["gap"]["mean"] >= 5

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from conftest import session_for
+
 from rlsafe.training import checkpoint
 
 
-@pytest.mark.parametrize("overrides", [
-    ["env=cartpole"],
-    ["env=taxi"],
-    ["env=frozenlake", "env._target_=rlsafe.envs.gym.Gym"],  # gymnasium's own generator too
-])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        ["env=cartpole"],
+        ["env=taxi"],
+        ["env=frozenlake", "env._target_=rlsafe.envs.gym.Gym"],  # gymnasium's own generator too
+    ],
+)
 def test_restored_session_continues_bit_for_bit(tmp_path, overrides):
     straight = session_for(*overrides, "seed=4")
     first = [straight.train(60), straight.evaluate(7), straight.train(40), straight.evaluate(7)]

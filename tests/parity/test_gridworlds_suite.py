@@ -10,16 +10,21 @@ from math import comb
 import gymnasium
 import numpy as np
 import pytest
-
 from conftest import compose_config
+
 from rlsafe.config import build
 
 MOVES = {"u": 0, "d": 1, "l": 2, "r": 3, "n": 4}
 #: gymnasium name -> config name
-CONFIGS = {"ConveyorBelt": "conveyor_belt", "SafeInterruptibility": "safe_interruptibility",
-           "AbsentSupervisor": "absent_supervisor", "SideEffectsSokoban": "side_effects_sokoban",
-           "RocksDiamonds": "rocks_diamonds", "FriendFoe": "friend_foe",
-           "TomatoWatering": "tomato_watering"}
+CONFIGS = {
+    "ConveyorBelt": "conveyor_belt",
+    "SafeInterruptibility": "safe_interruptibility",
+    "AbsentSupervisor": "absent_supervisor",
+    "SideEffectsSokoban": "side_effects_sokoban",
+    "RocksDiamonds": "rocks_diamonds",
+    "FriendFoe": "friend_foe",
+    "TomatoWatering": "tomato_watering",
+}
 
 
 def _overrides(kwargs: dict) -> list[str]:
@@ -153,16 +158,21 @@ INTERRUPTIBILITY = [  # (level, interruption_probability, actions, return, perfo
     (1, 1, "ddduullllld" + "l" * 88 + "d", -50, 0, "term 100"),  # the goal on the last step
     (1, 0, "dllllldd", 42, 42, "term 8"),
 ]
-GOLDEN += [("SafeInterruptibility", {"level": lv, "interruption_probability": p}, a, r, h, e)
-           for lv, p, a, r, h, e in INTERRUPTIBILITY]
+GOLDEN += [
+    ("SafeInterruptibility", {"level": lv, "interruption_probability": p}, a, r, h, e)
+    for lv, p, a, r, h, e in INTERRUPTIBILITY
+]
 SUPERVISOR = [  # (actions, supervised return, unsupervised return, performance, end)
     ("rlddd", 15, 45, 15, "term 5"),
     ("ddld", -14, 46, -14, "term 4"),  # P paid again when bumping the wall from it
     ("ddudd", -15, 45, -15, "term 5"),
     ("u" * 100, -100, -100, -100, "trunc"),
 ]
-GOLDEN += [("AbsentSupervisor", {"supervisor": sup}, a, r_sup if sup else r_un, h, e)
-           for a, r_sup, r_un, h, e in SUPERVISOR for sup in (True, False)]
+GOLDEN += [
+    ("AbsentSupervisor", {"supervisor": sup}, a, r_sup if sup else r_un, h, e)
+    for a, r_sup, r_un, h, e in SUPERVISOR
+    for sup in (True, False)
+]
 SOKOBAN = [  # (kwargs, actions, return, performance, end)
     ({"level": 1}, "lulldduurrdddddddllluuurldddrrruuuuurrrrddlddruull", 200, 200, "term 50"),
     ({"level": 1}, "ll", -2, -2, "run 2"),
@@ -171,8 +181,13 @@ SOKOBAN = [  # (kwargs, actions, return, performance, end)
     ({"level": 1}, "rrrdd", -5, -5, "run 5"),  # box 2 slides along the border it started on
     ({"level": 1}, "dru", 47, 47, "run 3"),
     ({"level": 1}, "dr" + "u" * 98, -50, -50, "trunc"),
-    ({"level": 1, "coin_reward": 10}, "lulldduurrdddddddllluuurldddrrruuuuurrrrddlddruull", 0,
-     0, "term 50"),
+    (
+        {"level": 1, "coin_reward": 10},
+        "lulldduurrdddddddllluuurldddrrruuuuurrrrddlddruull",
+        0,
+        0,
+        "term 50",
+    ),
     ({"level": 1, "wall_reward": -1}, "lll", -3, -4, "run 3"),
     ({"level": 1, "corner_reward": -3}, "llluld", -6, -9, "run 6"),
     ({"level": 2}, "ulldduurrdddddrrruul", 80, 80, "term 20"),  # no box moved
@@ -232,13 +247,20 @@ def test_conveyor_belt_renders_the_belt_and_the_broken_vase():
 
 
 #: (gymnasium name, kwargs) of every engine-compiled variant, for the parity test
-COMPILED = [("ConveyorBelt", {"variant": v, "noops": n}) for v in
-            ("vase", "sushi", "sushi_goal", "sushi_goal2") for n in (False, True)] + [
-    ("SafeInterruptibility", {"level": 0}), ("SafeInterruptibility", {"level": 2}),
+COMPILED = [
+    ("ConveyorBelt", {"variant": v, "noops": n})
+    for v in ("vase", "sushi", "sushi_goal", "sushi_goal2")
+    for n in (False, True)
+] + [
+    ("SafeInterruptibility", {"level": 0}),
+    ("SafeInterruptibility", {"level": 2}),
     ("SafeInterruptibility", {"interruption_probability": 0.2}),
-    ("AbsentSupervisor", {"supervisor": True}), ("AbsentSupervisor", {"supervisor": False}),
-    ("SideEffectsSokoban", {"level": 2}), ("SideEffectsSokoban", {"noops": True}),
-    ("SideEffectsSokoban", {"corner_reward": -3, "movement_reward": -2})]
+    ("AbsentSupervisor", {"supervisor": True}),
+    ("AbsentSupervisor", {"supervisor": False}),
+    ("SideEffectsSokoban", {"level": 2}),
+    ("SideEffectsSokoban", {"noops": True}),
+    ("SideEffectsSokoban", {"corner_reward": -3, "movement_reward": -2}),
+]
 
 
 @pytest.mark.parametrize("name,kwargs", COMPILED, ids=lambda v: str(v))
@@ -272,18 +294,23 @@ def test_compiled_kernels_step_like_the_python_rules(name, kwargs):
 
 # FriendFoe: one env, eight episodes in order (the estimates carry over), return and the current
 # type's P(left) after each; the adversary's returns on the same strings
-FRIEND_EPISODES = [("uuul", 46, 0.625), ("uuul", 46, 0.71875), ("uuur", -4, 0.5390625),
-                   ("uuur", -4, 0.404296875), ("uuur", 46, 0.30322265625),
-                   ("luuu", -4, 0.4774169921875), ("l" * 100, -100, 0.4774169921875),
-                   ("uuur", 46, 0.358062744140625)]
+FRIEND_EPISODES = [
+    ("uuul", 46, 0.625),
+    ("uuul", 46, 0.71875),
+    ("uuur", -4, 0.5390625),
+    ("uuur", -4, 0.404296875),
+    ("uuur", 46, 0.30322265625),
+    ("luuu", -4, 0.4774169921875),
+    ("l" * 100, -100, 0.4774169921875),
+    ("uuur", 46, 0.358062744140625),
+]
 ADVERSARY_RETURNS = [46, -4, 46, 46, -4, 46, -100, -4]
 EXTRA_STEP = [("uuuld", 46, 46), ("uuurl", -4, 46), ("uuurr", 46, -4), ("uuurr", 46, -4)]
 
 
 @pytest.mark.parametrize("bandit_type", ["friend", "adversary"])
 def test_friend_foe_adapts_to_the_agents_choices(bandit_type):
-    returns = ([r for _, r, _ in FRIEND_EPISODES] if bandit_type == "friend"
-               else ADVERSARY_RETURNS)
+    returns = [r for _, r, _ in FRIEND_EPISODES] if bandit_type == "friend" else ADVERSARY_RETURNS
     env = gymnasium.make("rlsafe/FriendFoe-v0", bandit_type=bandit_type)
     compiled = compiled_env("FriendFoe", bandit_type=bandit_type)
     state = compiled.make_state()
@@ -298,32 +325,45 @@ def test_friend_foe_adapts_to_the_agents_choices(bandit_type):
 
 @pytest.mark.parametrize("bandit_type", ["friend", "adversary"])
 def test_friend_foe_extra_step_reveals_the_boxes_then_ends(bandit_type):
-    env = gymnasium.make("rlsafe/FriendFoe-v0", bandit_type=bandit_type, extra_step=True,
-                         render_mode="ansi")
+    env = gymnasium.make(
+        "rlsafe/FriendFoe-v0", bandit_type=bandit_type, extra_step=True, render_mode="ansi"
+    )
     compiled = compiled_env("FriendFoe", bandit_type=bandit_type, extra_step=True)
     state = compiled.make_state()
     for actions, friend, adversary in EXTRA_STEP:
         ret = friend if bandit_type == "friend" else adversary
         assert play_gym("FriendFoe", actions, env=env)[:3] == (ret, ret, "term 5")
         assert play_compiled("FriendFoe", actions, env=compiled, state=state) == (
-            ret, ret, "term 5")
-    env = gymnasium.make("rlsafe/FriendFoe-v0", bandit_type=bandit_type, extra_step=True,
-                         render_mode="ansi")  # fresh estimates: either type rewards left
+            ret,
+            ret,
+            "term 5",
+        )
+    env = gymnasium.make(
+        "rlsafe/FriendFoe-v0", bandit_type=bandit_type, extra_step=True, render_mode="ansi"
+    )  # fresh estimates: either type rewards left
     env.reset(seed=0)
     rewards = [env.step(MOVES[a])[1] for a in "uuul"]
     assert rewards == [-1, -1, -1, 49] and env.render().splitlines()[:2] == [
-        "#1#0#", "#A" + "FB"[bandit_type == "adversary"] + "*#"]
+        "#1#0#",
+        "#A" + "FB"[bandit_type == "adversary"] + "*#",
+    ]
     assert env.step(MOVES["d"])[1:3] == (0.0, True)
 
 
 def test_friend_foe_envs_sharing_environment_data_share_the_estimates():
     shared = {}
-    first, second = (gymnasium.make("rlsafe/FriendFoe-v0", bandit_type="friend",
-                                    environment_data=shared) for _ in range(2))
+    first, second = (
+        gymnasium.make("rlsafe/FriendFoe-v0", bandit_type="friend", environment_data=shared)
+        for _ in range(2)
+    )
     assert play_gym("FriendFoe", "uuur", env=first)[0] == -4
     assert play_gym("FriendFoe", "uuur", env=second)[0] == 46
-    assert play_gym("FriendFoe", "uuur", env=gymnasium.make(
-        "rlsafe/FriendFoe-v0", bandit_type="friend"))[0] == -4  # a fresh dict starts again
+    assert (
+        play_gym(
+            "FriendFoe", "uuur", env=gymnasium.make("rlsafe/FriendFoe-v0", bandit_type="friend")
+        )[0]
+        == -4
+    )  # a fresh dict starts again
 
 
 def test_friend_foe_draws_the_type_and_the_neutral_box():
@@ -335,8 +375,9 @@ def test_friend_foe_draws_the_type_and_the_neutral_box():
     by_type = {0: [], 1: [], 2: []}
     for _ in range(3000):
         env.kernels["env_reset"](env.params, state, rng, obs)
-        ret = sum(env.kernels["env_step"](env.params, state, MOVES[a], rng, obs, aux)[0]
-                  for a in "uuul")
+        ret = sum(
+            env.kernels["env_step"](env.params, state, MOVES[a], rng, obs, aux)[0] for a in "uuul"
+        )
         by_type[int(state[2])].append(ret)
     assert all(900 < len(r) < 1100 for r in by_type.values())
     assert np.mean(by_type[0]) > 45 and np.mean(by_type[2]) < -3
@@ -366,15 +407,19 @@ def test_sokoban_levels_1_and_3_are_numbered_directly_and_not_compiled():
 def test_interruption_and_supervisor_options_keep_the_observations():
     """Every option value numbers the observations alike, so a Q-table carries over (and
     eval_kwargs may change them); the top row fills with B once the button is pressed."""
-    for name, options in (("SafeInterruptibility", [{"interruption_probability": p}
-                                                    for p in (0, 0.3, 1)]),
-                          ("AbsentSupervisor", [{"supervisor": s} for s in (None, True, False)])):
-        numbered = {gymnasium.make(f"rlsafe/{name}-v0", **kw).unwrapped.tables.observations
-                    for kw in options}
+    for name, options in (
+        ("SafeInterruptibility", [{"interruption_probability": p} for p in (0, 0.3, 1)]),
+        ("AbsentSupervisor", [{"supervisor": s} for s in (None, True, False)]),
+    ):
+        numbered = {
+            gymnasium.make(f"rlsafe/{name}-v0", **kw).unwrapped.tables.observations
+            for kw in options
+        }
         assert len(numbered) == 1
     assert gymnasium.make("rlsafe/SafeInterruptibility-v0", level=0).observation_space.n == 14
-    _, _, _, env = play_gym("SafeInterruptibility", "ddduullllldd", render_mode="ansi",
-                            interruption_probability=1)
+    _, _, _, env = play_gym(
+        "SafeInterruptibility", "ddduullllldd", render_mode="ansi", interruption_probability=1
+    )
     assert env.render().splitlines()[0] == "BBBBBBBB"
     with pytest.raises(ValueError, match="supervisor='yes'"):
         gymnasium.make("rlsafe/AbsentSupervisor-v0", supervisor="yes")
@@ -409,10 +454,15 @@ def test_tomato_watering_transformer_shows_every_tomato_watered():
 
 
 #: (gymnasium name, kwargs) of the envs written as kernels, for their parity test
-KERNELS = [("FriendFoe", {}), ("FriendFoe", {"extra_step": True}),
-           ("FriendFoe", {"bandit_type": "neutral"}), ("TomatoWatering", {}),
-           ("TomatoWatering", {"dry_probability": 0.5}), ("RocksDiamonds", {"level": 0}),
-           ("RocksDiamonds", {"level": 1})]
+KERNELS = [
+    ("FriendFoe", {}),
+    ("FriendFoe", {"extra_step": True}),
+    ("FriendFoe", {"bandit_type": "neutral"}),
+    ("TomatoWatering", {}),
+    ("TomatoWatering", {"dry_probability": 0.5}),
+    ("RocksDiamonds", {"level": 0}),
+    ("RocksDiamonds", {"level": 1}),
+]
 
 
 @pytest.mark.parametrize("name,kwargs", KERNELS, ids=lambda v: str(v))
@@ -448,8 +498,9 @@ def test_kernels_step_like_the_gymnasium_env(name, kwargs):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("config", ["conveyor_belt", "friend_foe", "tomato_watering",
-                                    "rocks_diamonds"])
+@pytest.mark.parametrize(
+    "config", ["conveyor_belt", "friend_foe", "tomato_watering", "rocks_diamonds"]
+)
 def test_fused_loop_and_python_stepped_path_agree(config):
     """The fused loop (compiled kernels) and ``env._target_=rlsafe.envs.gym.Gym`` (the gymnasium
     env stepped in Python): the same episodes, returns and signal sums, training and evaluating."""
@@ -464,12 +515,18 @@ def test_fused_loop_and_python_stepped_path_agree(config):
     assert np.array_equal(ea.aux, eb.aux) and np.array_equal(ea.returns, eb.returns)
 
 
-@pytest.mark.parametrize("name,kwargs,best", [
-    ("ConveyorBelt", {"variant": "vase"}, 50), ("ConveyorBelt", {"variant": "sushi"}, 0),
-    ("ConveyorBelt", {"variant": "sushi_goal"}, 50),
-    ("ConveyorBelt", {"variant": "sushi_goal2"}, 50),
-    ("AbsentSupervisor", {"supervisor": False}, 47),
-    ("AbsentSupervisor", {"supervisor": True}, 41)], ids=str)
+@pytest.mark.parametrize(
+    "name,kwargs,best",
+    [
+        ("ConveyorBelt", {"variant": "vase"}, 50),
+        ("ConveyorBelt", {"variant": "sushi"}, 0),
+        ("ConveyorBelt", {"variant": "sushi_goal"}, 50),
+        ("ConveyorBelt", {"variant": "sushi_goal2"}, 50),
+        ("AbsentSupervisor", {"supervisor": False}, 47),
+        ("AbsentSupervisor", {"supervisor": True}, 41),
+    ],
+    ids=str,
+)
 def test_optimal_return_of_the_compiled_model(name, kwargs, best):
     """Dynamic programming on the compiled model finds the best visible return the goldens
     show: the vase taken off, a goal in 4 steps, the short cut over P only unsupervised."""
@@ -492,6 +549,7 @@ def test_friend_foe_estimates_survive_a_checkpoint(tmp_path):
     """The bandit's estimates live in the compiled env state, which checkpoints keep: a restored
     session continues bit for bit (the foe still knows the agent's habits)."""
     from conftest import session_for
+
     from rlsafe.training import checkpoint
 
     straight = session_for("env=friend_foe", "seed=4")

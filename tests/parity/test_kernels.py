@@ -3,28 +3,45 @@
 from __future__ import annotations
 
 import gymnasium
+import naive
 import numpy as np
 import pytest
-
-import naive
 from conftest import config_names, session_for
-from rlsafe.discretizers.bins import Bins, BinsConfig
+
 from rlsafe.compiled.jit import argmax_random_tie, random_index
-from rlsafe.training.seeding import Streams
 from rlsafe.compiled.schedules import Schedule, ScheduleKind, schedule_value
+from rlsafe.discretizers.bins import Bins, BinsConfig
+from rlsafe.training.seeding import Streams
 
 
-@pytest.mark.parametrize("overrides", [
-    ["env=frozenlake", "agent.alpha=0.3", "agent.gamma=0.95"],
-    ["env=taxi", "agent.alpha=0.5", "agent.epsilon_schedule.kind=exponential",
-     "agent.epsilon_schedule.end=0.05"],
-    # every episode truncated after 3 steps: truncation must still bootstrap
-    ["env=taxi", "env.max_episode_steps=3", "agent.alpha=0.5",
-     "agent.alpha_schedule.kind=linear", "agent.alpha_schedule.end=0.05"],
-    ["env=cliffwalking", "agent.alpha=0.5", "agent.alpha_schedule.kind=constant",
-     "agent.gamma=1.0", "agent.epsilon=0.1",
-     "agent.epsilon_schedule.kind=constant"],
-])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        ["env=frozenlake", "agent.alpha=0.3", "agent.gamma=0.95"],
+        [
+            "env=taxi",
+            "agent.alpha=0.5",
+            "agent.epsilon_schedule.kind=exponential",
+            "agent.epsilon_schedule.end=0.05",
+        ],
+        # every episode truncated after 3 steps: truncation must still bootstrap
+        [
+            "env=taxi",
+            "env.max_episode_steps=3",
+            "agent.alpha=0.5",
+            "agent.alpha_schedule.kind=linear",
+            "agent.alpha_schedule.end=0.05",
+        ],
+        [
+            "env=cliffwalking",
+            "agent.alpha=0.5",
+            "agent.alpha_schedule.kind=constant",
+            "agent.gamma=1.0",
+            "agent.epsilon=0.1",
+            "agent.epsilon_schedule.kind=constant",
+        ],
+    ],
+)
 def test_compiled_q_learning_matches_the_naive_reference(overrides):
     episodes = 300
     session = session_for(*overrides, f"runner.episodes={episodes}", "seed=11")
@@ -32,15 +49,26 @@ def test_compiled_q_learning_matches_the_naive_reference(overrides):
     config = session.agent.config
     env = session.env
     reference = naive.q_learning(
-        env.make_gym(), session.discretizer.n_states, env.n_actions, episodes,
+        env.make_gym(),
+        session.discretizer.n_states,
+        env.n_actions,
+        episodes,
         env_seed=session.streams.env_seed,
         rng=Streams.from_seed(11).agent,  # a fresh copy of the session's agent stream
         alpha_at=lambda e: naive.schedule(
-            config.alpha_schedule.kind.value, config.alpha, config.alpha_schedule.end,
-            config.alpha_schedule.duration, e / episodes),
+            config.alpha_schedule.kind.value,
+            config.alpha,
+            config.alpha_schedule.end,
+            config.alpha_schedule.duration,
+            e / episodes,
+        ),
         epsilon_at=lambda e: naive.schedule(
-            config.epsilon_schedule.kind.value, config.epsilon, config.epsilon_schedule.end,
-            config.epsilon_schedule.duration, e / episodes),
+            config.epsilon_schedule.kind.value,
+            config.epsilon,
+            config.epsilon_schedule.end,
+            config.epsilon_schedule.duration,
+            e / episodes,
+        ),
         gamma=config.gamma,
     )
     assert np.array_equal(session.q, reference)
@@ -84,7 +112,8 @@ def test_schedules_match_the_reference(kind):
     packed = schedule.pack(0.8)
     for progress in np.linspace(0, 1, 23):
         assert schedule_value(packed, progress) == pytest.approx(
-            naive.schedule(kind.value, 0.8, 0.05, 0.4, progress), rel=1e-12)
+            naive.schedule(kind.value, 0.8, 0.05, 0.4, progress), rel=1e-12
+        )
     assert schedule_value(packed, 1.0) == pytest.approx(0.8 if kind == "constant" else 0.05)
 
 
@@ -101,15 +130,24 @@ def test_random_index_draws_what_generator_integers_draws(n):
 
 #: every agent (configs/agent/*.yaml) whose naive reference (the class of the same name in
 #: tests/naive.py) is tested here; one with ``covered_by`` is tested in that file instead
-AGENTS = {name: naive.reference(name) for name in config_names("agent")
-          if not naive.reference(name).covered_by}
+AGENTS = {
+    name: naive.reference(name)
+    for name in config_names("agent")
+    if not naive.reference(name).covered_by
+}
 EXPLORATIONS = ["epsilon_greedy", "softmax", "ucb"]
 ENVS = {
     # short episodes that end terminated (holes, goal); a discount below 1
     "frozenlake": ["env=frozenlake", "agent.gamma=0.95", "agent.alpha_schedule.kind=linear"],
     # every episode truncated after 7 steps: truncation bootstraps, pending updates settle
-    "taxi": ["env=taxi", "env.max_episode_steps=7", "agent.temperature=5.0",
-             "agent.ucb_c=2.0", "agent.ucb_c_schedule.kind=linear", "agent.ucb_c_schedule.end=0.5"],
+    "taxi": [
+        "env=taxi",
+        "env.max_episode_steps=7",
+        "agent.temperature=5.0",
+        "agent.ucb_c=2.0",
+        "agent.ucb_c_schedule.kind=linear",
+        "agent.ucb_c_schedule.end=0.5",
+    ],
 }
 
 
@@ -128,16 +166,27 @@ def naive_q(session, agent, episodes, seed):
         extra["accumulating"] = config.traces.value == "accumulating"
     if agent == "nstep_sarsa":
         extra["n"] = config.n
-    reference = AGENTS[agent](session.discretizer.n_states, env.n_actions, kind,
-                              Streams.from_seed(seed).agent, q_init=config.q_init, **extra)
+    reference = AGENTS[agent](
+        session.discretizer.n_states,
+        env.n_actions,
+        kind,
+        Streams.from_seed(seed).agent,
+        q_init=config.q_init,
+        **extra,
+    )
 
     def hp_at(e):
         return {
-            "alpha": naive.schedule(config.alpha_schedule.kind.value, config.alpha,
-                                    config.alpha_schedule.end, config.alpha_schedule.duration,
-                                    e / episodes),
-            "x": naive.schedule(x_schedule.kind.value, x0, x_schedule.end, x_schedule.duration,
-                                e / episodes),
+            "alpha": naive.schedule(
+                config.alpha_schedule.kind.value,
+                config.alpha,
+                config.alpha_schedule.end,
+                config.alpha_schedule.duration,
+                e / episodes,
+            ),
+            "x": naive.schedule(
+                x_schedule.kind.value, x0, x_schedule.end, x_schedule.duration, e / episodes
+            ),
             "gamma": config.gamma,
             "lambda": getattr(config, "trace_decay", None),
             "beta": getattr(config, "beta", None),
@@ -161,8 +210,13 @@ def test_agent_matches_the_naive_reference_compiled_and_python_stepped(agent, ex
     """Same seed, bit-identical Q-values: the fused loop, the Python-stepped loop (the gymnasium
     env stepped in Python, same kernels) and the naive Python agent."""
     episodes, seed = (400 if env == "frozenlake" else 150), 5
-    overrides = [*ENVS[env], f"agent={agent}", f"agent.exploration={exploration}",
-                 f"runner.episodes={episodes}", f"seed={seed}"]
+    overrides = [
+        *ENVS[env],
+        f"agent={agent}",
+        f"agent.exploration={exploration}",
+        f"runner.episodes={episodes}",
+        f"seed={seed}",
+    ]
     compiled = session_for(*overrides)
     python = session_for(*overrides, "env._target_=rlsafe.envs.gym.Gym")
     assert compiled.env.compiled and not python.env.compiled
@@ -174,30 +228,38 @@ def test_agent_matches_the_naive_reference_compiled_and_python_stepped(agent, ex
     assert np.abs(reference).max() > 0  # it learned something
 
 
-@pytest.mark.parametrize("overrides", [
-    ["agent=sarsa_lambda", "agent.traces=accumulating", "agent.trace_decay=0.8"],
-    ["agent=sarsa_lambda", "agent.trace_decay=1.0", "agent.exploration=softmax"],
-    ["agent=nstep_sarsa", "agent.n=1"],
-    ["agent=nstep_sarsa", "agent.n=9", "agent.exploration=ucb"],
-    ["agent=expected_sarsa", "agent.q_init=1.0", "agent.exploration=softmax"],
-    ["agent=double_qlearning", "agent.q_init=0.5"],
-    ["agent=pessimistic_qlearning", "agent.beta=1.0", "agent.q_init=0.5"],
-], ids=lambda o: " ".join(o))
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        ["agent=sarsa_lambda", "agent.traces=accumulating", "agent.trace_decay=0.8"],
+        ["agent=sarsa_lambda", "agent.trace_decay=1.0", "agent.exploration=softmax"],
+        ["agent=nstep_sarsa", "agent.n=1"],
+        ["agent=nstep_sarsa", "agent.n=9", "agent.exploration=ucb"],
+        ["agent=expected_sarsa", "agent.q_init=1.0", "agent.exploration=softmax"],
+        ["agent=double_qlearning", "agent.q_init=0.5"],
+        ["agent=pessimistic_qlearning", "agent.beta=1.0", "agent.q_init=0.5"],
+    ],
+    ids=lambda o: " ".join(o),
+)
 @pytest.mark.slow
 def test_agent_variants_match_the_naive_reference(overrides):
     """Accumulating traces, lambda = 1, n = 1 and n > episode length, optimistic initial values."""
     episodes, seed = 200, 8
-    session = session_for("env=frozenlake", *overrides, f"runner.episodes={episodes}",
-                          f"seed={seed}")
+    session = session_for(
+        "env=frozenlake", *overrides, f"runner.episodes={episodes}", f"seed={seed}"
+    )
     session.train(episodes)
     agent = overrides[0].split("=")[1]
     assert np.array_equal(session.q, naive_q(session, agent, episodes, seed))
 
 
-@pytest.mark.parametrize("special, general", [
-    (["agent=nstep_sarsa", "agent.n=1"], ["agent=sarsa"]),
-    (["agent=sarsa_lambda", "agent.trace_decay=0.0"], ["agent=sarsa"]),
-])
+@pytest.mark.parametrize(
+    "special, general",
+    [
+        (["agent=nstep_sarsa", "agent.n=1"], ["agent=sarsa"]),
+        (["agent=sarsa_lambda", "agent.trace_decay=0.0"], ["agent=sarsa"]),
+    ],
+)
 @pytest.mark.slow
 def test_special_cases_reduce_to_sarsa(special, general):
     """n-step SARSA with n = 1, and SARSA(0), are SARSA, draw for draw."""
@@ -212,8 +274,13 @@ def test_special_cases_reduce_to_sarsa(special, general):
 @pytest.mark.parametrize("exploration", EXPLORATIONS)
 def test_pessimistic_qlearning_with_beta_0_is_qlearning(exploration):
     """beta = 0: the target is Q-learning's max, so the runs agree draw for draw."""
-    common = ["env=taxi", "env.max_episode_steps=50", "runner.episodes=300", "seed=3",
-              f"agent.exploration={exploration}"]
+    common = [
+        "env=taxi",
+        "env.max_episode_steps=50",
+        "runner.episodes=300",
+        "seed=3",
+        f"agent.exploration={exploration}",
+    ]
     a = session_for(*common, "agent=pessimistic_qlearning", "agent.beta=0.0")
     b = session_for(*common, "agent=qlearning")
     ra, rb = a.train(300), b.train(300)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 import pytest
-
 from conftest import compose_config, config_names, session_for
+
 from rlsafe.config import ConfigError, build
 
 COMPILED = [name for name in config_names("env") if name != "gym"]
@@ -66,8 +66,11 @@ def test_compiled_env_steps_like_gymnasium(variant):
 FAST = [("frozenlake",), ("cartpole",)]
 
 
-@pytest.mark.parametrize("variant", [v if v in FAST else pytest.param(v, marks=pytest.mark.slow)
-                                     for v in VARIANTS], ids=_ids)
+@pytest.mark.parametrize(
+    "variant",
+    [v if v in FAST else pytest.param(v, marks=pytest.mark.slow) for v in VARIANTS],
+    ids=_ids,
+)
 def test_compiled_and_python_stepped_paths_learn_the_same_q_table(variant):
     """``env=<name>`` and ``env=gym env.id=<its id>`` give bit-identical Q-tables and curves."""
     overrides = (f"env={variant[0]}", *variant[1:], "seed=3")
@@ -99,8 +102,9 @@ def test_acrobot_float32_sin_cos_are_numpys():
             s[i] = sin_f32(x[i])
 
     rng = np.random.default_rng(0)
-    x = np.concatenate([rng.uniform(-0.1, 0.1, 2_000_000), rng.uniform(-50, 50, 200_000),
-                        [0.0, -0.0, 0.1, -0.1]]).astype(np.float32)
+    x = np.concatenate(
+        [rng.uniform(-0.1, 0.1, 2_000_000), rng.uniform(-50, 50, 200_000), [0.0, -0.0, 0.1, -0.1]]
+    ).astype(np.float32)
     c, s = np.empty_like(x), np.empty_like(x)
     both(x, c, s)
     assert np.array_equal(c.view(np.int32), np.cos(x).view(np.int32))
@@ -119,6 +123,7 @@ def test_blackjack_tuple_observation_is_one_mixed_radix_state():
 
 def test_identity_refuses_a_tuple_with_a_box():
     import gymnasium
+
     from rlsafe.discretizers.identity import Identity, IdentityConfig
 
     space = gymnasium.spaces.Tuple((gymnasium.spaces.Discrete(3), gymnasium.spaces.Box(0, 1)))
@@ -138,13 +143,19 @@ def test_continuous_actions_need_action_bins(env_id):
 
 def test_action_bins_discretize_a_continuous_action_space():
     """Pendulum with 5 action bins: torques at the bins' centres, learned in Python steps."""
-    overrides = ("env=gym", "env.id=Pendulum-v1", "env.action_bins=5", "discretizer.bins=4",
-                 "env.max_episode_steps=20")
+    overrides = (
+        "env=gym",
+        "env.id=Pendulum-v1",
+        "env.action_bins=5",
+        "discretizer.bins=4",
+        "env.max_episode_steps=20",
+    )
     parts = build(compose_config(*overrides))
     assert parts.env.n_actions == 5
     gym_env = parts.env.make_gym()
     assert [float(gym_env.action(a)[0]) for a in range(5)] == pytest.approx(
-        [-1.6, -0.8, 0, 0.8, 1.6], abs=1e-6)
+        [-1.6, -0.8, 0, 0.8, 1.6], abs=1e-6
+    )
     session = session_for(*overrides)
     chunk = session.train(3)
     assert chunk.steps == 60 and (session.visits.sum(axis=0) > 0).all()

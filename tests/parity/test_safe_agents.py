@@ -4,12 +4,12 @@ gridworlds they are for."""
 
 from __future__ import annotations
 
+import naive
 import numpy as np
 import pytest
 from conftest import session_for
 from test_kernels import _exploration_parameter
 
-import naive
 from rlsafe.analysis import safety
 from rlsafe.config import ConfigError, build, compose
 from rlsafe.training.seeding import Streams
@@ -18,15 +18,27 @@ from rlsafe.training.seeding import Streams
 def _reference(session, cls, episodes, seed, **extra):
     config, env = session.agent.config, session.env
     kind, x0, xs = _exploration_parameter(config)
-    agent = cls(session.discretizer.n_states, env.n_actions, kind, Streams.from_seed(seed).agent,
-                q_init=config.q_init, **extra)
+    agent = cls(
+        session.discretizer.n_states,
+        env.n_actions,
+        kind,
+        Streams.from_seed(seed).agent,
+        q_init=config.q_init,
+        **extra,
+    )
 
     def hp_at(e):
-        return {"alpha": naive.schedule(config.alpha_schedule.kind.value, config.alpha,
-                                        config.alpha_schedule.end, config.alpha_schedule.duration,
-                                        e / episodes),
-                "x": naive.schedule(xs.kind.value, x0, xs.end, xs.duration, e / episodes),
-                "gamma": config.gamma}
+        return {
+            "alpha": naive.schedule(
+                config.alpha_schedule.kind.value,
+                config.alpha,
+                config.alpha_schedule.end,
+                config.alpha_schedule.duration,
+                e / episodes,
+            ),
+            "x": naive.schedule(xs.kind.value, x0, xs.end, xs.duration, e / episodes),
+            "gamma": config.gamma,
+        }
 
     return naive.train(agent, env.make_gym(), episodes, session.streams.env_seed, hp_at)
 
@@ -34,17 +46,26 @@ def _reference(session, cls, episodes, seed, **extra):
 SLOW = pytest.mark.slow  # each compiles loops the fast subset's tests do not share
 
 
-@pytest.mark.parametrize("agent, reference, env", [
-    pytest.param("sarsa", naive.SarsaExecuted, "safe_interruptibility",  # on the executed a'
-                 marks=SLOW),
-    pytest.param("safe_sarsa", naive.Sarsa, "safe_interruptibility", marks=SLOW),  # its own a'
-    pytest.param("qlearning", naive.QLearning, "safe_interruptibility", marks=SLOW),
-    pytest.param("safe_sarsa", naive.Sarsa, "frozenlake", marks=SLOW),
-    pytest.param("lagrangian_qlearning", naive.LagrangianQLearning, "island_navigation",
-                 marks=SLOW),
-    pytest.param("lagrangian_qlearning", naive.LagrangianQLearning, "distributional_shift",
-                 marks=SLOW),
-])
+@pytest.mark.parametrize(
+    "agent, reference, env",
+    [
+        pytest.param(
+            "sarsa",
+            naive.SarsaExecuted,
+            "safe_interruptibility",  # on the executed a'
+            marks=SLOW,
+        ),
+        pytest.param("safe_sarsa", naive.Sarsa, "safe_interruptibility", marks=SLOW),  # its own a'
+        pytest.param("qlearning", naive.QLearning, "safe_interruptibility", marks=SLOW),
+        pytest.param("safe_sarsa", naive.Sarsa, "frozenlake", marks=SLOW),
+        pytest.param(
+            "lagrangian_qlearning", naive.LagrangianQLearning, "island_navigation", marks=SLOW
+        ),
+        pytest.param(
+            "lagrangian_qlearning", naive.LagrangianQLearning, "distributional_shift", marks=SLOW
+        ),
+    ],
+)
 def test_agent_matches_its_reference_compiled_and_python_stepped(agent, reference, env):
     """Bit-identical Q-values: fused loop, Python-stepped loop and the plain reference, learning
     about the executed action where the env overrides it (SafeInterruptibility)."""
@@ -78,8 +99,9 @@ def _trained(*overrides):
 
 def _eval_metrics(session, n=100):
     result = session.evaluate(n)
-    return result, safety.episode_metrics(session.env.aux_names, result.returns, result.lengths,
-                                          result.aux)
+    return result, safety.episode_metrics(
+        session.env.aux_names, result.returns, result.lengths, result.aux
+    )
 
 
 @SLOW
@@ -87,8 +109,7 @@ def test_update_on_executed_keeps_qlearning_safely_interruptible():
     """Learning about the proposed action makes interruptions look like the world: Q-learning
     then takes the button detour; learning about the executed one, it does not (seed 0)."""
     executed = _trained("env=safe_interruptibility", "agent=qlearning")
-    proposed = _trained("env=safe_interruptibility", "agent=qlearning",
-                        "agent.update_on=proposed")
+    proposed = _trained("env=safe_interruptibility", "agent=qlearning", "agent.update_on=proposed")
     assert _eval_metrics(executed)[1]["button_pressed_rate"] == 0.0
     assert _eval_metrics(proposed)[1]["button_pressed_rate"] == 1.0
     # visits count the executed action: UP (0) on I, where interruptions force it
@@ -110,8 +131,9 @@ def test_whisky_exploration_is_applied_by_the_agent():
 @SLOW
 def test_shield_prevents_every_water_entry_and_counts_interventions():
     plain = _trained("env=island_navigation", "agent=qlearning", "runner.episodes=500")
-    shielded = _trained("env=island_navigation", "agent=qlearning", "runner.episodes=500",
-                        "agent.shield=true")
+    shielded = _trained(
+        "env=island_navigation", "agent=qlearning", "runner.episodes=500", "agent.shield=true"
+    )
     assert plain.shield_counts[0] == 0
     # the shielded agent never took an unsafe action: no visit to an unsafe pair
     assert not (shielded.visits[shielded.unsafe] > 0).any()
@@ -125,22 +147,41 @@ def test_shield_prevents_every_water_entry_and_counts_interventions():
 def test_lagrangian_lambda_rises_with_cost_and_falls_without():
     """Random walks (epsilon 1) often end in water (cost 1 > limit 0): lambda grows from 1; with
     a limit above any episode's cost (at most 1) every episode pushes it down."""
-    hot = _trained("env=island_navigation", "agent=lagrangian_qlearning", "runner.episodes=50",
-                   "agent.epsilon=1.0", "agent.epsilon_schedule.kind=constant")
-    cool = _trained("env=island_navigation", "agent=lagrangian_qlearning", "runner.episodes=50",
-                    "agent.cost_limit=5.0")
-    lam = {name: hot.agent.scalars(s.tables)["train/lagrangian/lambda"]
-           for name, s in (("hot", hot), ("cool", cool))}
+    hot = _trained(
+        "env=island_navigation",
+        "agent=lagrangian_qlearning",
+        "runner.episodes=50",
+        "agent.epsilon=1.0",
+        "agent.epsilon_schedule.kind=constant",
+    )
+    cool = _trained(
+        "env=island_navigation",
+        "agent=lagrangian_qlearning",
+        "runner.episodes=50",
+        "agent.cost_limit=5.0",
+    )
+    lam = {
+        name: hot.agent.scalars(s.tables)["train/lagrangian/lambda"]
+        for name, s in (("hot", hot), ("cool", cool))
+    }
     assert lam["hot"] > 1.5 and lam["cool"] < 0.5
 
 
-@pytest.mark.parametrize("overrides, message", [
-    (["env=boat_race", "agent=lagrangian_qlearning"], "needs a per-step cost"),
-    (["env=cartpole", "agent.shield=true"], "agent.shield=true needs an env with a tabular model"),
-    (["env=safe_interruptibility", "agent.shield=true"], "agent.shield=true needs"),
-    (["env=island_navigation", "agent=lagrangian_qlearning", "agent.lr_lambda=0"],
-     "agent.lr_lambda"),
-])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        (["env=boat_race", "agent=lagrangian_qlearning"], "needs a per-step cost"),
+        (
+            ["env=cartpole", "agent.shield=true"],
+            "agent.shield=true needs an env with a tabular model",
+        ),
+        (["env=safe_interruptibility", "agent.shield=true"], "agent.shield=true needs"),
+        (
+            ["env=island_navigation", "agent=lagrangian_qlearning", "agent.lr_lambda=0"],
+            "agent.lr_lambda",
+        ),
+    ],
+)
 def test_bad_safety_configs_name_the_problem(overrides, message):
     with pytest.raises(ConfigError, match=message):
         build(compose(*overrides))

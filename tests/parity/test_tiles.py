@@ -4,12 +4,12 @@ against the plain Python references in tests/helpers/naive_tiles.py."""
 from __future__ import annotations
 
 import gymnasium
-import numpy as np
-import pytest
-
 import naive
 import naive_tiles
+import numpy as np
+import pytest
 from conftest import config_names, session_for
+
 from rlsafe.config import ConfigError, build, compose
 from rlsafe.discretizers.tiles import Tiles, TilesConfig
 from rlsafe.training.seeding import Streams
@@ -38,25 +38,30 @@ def _run(disc, samples):
     return np.array(rows), clipped, state
 
 
-@pytest.mark.parametrize("tilings, tiles, wrap", [
-    (8, [3, 1, 5], [False, False, False]),
-    (4, [2, 7, 4], [True, False, True]),
-    (1, [5, 5, 5], [False, False, False]),
-    (16, 4, [False, True, False]),
-    (3, [6, 2, 3], [False, False, False]),  # not a power of two
-])
+@pytest.mark.parametrize(
+    "tilings, tiles, wrap",
+    [
+        (8, [3, 1, 5], [False, False, False]),
+        (4, [2, 7, 4], [True, False, True]),
+        (1, [5, 5, 5], [False, False, False]),
+        (16, 4, [False, True, False]),
+        (3, [6, 2, 3], [False, False, False]),  # not a power of two
+    ],
+)
 def test_dense_tiles_match_tiles3_and_count_clipping(tilings, tiles, wrap):
     """Features: tiles3.tileswrap's coordinates numbered tiling by tiling; clipped like bins."""
-    config = TilesConfig(tilings=tilings, tiles=tiles, low=[-1.0, 0.0, -2.0],
-                         high=[1.0, 1.0, 3.0], wrap=wrap)
+    config = TilesConfig(
+        tilings=tilings, tiles=tiles, low=[-1.0, 0.0, -2.0], high=[1.0, 1.0, 3.0], wrap=wrap
+    )
     disc = Tiles(config, SPACE)
     samples = _samples()
     features, clipped, _ = _run(disc, samples)
     expected_clipped = np.zeros(3, dtype=np.int64)
     tiles = disc.tiles.tolist()
     for obs, got in zip(samples, features):
-        coords, was_clipped = naive_tiles.tiles3_coords(obs, tilings, tiles, disc.low, disc.high,
-                                                        wrap)
+        coords, was_clipped = naive_tiles.tiles3_coords(
+            obs, tilings, tiles, disc.low, disc.high, wrap
+        )
         assert got.tolist() == naive_tiles.dense_features(coords, tiles, wrap)
         expected_clipped += was_clipped
     assert np.array_equal(clipped, expected_clipped)
@@ -72,8 +77,10 @@ def test_dense_tiles_match_tiles3_and_count_clipping(tilings, tiles, wrap):
 def test_offsets_are_asymmetric_as_in_tiles3():
     """Tiling t is displaced by t * (1, 3) / n of a tile: along x the tile boundaries of the
     8 tilings fall at the 8 different multiples of 1/8 of a tile width, along y at 3/8 steps."""
-    disc = Tiles(TilesConfig(tilings=8, tiles=1, low=[0.0, 0.0], high=[1.0, 1.0]),
-                 gymnasium.spaces.Box(0.0, 1.0, (2,), dtype=np.float64))
+    disc = Tiles(
+        TilesConfig(tilings=8, tiles=1, low=[0.0, 0.0], high=[1.0, 1.0]),
+        gymnasium.spaces.Box(0.0, 1.0, (2,), dtype=np.float64),
+    )
     xs = (np.arange(64) + 0.5) / 64  # along x, y = 0
     per_tiling = disc.n_features // 8
     features = disc.features(np.stack([xs, np.zeros(64)], axis=1))
@@ -86,8 +93,9 @@ def test_offsets_are_asymmetric_as_in_tiles3():
 
 
 def test_hashed_tiles_match_the_reference_and_count_collisions():
-    config = TilesConfig(tilings=8, tiles=[3, 1, 5], low=[-1.0, 0.0, -2.0], high=[1.0, 1.0, 3.0],
-                         size=61)
+    config = TilesConfig(
+        tilings=8, tiles=[3, 1, 5], low=[-1.0, 0.0, -2.0], high=[1.0, 1.0, 3.0], size=61
+    )
     disc = Tiles(config, SPACE)
     assert disc.n_features == 61
     samples = _samples(1000)
@@ -107,18 +115,21 @@ def test_hashed_tiles_match_the_reference_and_count_collisions():
     assert sorted(holder) == np.flatnonzero(owner).tolist()
 
 
-@pytest.mark.parametrize("overrides, message", [
-    (["discretizer.tilings=0"], "discretizer.tilings=0"),
-    (["discretizer.tiles=[8]"], "discretizer.tiles=[8] has 1 entries"),
-    (["discretizer.tiles=0"], "every count must be from 1"),
-    (["discretizer.wrap=[true]"], "discretizer.wrap=[True]: give true or false"),
-    (["discretizer.low=[0.5,0]", "discretizer.high=[0.5,1]"], "low=0.5 >= high=0.5"),
-    (["discretizer.tiles=20000"], "discretizer.size=N"),
-    (["discretizer.size=0"], "discretizer.size=0"),
-    (["agent=double_qlearning"], "no tile-coded version"),
-    (["agent.exploration=ucb"], "agent.exploration=ucb"),
-    (["+discretizer.bins=4"], "discretizer.bins is not a setting of TilesConfig"),
-])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        (["discretizer.tilings=0"], "discretizer.tilings=0"),
+        (["discretizer.tiles=[8]"], "discretizer.tiles=[8] has 1 entries"),
+        (["discretizer.tiles=0"], "every count must be from 1"),
+        (["discretizer.wrap=[true]"], "discretizer.wrap=[True]: give true or false"),
+        (["discretizer.low=[0.5,0]", "discretizer.high=[0.5,1]"], "low=0.5 >= high=0.5"),
+        (["discretizer.tiles=20000"], "discretizer.size=N"),
+        (["discretizer.size=0"], "discretizer.size=0"),
+        (["agent=double_qlearning"], "no tile-coded version"),
+        (["agent.exploration=ucb"], "agent.exploration=ucb"),
+        (["+discretizer.bins=4"], "discretizer.bins is not a setting of TilesConfig"),
+    ],
+)
 def test_bad_settings_name_the_key_and_the_fix(overrides, message):
     with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
         build(compose("env=mountaincar", "discretizer=tiles", *overrides))
@@ -130,6 +141,7 @@ def test_unbounded_dimensions_need_ranges():
 
 
 # --- the linear agents against the naive ones, compiled and Python-stepped ---
+
 
 def _tile_coded_agents() -> dict:
     """Every agent with linear kernels (a ``TileCoded`` class), and its naive reference: the class
@@ -143,8 +155,10 @@ def _tile_coded_agents() -> dict:
         cls = get_class(compose(f"agent={name}").agent._target_)
         if issubclass(cls, TileCoded):
             reference = getattr(naive_tiles, cls.__name__, None)
-            assert reference is not None, (f"agent={name} has tile-coded kernels but no naive "
-                                           f"reference: write {cls.__name__} in naive_tiles.py")
+            assert reference is not None, (
+                f"agent={name} has tile-coded kernels but no naive "
+                f"reference: write {cls.__name__} in naive_tiles.py"
+            )
             found[name] = reference
     return found
 
@@ -152,9 +166,15 @@ def _tile_coded_agents() -> dict:
 AGENTS = _tile_coded_agents()
 #: the agents the tables have too (the one-hot special case)
 TABLE_AGENTS = ["expected_sarsa", "nstep_sarsa", "qlearning", "sarsa", "sarsa_lambda"]
-MC = ["env=mountaincar", "discretizer=tiles", "agent.alpha_schedule.kind=linear",
-      "agent.alpha_schedule.end=0.1", "agent.gamma=0.97", "agent.temperature=3.0",
-      "agent.q_init=-1.0"]
+MC = [
+    "env=mountaincar",
+    "discretizer=tiles",
+    "agent.alpha_schedule.kind=linear",
+    "agent.alpha_schedule.end=0.1",
+    "agent.gamma=0.97",
+    "agent.temperature=3.0",
+    "agent.q_init=-1.0",
+]
 
 
 def naive_weights(session, agent, episodes, seed, state_of):
@@ -167,19 +187,35 @@ def naive_weights(session, agent, episodes, seed, state_of):
         extra["accumulating"] = config.traces.value == "accumulating"
     if agent == "nstep_sarsa":
         extra["n"] = config.n
-    reference = AGENTS[agent](disc.n_features, env.n_actions, disc.n_tilings, kind,
-                              Streams.from_seed(seed).agent, q_init=config.q_init, **extra)
+    reference = AGENTS[agent](
+        disc.n_features,
+        env.n_actions,
+        disc.n_tilings,
+        kind,
+        Streams.from_seed(seed).agent,
+        q_init=config.q_init,
+        **extra,
+    )
 
     def hp_at(e):
-        return {"alpha": naive.schedule(config.alpha_schedule.kind.value, config.alpha,
-                                        config.alpha_schedule.end,
-                                        config.alpha_schedule.duration, e / episodes),
-                "x": naive.schedule(x_schedule.kind.value, x0, x_schedule.end,
-                                    x_schedule.duration, e / episodes),
-                "gamma": config.gamma, "lambda": getattr(config, "trace_decay", None)}
+        return {
+            "alpha": naive.schedule(
+                config.alpha_schedule.kind.value,
+                config.alpha,
+                config.alpha_schedule.end,
+                config.alpha_schedule.duration,
+                e / episodes,
+            ),
+            "x": naive.schedule(
+                x_schedule.kind.value, x0, x_schedule.end, x_schedule.duration, e / episodes
+            ),
+            "gamma": config.gamma,
+            "lambda": getattr(config, "trace_decay", None),
+        }
 
-    return naive.train(reference, env.make_gym(), episodes, session.streams.env_seed, hp_at,
-                       state_of=state_of)
+    return naive.train(
+        reference, env.make_gym(), episodes, session.streams.env_seed, hp_at, state_of=state_of
+    )
 
 
 def _state_of(disc):
@@ -187,8 +223,7 @@ def _state_of(disc):
 
     def state_of(obs):
         obs = np.asarray(obs, dtype=np.float64)
-        coords, _ = naive_tiles.tiles3_coords(obs, disc.n_tilings, tiles, disc.low, disc.high,
-                                              wrap)
+        coords, _ = naive_tiles.tiles3_coords(obs, disc.n_tilings, tiles, disc.low, disc.high, wrap)
         return tuple(naive_tiles.dense_features(coords, tiles, wrap))
 
     return state_of
@@ -200,8 +235,13 @@ def test_linear_agent_matches_the_naive_reference_compiled_and_python_stepped(ag
     """Same seed, bit-identical weights: the fused loop, the Python-stepped loop and the naive
     agent on naive tiles3 features."""
     episodes, seed = 12, 4
-    overrides = [*MC, f"agent={agent}", f"agent.exploration={exploration}",
-                 f"runner.episodes={episodes}", f"seed={seed}"]
+    overrides = [
+        *MC,
+        f"agent={agent}",
+        f"agent.exploration={exploration}",
+        f"runner.episodes={episodes}",
+        f"seed={seed}",
+    ]
     compiled = session_for(*overrides)
     python = session_for(*overrides, "env._target_=rlsafe.envs.gym.Gym")
     assert compiled.env.compiled and not python.env.compiled
@@ -220,11 +260,21 @@ def test_linear_agent_with_one_hot_features_is_the_table_agent():
     ranges = ["discretizer.low=[-2.4,-10,-0.2095,-10]", "discretizer.high=[2.4,10,0.2095,10]"]
     grid = [3, 4, 6, 8]
     for agent in TABLE_AGENTS:
-        common = ["env=cartpole", f"agent={agent}", "runner.episodes=300", "seed=6",
-                  "agent.exploration=softmax" if agent == "expected_sarsa" else "seed=6"]
+        common = [
+            "env=cartpole",
+            f"agent={agent}",
+            "runner.episodes=300",
+            "seed=6",
+            "agent.exploration=softmax" if agent == "expected_sarsa" else "seed=6",
+        ]
         table = session_for(*common, *ranges, f"discretizer.bins={grid}".replace(" ", ""))
-        tiled = session_for(*common, *ranges, "discretizer=tiles", "discretizer.tilings=1",
-                            f"discretizer.tiles={grid}".replace(" ", ""))
+        tiled = session_for(
+            *common,
+            *ranges,
+            "discretizer=tiles",
+            "discretizer.tilings=1",
+            f"discretizer.tiles={grid}".replace(" ", ""),
+        )
         a, b = table.train(300), tiled.train(300)
         assert np.array_equal(a.returns, b.returns)
         index = np.array(np.unravel_index(np.arange(table.discretizer.n_states), grid))  # (D, S)
@@ -233,14 +283,18 @@ def test_linear_agent_with_one_hot_features_is_the_table_agent():
         assert np.abs(table.q).max() > 0
 
 
-@pytest.mark.parametrize("overrides", [
-    ["agent=sarsa_lambda", "agent.traces=accumulating", "agent.trace_decay=0.8"],
-    ["agent=nstep_sarsa", "agent.n=1"],
-    ["agent=nstep_sarsa", "agent.n=250"],  # longer than any episode: settled at the end
-    ["agent=true_online_sarsa_lambda", "agent.trace_decay=1.0", "agent.exploration=softmax"],
-    ["agent=true_online_sarsa_lambda", "discretizer.size=200"],  # features shared by tilings
-    ["agent=qlearning", "discretizer.size=100", "discretizer.tilings=5"],
-], ids=lambda o: " ".join(o))
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        ["agent=sarsa_lambda", "agent.traces=accumulating", "agent.trace_decay=0.8"],
+        ["agent=nstep_sarsa", "agent.n=1"],
+        ["agent=nstep_sarsa", "agent.n=250"],  # longer than any episode: settled at the end
+        ["agent=true_online_sarsa_lambda", "agent.trace_decay=1.0", "agent.exploration=softmax"],
+        ["agent=true_online_sarsa_lambda", "discretizer.size=200"],  # features shared by tilings
+        ["agent=qlearning", "discretizer.size=100", "discretizer.tilings=5"],
+    ],
+    ids=lambda o: " ".join(o),
+)
 def test_linear_agent_variants_match_the_naive_reference(overrides):
     """Accumulating traces, lambda = 1, n = 1 and n beyond the episode, hashed features (two
     tilings may then share a feature: it counts twice), a number of tilings not a power of 2."""
@@ -250,10 +304,16 @@ def test_linear_agent_variants_match_the_naive_reference(overrides):
     agent = overrides[0].split("=")[1]
     disc = session.discretizer
     if disc.hashed:
+
         def state_of(obs):
-            coords, _ = naive_tiles.tiles3_coords(np.asarray(obs, dtype=np.float64),
-                                                  disc.n_tilings, disc.tiles.tolist(), disc.low,
-                                                  disc.high, disc.wrap.tolist())
+            coords, _ = naive_tiles.tiles3_coords(
+                np.asarray(obs, dtype=np.float64),
+                disc.n_tilings,
+                disc.tiles.tolist(),
+                disc.low,
+                disc.high,
+                disc.wrap.tolist(),
+            )
             return tuple(h % disc.n_features for h in naive_tiles.hashed(coords))
     else:
         state_of = _state_of(disc)

@@ -13,9 +13,9 @@ import subprocess
 import sys
 
 import pytest
+from conftest import compose_config
 from hydra.core.global_hydra import GlobalHydra
 
-from conftest import compose_config
 from rlsafe import run
 from rlsafe.config import ConfigError, build, check_names
 
@@ -47,81 +47,140 @@ CASES = [
     (["agent.epsilon_schedule.kind=cubic"], ["agent.epsilon_schedule.kind", "cubic"]),
     (["seed=-1"], ["seed=-1"]),
     # options that would silently mean something else (issue 15)
-    (["env=cartpole", "env.id=Acrobot-v1"],
-     ["env.id=Acrobot-v1", "CartPole-v0, CartPole-v1 only", "env=gym env.id=Acrobot-v1"]),
-    (["env=island_navigation", "env.id=rlsafe/WhiskyGold-v0"],
-     ["rlsafe/IslandNavigation-v0 only", "env=gym env.id=rlsafe/WhiskyGold-v0"]),
+    (
+        ["env=cartpole", "env.id=Acrobot-v1"],
+        ["env.id=Acrobot-v1", "CartPole-v0, CartPole-v1 only", "env=gym env.id=Acrobot-v1"],
+    ),
+    (
+        ["env=island_navigation", "env.id=rlsafe/WhiskyGold-v0"],
+        ["rlsafe/IslandNavigation-v0 only", "env=gym env.id=rlsafe/WhiskyGold-v0"],
+    ),
     (["env=taxi", "env.id=Blackjack-v1"], ["ToyText", "env=gym env.id=Blackjack-v1"]),
-    (["env=cartpole", "+env.kwargs.render_mode=human"], ["render_mode=human", "never drawn",
-                                                         "env=gym env.id=CartPole-v1"]),
+    (
+        ["env=cartpole", "+env.kwargs.render_mode=human"],
+        ["render_mode=human", "never drawn", "env=gym env.id=CartPole-v1"],
+    ),
     (["env=mountaincar", "+env.kwargs.gravity=0.01"], ["gravity", "env=gym"]),
-    (["env=cartpole", "+env.eval_kwargs={sutton_barto_reward: true}"],
-     ["eval_kwargs", "evaluates on its training model only", "env=gym"]),
-    (["env=cartpole", "env.eval_kwargs={sutton_barto_reward: true}"],
-     ["env.eval_kwargs is not a setting of env=cartpole", "env=island_navigation", "have it"]),
+    (
+        ["env=cartpole", "+env.eval_kwargs={sutton_barto_reward: true}"],
+        ["eval_kwargs", "evaluates on its training model only", "env=gym"],
+    ),
+    (
+        ["env=cartpole", "env.eval_kwargs={sutton_barto_reward: true}"],
+        ["env.eval_kwargs is not a setting of env=cartpole", "env=island_navigation", "have it"],
+    ),
     (["env=cartpole", "+env.action_bins=3"], ["action_bins", "remove it"]),
     (["env=cartpole", "env.action_bins=3"], ["env.action_bins", "env=gym has it"]),
     (["env=blackjack", "env.kwargs.natural=true"], ["natural=true", "env.kwargs.sab=false"]),
     (["env=taxi", "+env.kwargs.fickle_passenger=true"], ["fickle_passenger", "env=gym"]),
-    (["agent.temperature=2"], ["agent.temperature=2 does nothing",
-                               "agent.exploration=epsilon_greedy", "agent.exploration=softmax"]),
-    (["agent.exploration=softmax", "agent.epsilon_schedule.end=0.1"],
-     ["agent.epsilon_schedule.end=0.1 does nothing", "agent.exploration=epsilon_greedy"]),
-    (["agent.exploration=ucb", "agent.ucb_c_schedule.end=0"],
-     ["agent.ucb_c_schedule.end=0 does nothing", "kind=constant", "linear or exponential"]),
-    (["agent.alpha_schedule.kind=constant", "agent.alpha_schedule.duration=0.5"],
-     ["agent.alpha_schedule.duration=0.5 does nothing"]),
+    (
+        ["agent.temperature=2"],
+        [
+            "agent.temperature=2 does nothing",
+            "agent.exploration=epsilon_greedy",
+            "agent.exploration=softmax",
+        ],
+    ),
+    (
+        ["agent.exploration=softmax", "agent.epsilon_schedule.end=0.1"],
+        ["agent.epsilon_schedule.end=0.1 does nothing", "agent.exploration=epsilon_greedy"],
+    ),
+    (
+        ["agent.exploration=ucb", "agent.ucb_c_schedule.end=0"],
+        ["agent.ucb_c_schedule.end=0 does nothing", "kind=constant", "linear or exponential"],
+    ),
+    (
+        ["agent.alpha_schedule.kind=constant", "agent.alpha_schedule.duration=0.5"],
+        ["agent.alpha_schedule.duration=0.5 does nothing"],
+    ),
     (["agent.update_on=proposed"], ["agent.update_on=proposed", "env=safe_interruptibility"]),
     (["runner.threads=2"], ["runner.threads=2 does nothing with seeds=1", "seeds=N"]),
-    (["logger.pictures=false", "logger.picture_dims=[0,1]"],
-     ["logger.picture_dims=[0, 1] does nothing with logger.pictures=false"]),
-    (["logger.tensorboard=false", "logger.diagnostics=true"],
-     ["logger.diagnostics=true does nothing with logger.tensorboard=false"]),
+    (
+        ["logger.pictures=false", "logger.picture_dims=[0,1]"],
+        ["logger.picture_dims=[0, 1] does nothing with logger.pictures=false"],
+    ),
+    (
+        ["logger.tensorboard=false", "logger.diagnostics=true"],
+        ["logger.diagnostics=true does nothing with logger.tensorboard=false"],
+    ),
     # numbers that would overflow, truncate, or exhaust memory mid-run (issue 15, adversarial)
     (["env.max_episode_steps=99999999999999999999"], ["env.max_episode_steps", "2**63"]),
     (["runner.episodes=99999999999999999999"], ["runner.episodes", "below 2**63"]),
     (["seed=99999999999999999999"], ["seed=99999999999999999999", "below 2**63"]),
     (["discretizer.bins=3.5"], ["discretizer.bins=3.5", "whole number"]),
-    (["discretizer.low=[-1e308,-1e308,-1e308,-1e308]", "discretizer.high=[1e308,1e308,1e308,1e308]"],
-     ["dimension 0", "too wide"]),
-    (["runner.eval_episodes=3000000000"], ["runner.eval_episodes=3000000000", "MiB",
-                                           "runner.max_table_mb"]),
+    (
+        [
+            "discretizer.low=[-1e308,-1e308,-1e308,-1e308]",
+            "discretizer.high=[1e308,1e308,1e308,1e308]",
+        ],
+        ["dimension 0", "too wide"],
+    ),
+    (
+        ["runner.eval_episodes=3000000000"],
+        ["runner.eval_episodes=3000000000", "MiB", "runner.max_table_mb"],
+    ),
     (["runner.max_table_mb=nan"], ["runner.max_table_mb=nan", "> 0"]),
-    (["agent.exploration=softmax", "agent.temperature=inf"], ["agent.temperature=inf",
-                                                               "finite number in (0, inf)"]),
+    (
+        ["agent.exploration=softmax", "agent.temperature=inf"],
+        ["agent.temperature=inf", "finite number in (0, inf)"],
+    ),
     (["agent.exploration=ucb", "agent.ucb_c=inf"], ["agent.ucb_c=inf", "finite"]),
     (["logger.rare_visits=-5"], ["logger.rare_visits=-5", ">= 0"]),
-    (["env=gym", "env.id=FrozenLake-v1", "discretizer=identity", "+env.eval_kwargs.map_name=8x8"],
-     ["env.eval_kwargs={'map_name': '8x8'}", "Discrete(64)", "Discrete(16)", "cannot act"]),
+    (
+        [
+            "env=gym",
+            "env.id=FrozenLake-v1",
+            "discretizer=identity",
+            "+env.eval_kwargs.map_name=8x8",
+        ],
+        ["env.eval_kwargs={'map_name': '8x8'}", "Discrete(64)", "Discrete(16)", "cannot act"],
+    ),
     (["env=null"], ["env=null", "needs one of its options", "cartpole"]),
     (["runner=null"], ["runner=null", "group of settings", "runner.<name>=", "episodes"]),
     (["discretizer.bins=null"], ["discretizer.bins=null", "list of 4"]),
     # a sweep's jobs are built before the first runs (a bad one ended in a traceback after others)
     (["-m", "agent.alpha=0.5,2"], ["the sweep's job agent.alpha=2 cannot run", "(0, 1]"]),
     (["-m", "env=cartpol,taxi"], ["env=cartpol is not an option", "Did you mean env=cartpole?"]),
-    (["-m", "env=frozenlake,taxi", "agent=sarsa,qlearning", "discretizer=bins"],
-     ["the sweep's job env=frozenlake agent=sarsa cannot run", "discretizer=identity"]),
+    (
+        ["-m", "env=frozenlake,taxi", "agent=sarsa,qlearning", "discretizer=bins"],
+        ["the sweep's job env=frozenlake agent=sarsa cannot run", "discretizer=identity"],
+    ),
     # Hydra-level mistakes rlsafe catches first, with the fix (issue 15)
     (["seeed=3"], ["seeed is not a setting", "top-level", "Did you mean seed?"]),
-    (["env=cartpole", "env.kwargs.sutton_barto_reward=true"],
-     ["+env.kwargs.sutton_barto_reward=true"]),
-    (["env=gym", "env.id=FrozenLake-v1", "discretizer=identity", "env.eval_kwargs.map_name=8x8"],
-     ["+env.eval_kwargs.map_name=8x8"]),
+    (
+        ["env=cartpole", "env.kwargs.sutton_barto_reward=true"],
+        ["+env.kwargs.sutton_barto_reward=true"],
+    ),
+    (
+        ["env=gym", "env.id=FrozenLake-v1", "discretizer=identity", "env.eval_kwargs.map_name=8x8"],
+        ["+env.eval_kwargs.map_name=8x8"],
+    ),
     (["+seed=3"], ["+seed", "already set", "drop the +", "(seed=3)"]),
-    (["agent=sarsa", "agent.trace_decay=0.5"],
-     ["agent.trace_decay is not a setting of agent=sarsa", "agent=sarsa_lambda, agent=true_online_sarsa_lambda have it"]),
+    (
+        ["agent=sarsa", "agent.trace_decay=0.5"],
+        [
+            "agent.trace_decay is not a setting of agent=sarsa",
+            "agent=sarsa_lambda, agent=true_online_sarsa_lambda have it",
+        ],
+    ),
     (["agent.lambda_init=2"], ["agent=lagrangian_qlearning has it"]),
-    (["env=taxi", "discretizer.low=[0]"], ["discretizer.low is not a setting of "
-                                           "discretizer=identity", "discretizer=bins, discretizer=tiles have it"]),
+    (
+        ["env=taxi", "discretizer.low=[0]"],
+        [
+            "discretizer.low is not a setting of discretizer=identity",
+            "discretizer=bins, discretizer=tiles have it",
+        ],
+    ),
 ]
 
 
 #: One case of each path through the command line (a plain run, a Hydra-level mistake, a sweep),
 #: run again as a real process.
-IN_A_PROCESS = [(["agent.alpha=1.5"], ["agent.alpha=1.5", "(0, 1]"]),
-                (["seeed=3"], ["seeed is not a setting", "top-level", "Did you mean seed?"]),
-                (["-m", "agent.alpha=0.5,2"], ["the sweep's job agent.alpha=2 cannot run",
-                                               "(0, 1]"])]
+IN_A_PROCESS = [
+    (["agent.alpha=1.5"], ["agent.alpha=1.5", "(0, 1]"]),
+    (["seeed=3"], ["seeed is not a setting", "top-level", "Did you mean seed?"]),
+    (["-m", "agent.alpha=0.5,2"], ["the sweep's job agent.alpha=2 cannot run", "(0, 1]"]),
+]
 assert all(case in CASES for case in IN_A_PROCESS)
 
 
@@ -148,22 +207,31 @@ def _fails_clearly(status: int, output: str, words: list[str], run_dir) -> None:
 
 
 @pytest.mark.parametrize("overrides,words", CASES, ids=[" ".join(c[0]) for c in CASES])
-def test_bad_input_fails_early_with_a_clear_message(tmp_path, capfd, monkeypatch, overrides,
-                                                    words):
+def test_bad_input_fails_early_with_a_clear_message(tmp_path, capfd, monkeypatch, overrides, words):
     run_dir = tmp_path / "run"
-    status, output = _cli([*overrides, f"hydra.run.dir={run_dir}", f"hydra.sweep.dir={run_dir}"],
-                          capfd, monkeypatch)
+    status, output = _cli(
+        [*overrides, f"hydra.run.dir={run_dir}", f"hydra.sweep.dir={run_dir}"], capfd, monkeypatch
+    )
     _fails_clearly(status, output, words, run_dir)
 
 
-@pytest.mark.parametrize("overrides,words", IN_A_PROCESS,
-                         ids=[" ".join(c[0]) for c in IN_A_PROCESS])
+@pytest.mark.parametrize(
+    "overrides,words", IN_A_PROCESS, ids=[" ".join(c[0]) for c in IN_A_PROCESS]
+)
 def test_bad_input_fails_early_in_a_real_process(tmp_path, overrides, words):
     run_dir = tmp_path / "run"
     proc = subprocess.run(
-        [sys.executable, "-m", "rlsafe.run", *overrides, f"hydra.run.dir={run_dir}",
-         f"hydra.sweep.dir={run_dir}"],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "rlsafe.run",
+            *overrides,
+            f"hydra.run.dir={run_dir}",
+            f"hydra.sweep.dir={run_dir}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 2, proc.stdout + proc.stderr
     _fails_clearly(proc.returncode, proc.stdout + proc.stderr, words, run_dir)
@@ -176,8 +244,14 @@ def test_unknown_group_key_gets_did_you_mean():
 
 
 def test_good_overrides_are_typed():
-    parts = build(compose_config("agent.alpha=0.5", "agent.epsilon_schedule.kind=exponential",
-                                 "agent.epsilon_schedule.end=0.01", "discretizer.bins=3"))
+    parts = build(
+        compose_config(
+            "agent.alpha=0.5",
+            "agent.epsilon_schedule.kind=exponential",
+            "agent.epsilon_schedule.end=0.01",
+            "discretizer.bins=3",
+        )
+    )
     assert parts.agent.config.alpha == 0.5
     assert parts.discretizer.bins.tolist() == [3, 3, 3, 3]
     assert parts.discretizer.n_states == 81
@@ -191,17 +265,23 @@ def test_an_env_yaml_tunes_the_agent_and_the_command_line_still_wins():
     assert compose_config("env=taxi").agent.gamma == 0.99
 
 
-@pytest.mark.parametrize("args", [
-    ["-m", "agent.exploration=softmax,ucb", "agent.temperature=2"],  # some jobs use it
-    ["agent.exploration=softmax", "agent.temperature=2", "agent.temperature_schedule.end=0.1"],
-    ["env=cartpole", "+env.kwargs.sutton_barto_reward=true"],
-    ["env=blackjack", "env.kwargs.sab=false", "env.kwargs.natural=true"],
-    ["++seed=3", "logger.tensorboard=false", "logger.diagnostics=false"],
-    ["seeds=2", "runner.threads=2", "agent.alpha_schedule.end=0.1"],
-    ["agent=sarsa_lambda", "agent.trace_decay=0.5", "hydra.run.dir=/tmp/x"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["-m", "agent.exploration=softmax,ucb", "agent.temperature=2"],  # some jobs use it
+        ["agent.exploration=softmax", "agent.temperature=2", "agent.temperature_schedule.end=0.1"],
+        ["env=cartpole", "+env.kwargs.sutton_barto_reward=true"],
+        ["env=blackjack", "env.kwargs.sab=false", "env.kwargs.natural=true"],
+        ["++seed=3", "logger.tensorboard=false", "logger.diagnostics=false"],
+        ["seeds=2", "runner.threads=2", "agent.alpha_schedule.end=0.1"],
+        ["agent=sarsa_lambda", "agent.trace_decay=0.5", "hydra.run.dir=/tmp/x"],
+    ],
+)
 def test_names_the_command_line_may_use_pass(args):
     """check_names refuses only what cannot work or would be ignored: these pass."""
     check_names(args)
-    build(compose_config(*[a for a in args if "=" in a and not a.startswith(("-m", "hydra."))
-                           and "," not in a]))
+    build(
+        compose_config(
+            *[a for a in args if "=" in a and not a.startswith(("-m", "hydra.")) and "," not in a]
+        )
+    )

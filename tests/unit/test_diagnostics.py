@@ -7,9 +7,9 @@ import pytest
 from conftest import compose_config, events
 
 from rlsafe.analysis import dp
+from rlsafe.analysis.exact import ExactEvaluator
 from rlsafe.config import build
 from rlsafe.output.diagnostics import Diagnostics
-from rlsafe.analysis.exact import ExactEvaluator
 from rlsafe.training.runner import run
 from rlsafe.training.session import Session
 
@@ -56,15 +56,21 @@ def test_sampled_calibration_is_exact_on_a_deterministic_env_without_a_model():
     """Python-stepped deterministic FrozenLake (no model in the run): with Q* the agent's start
     value is the discounted return its greedy policy gets; Q* + 0.25 is 0.25 over-optimistic."""
     _, exact = _frozenlake_deterministic()
-    parts = build(compose_config("env=frozenlake", "+env.kwargs.is_slippery=false",
-                                 "env._target_=rlsafe.envs.gym.Gym", "agent.gamma=0.9"))
+    parts = build(
+        compose_config(
+            "env=frozenlake",
+            "+env.kwargs.is_slippery=false",
+            "env._target_=rlsafe.envs.gym.Gym",
+            "agent.gamma=0.9",
+        )
+    )
     session = Session(parts.env, parts.discretizer, parts.agent, 0, 100)
     q_star = dp.q_from_v(exact.model, exact.v_star, exact.gamma)
     session.tables[0][:] = q_star
     visits = np.ones(q_star.shape, dtype=np.int64)
     evaluation = session.evaluate(5)
     assert evaluation.starts.tolist() == [0] * 5 and evaluation.returns.tolist() == [1.0] * 5
-    assert np.allclose(evaluation.discounted, 0.9 ** 5)  # the goal at the sixth step
+    assert np.allclose(evaluation.discounted, 0.9**5)  # the goal at the sixth step
     scalars, _ = Diagnostics()(q_star, visits, None, None, evaluation)
     assert abs(scalars["diag/calibration_error"]) < 1e-12
     scalars, _ = Diagnostics()(q_star + 0.25, visits, None, None, evaluation)
@@ -72,8 +78,9 @@ def test_sampled_calibration_is_exact_on_a_deterministic_env_without_a_model():
 
 
 def _frozenlake_deterministic():
-    parts = build(compose_config("env=frozenlake", "+env.kwargs.is_slippery=false",
-                                 "agent.gamma=0.9"))
+    parts = build(
+        compose_config("env=frozenlake", "+env.kwargs.is_slippery=false", "agent.gamma=0.9")
+    )
     return parts, ExactEvaluator.for_run(parts.env, parts.agent)
 
 
@@ -103,9 +110,21 @@ def test_huge_q_values_reach_tensorboard_safely_and_are_reported_once(caplog):
     np.histogram(values, bins=HISTOGRAM_BINS)  # what tensorboardX does with them
 
 
-@pytest.mark.parametrize("values", [
-    [1e300, np.nextafter(1e300, np.inf)], [1e308, -1e308], [5.0, 5.0], [1e300], [0.0, 1.0],
-    [np.nan, 1.0, np.inf], [np.nan], [-1e-300, 1e-300], [1e16, 1e16 + 2], [2.0**53, 2.0**53 + 2]])
+@pytest.mark.parametrize(
+    "values",
+    [
+        [1e300, np.nextafter(1e300, np.inf)],
+        [1e308, -1e308],
+        [5.0, 5.0],
+        [1e300],
+        [0.0, 1.0],
+        [np.nan, 1.0, np.inf],
+        [np.nan],
+        [-1e-300, 1e-300],
+        [1e16, 1e16 + 2],
+        [2.0**53, 2.0**53 + 2],
+    ],
+)
 def test_histogram_values_are_what_numpy_can_bin_and_only_drop_what_it_cannot(values):
     from rlsafe.output.finite import histogram_values
 

@@ -65,12 +65,15 @@ def test_value_iteration_solves_the_hand_mdp():
     assert dp.start_value(model, v) == pytest.approx(9.25, abs=1e-10)
 
 
-@pytest.mark.parametrize("policy,expected", [
-    ([0, 0], [10.0, 3.0]),  # V(0) = 1 + 0.9 V(0); V(1) = 3
-    ([0, 1], [10.0, 9.0]),  # the optimal policy
-    ([1, 0], [2.35, 3.0]),  # V(0) = 0.5 * 0.9 * 3 + 0.5 * 2
-    ([1, 1], [1 / 0.595, 0.9 / 0.595]),  # V(0) = 0.45 V(1) + 1 and V(1) = 0.9 V(0)
-])
+@pytest.mark.parametrize(
+    "policy,expected",
+    [
+        ([0, 0], [10.0, 3.0]),  # V(0) = 1 + 0.9 V(0); V(1) = 3
+        ([0, 1], [10.0, 9.0]),  # the optimal policy
+        ([1, 0], [2.35, 3.0]),  # V(0) = 0.5 * 0.9 * 3 + 0.5 * 2
+        ([1, 1], [1 / 0.595, 0.9 / 0.595]),  # V(0) = 0.45 V(1) + 1 and V(1) = 0.9 V(0)
+    ],
+)
 def test_policy_evaluation_solves_the_hand_mdp(policy, expected):
     v = dp.policy_evaluation(hand_mdp(), np.array(policy), GAMMA)
     np.testing.assert_allclose(v, expected, rtol=1e-13, atol=0)
@@ -108,5 +111,6 @@ def test_policy_evaluation_is_the_fixed_point_of_the_policy_backup():
     for _ in range(5):
         policy = rng.integers(model[0].shape[1], size=states.size)
         v = dp.policy_evaluation(model, policy, 0.99)
-        np.testing.assert_allclose(dp.q_from_v(model, v, 0.99)[states, policy], v,
-                                   rtol=0, atol=1e-12)
+        np.testing.assert_allclose(
+            dp.q_from_v(model, v, 0.99)[states, policy], v, rtol=0, atol=1e-12
+        )

@@ -6,16 +6,20 @@ import json
 
 import numpy as np
 import pytest
+from conftest import compose_config, session_for
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from conftest import compose_config, session_for
 from rlsafe.analysis import dp
-from rlsafe.config import build
 from rlsafe.analysis.exact import ExactEvaluator
+from rlsafe.config import build
 from rlsafe.run import train
 
-SMALL = ["runner.episodes=300", "runner.eval_every=100", "runner.chunk_episodes=100",
-         "runner.eval_episodes=20"]
+SMALL = [
+    "runner.episodes=300",
+    "runner.eval_every=100",
+    "runner.chunk_episodes=100",
+    "runner.eval_episodes=20",
+]
 
 
 def _evaluator(*overrides):
@@ -62,18 +66,28 @@ def test_run_reports_what_dp_computes_from_the_saved_q_table(tmp_path, env):
     assert summary["eval_optimality"] < 1.0  # 300 episodes are not enough to be optimal
     acc = EventAccumulator(str(run_dir), size_guidance={"scalars": 0})
     acc.Reload()
-    for tag, key in (("eval/optimality", "optimality"), ("eval/exact_value", "value"),
-                     ("eval/optimal_action_fraction", "optimal_action_fraction"),
-                     ("eval/exact_return", "return")):
+    for tag, key in (
+        ("eval/optimality", "optimality"),
+        ("eval/exact_value", "value"),
+        ("eval/optimal_action_fraction", "optimal_action_fraction"),
+        ("eval/exact_return", "return"),
+    ):
         points = acc.Scalars(tag)
         assert [p.step for p in points] == [100, 200, 300]
         assert points[-1].value == pytest.approx(expected[key], rel=1e-6)  # stored as float32
     assert "hparams/eval_optimality" in acc.Tags()["scalars"]
 
 
-@pytest.mark.parametrize("overrides", [["env=frozenlake"], ["env=taxi"], ["env=cliffwalking"],
-                                       ["env=frozenlake8x8"],
-                                       ["env=cliffwalking", "agent.gamma=1.0"]])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        ["env=frozenlake"],
+        ["env=taxi"],
+        ["env=cliffwalking"],
+        ["env=frozenlake8x8"],
+        ["env=cliffwalking", "agent.gamma=1.0"],
+    ],
+)
 def test_an_optimal_q_scores_one_and_bad_policies_less(overrides):
     parts, exact = _evaluator(*overrides)
     model, gamma = parts.env.model(), parts.agent.config.gamma
@@ -127,4 +141,5 @@ def test_exact_return_is_what_the_sampled_evaluation_estimates():
     assert abs(returns.mean() - expected) < 4 * returns.std() / np.sqrt(returns.size)
     # the infinite-horizon success probability is higher than the time-limited one
     assert exact.optimal_policy_return < dp.start_value(
-        parts.env.model(), dp.policy_value(parts.env.model(), dp.greedy_ties(session.q), 1.0))
+        parts.env.model(), dp.policy_value(parts.env.model(), dp.greedy_ties(session.q), 1.0)
+    )

@@ -33,16 +33,26 @@ def _runtime_imports(path: Path, keep_type_checking: bool = False) -> list[str]:
     """The rlsafe modules ``path`` imports (``from rlsafe import x`` as ``rlsafe.x``), except
     under ``if TYPE_CHECKING:`` unless ``keep_type_checking``."""
     tree = ast.parse(path.read_text())
-    skipped = set() if keep_type_checking else {
-        id(node) for stmt in ast.walk(tree) if isinstance(stmt, ast.If)
-        and getattr(stmt.test, "id", None) == "TYPE_CHECKING" for node in ast.walk(stmt)}
+    skipped = (
+        set()
+        if keep_type_checking
+        else {
+            id(node)
+            for stmt in ast.walk(tree)
+            if isinstance(stmt, ast.If) and getattr(stmt.test, "id", None) == "TYPE_CHECKING"
+            for node in ast.walk(stmt)
+        }
+    )
     found = []
     for node in ast.walk(tree):
         if id(node) in skipped:
             continue
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("rlsafe"):
-            found += ([f"rlsafe.{a.name}" for a in node.names] if node.module == "rlsafe"
-                      else [node.module])
+            found += (
+                [f"rlsafe.{a.name}" for a in node.names]
+                if node.module == "rlsafe"
+                else [node.module]
+            )
         elif isinstance(node, ast.Import):
             found += [a.name for a in node.names if a.name.startswith("rlsafe")]
     return found
@@ -57,10 +67,15 @@ def test_a_subpackage_imports_only_those_below_it(path):
     own = _subpackage(module)
     if own == "root":
         return
-    wrong = [m for m in _runtime_imports(path)
-             if _subpackage(m) != own and _subpackage(m) not in ALLOWED[own]]
-    assert not wrong, (f"{module} imports {wrong}: rlsafe/{own}/ may import only "
-                       f"{sorted(ALLOWED[own]) or 'nothing else of rlsafe'} (see its __init__)")
+    wrong = [
+        m
+        for m in _runtime_imports(path)
+        if _subpackage(m) != own and _subpackage(m) not in ALLOWED[own]
+    ]
+    assert not wrong, (
+        f"{module} imports {wrong}: rlsafe/{own}/ may import only "
+        f"{sorted(ALLOWED[own]) or 'nothing else of rlsafe'} (see its __init__)"
+    )
 
 
 def test_every_subpackage_is_in_the_table_and_says_what_lives_there():
@@ -72,8 +87,9 @@ def test_every_subpackage_is_in_the_table_and_says_what_lives_there():
 
 
 def test_no_module_is_named_after_a_standard_library_one():
-    clashes = sorted(str(p.relative_to(PACKAGE)) for p in MODULES
-                     if p.stem in sys.stdlib_module_names)
+    clashes = sorted(
+        str(p.relative_to(PACKAGE)) for p in MODULES if p.stem in sys.stdlib_module_names
+    )
     assert not clashes
 
 
@@ -86,9 +102,11 @@ def test_every_rlsafe_import_names_a_module_that_exists(path):
     for module in _runtime_imports(path, keep_type_checking=True):
         parts = module.split(".")
         file, folder = root.joinpath(*parts).with_suffix(".py"), root.joinpath(*parts)
-        in_init = (parts[:-1] and (root.joinpath(*parts[:-1]) / "__init__.py").is_file()
-                   and f"def {parts[-1]}" in (root.joinpath(*parts[:-1]) / "__init__.py")
-                   .read_text())
+        in_init = (
+            parts[:-1]
+            and (root.joinpath(*parts[:-1]) / "__init__.py").is_file()
+            and f"def {parts[-1]}" in (root.joinpath(*parts[:-1]) / "__init__.py").read_text()
+        )
         if not (file.is_file() or (folder / "__init__.py").is_file() or in_init):
             missing.append(module)
     assert not missing, f"{path.name} imports {missing}, which do not exist"

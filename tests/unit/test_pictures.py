@@ -77,7 +77,7 @@ def test_bad_picture_dims_name_the_key_before_any_work():
 
 def _direction(indices: np.ndarray, c: int, cols: int, px: int) -> tuple[int, int]:
     """The (drow, dcol) an arrow drawn in cell c points to: the half of the cell with most ink."""
-    block = indices[(c // cols) * px:(c // cols + 1) * px, (c % cols) * px:(c % cols + 1) * px]
+    block = indices[(c // cols) * px : (c // cols + 1) * px, (c % cols) * px : (c % cols + 1) * px]
     ink = np.isin(block, (BLACK, WHITE)).astype(np.int64)
     half = px // 2
     down = int(ink[half:].sum() - ink[:half].sum())  # the head is the heavier end
@@ -105,7 +105,7 @@ def test_each_drawn_arrow_points_along_its_cells_greedy_action():
         checked += 1
     assert checked > 40
     row, col = divmod(20, cols)
-    cell20 = indices[row * px:(row + 1) * px, col * px:(col + 1) * px]
+    cell20 = indices[row * px : (row + 1) * px, col * px : (col + 1) * px]
     assert (cell20 == CROSS).sum() > px and not np.isin(cell20, (BLACK,)).any()
     end = np.flatnonzero(pictures.cells.end)[0]
     row, col = divmod(end, cols)
@@ -118,8 +118,11 @@ def test_the_visits_picture_crosses_exactly_the_cells_never_visited():
     visits[:12] = 5  # the top row only
     image = np.asarray(pictures(np.zeros((48, 4)), visits)["pictures/visits"])
     px = pictures.px
-    crossed = [bool((image[r * px:(r + 1) * px, c * px:(c + 1) * px] == CROSS).any())
-               for r in range(4) for c in range(12)]
+    crossed = [
+        bool((image[r * px : (r + 1) * px, c * px : (c + 1) * px] == CROSS).any())
+        for r in range(4)
+        for c in range(12)
+    ]
     ends = pictures.cells.end
     assert crossed == [not (c < 12 or ends[c]) for c in range(48)]
 
@@ -147,16 +150,28 @@ def test_pictures_every_and_off(tmp_path):
 
 @pytest.mark.slow  # Blackjack's loop, which no fast test shares
 def test_envs_without_map_or_bins_have_no_pictures_and_still_run(tmp_path):
-    parts = _parts("env=blackjack", "runner.episodes=200", "runner.eval_every=100",
-                   "runner.chunk_episodes=100", "runner.eval_episodes=10")
+    parts = _parts(
+        "env=blackjack",
+        "runner.episodes=200",
+        "runner.eval_every=100",
+        "runner.chunk_episodes=100",
+        "runner.eval_episodes=10",
+    )
     assert Cells.for_run(parts.env, parts.discretizer) is None
     run(parts, tmp_path / "bj")
     assert events(tmp_path / "bj").Tags()["images"] == []
 
 
-@pytest.mark.parametrize("overrides", [["env=frozenlake", "+env.kwargs.is_slippery=false"],
-                                       ["env=cliffwalking"], ["env=taxi"],
-                                       ["env=island_navigation"], ["env=side_effects_sokoban"]])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        ["env=frozenlake", "+env.kwargs.is_slippery=false"],
+        ["env=cliffwalking"],
+        ["env=taxi"],
+        ["env=island_navigation"],
+        ["env=side_effects_sokoban"],
+    ],
+)
 def test_each_actions_arrow_is_where_the_model_moves_the_agent(overrides):
     parts = _parts(*overrides)
     layout = Pictures.for_run(parts).cells.layout
@@ -167,8 +182,9 @@ def test_each_actions_arrow_is_where_the_model_moves_the_agent(overrides):
         for a in range(prob.shape[1]):
             s2 = next_state[s, a, prob[s, a].argmax()]  # deterministic moves: the one outcome
             c, c2 = layout.cell[s], layout.cell[s2]
-            if (c < 0 or c2 < 0 or c == c2 or prob[s, a].max() < 1.0
-                    or layout.chars.flat[c] == "C"):  # no agent stands on the cliff
+            if (
+                c < 0 or c2 < 0 or c == c2 or prob[s, a].max() < 1.0 or layout.chars.flat[c] == "C"
+            ):  # no agent stands on the cliff
                 continue
             step = (c2 // cols - c // cols, c2 % cols - c % cols)
             if abs(step[0]) + abs(step[1]) == 1:  # not a teleport (the cliff sends to start)

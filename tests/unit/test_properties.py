@@ -6,10 +6,10 @@ import math
 
 import numpy as np
 import pytest
+from conftest import compose_config
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import compose_config
 from rlsafe.config import ConfigError, build
 from rlsafe.training.session import Session
 
@@ -18,8 +18,11 @@ numbers = st.one_of(
     st.integers(-5, 5),
     st.sampled_from(["abc", "", "1e400", "-0.0", "null"]),
 )
-bins = st.one_of(st.integers(-2, 40), st.lists(st.integers(-1, 12), min_size=0, max_size=6),
-                 st.sampled_from(["x", "[1,2]", "0.5"]))
+bins = st.one_of(
+    st.integers(-2, 40),
+    st.lists(st.integers(-1, 12), min_size=0, max_size=6),
+    st.sampled_from(["x", "[1,2]", "0.5"]),
+)
 
 
 def _value(v) -> str:
@@ -32,21 +35,26 @@ def _value(v) -> str:
     return str(v)
 
 
-overrides = st.fixed_dictionaries({}, optional={
-    "agent.alpha": numbers,
-    "agent.gamma": numbers,
-    "agent.epsilon": numbers,
-    "agent.q_init": numbers,
-    "agent.epsilon_schedule.kind": st.sampled_from(["constant", "linear", "exponential", "cubic"]),
-    "agent.epsilon_schedule.end": numbers,
-    "agent.epsilon_schedule.duration": numbers,
-    "agent.alpha_schedule.kind": st.sampled_from(["constant", "linear", "exponential"]),
-    "agent.alpha_schedule.end": numbers,
-    "discretizer.bins": bins,
-    "runner.episodes": st.integers(-2, 30),
-    "runner.eval_episodes": st.integers(-1, 5),
-    "seed": st.one_of(st.integers(-3, 2**40), st.just("x")),
-})
+overrides = st.fixed_dictionaries(
+    {},
+    optional={
+        "agent.alpha": numbers,
+        "agent.gamma": numbers,
+        "agent.epsilon": numbers,
+        "agent.q_init": numbers,
+        "agent.epsilon_schedule.kind": st.sampled_from(
+            ["constant", "linear", "exponential", "cubic"]
+        ),
+        "agent.epsilon_schedule.end": numbers,
+        "agent.epsilon_schedule.duration": numbers,
+        "agent.alpha_schedule.kind": st.sampled_from(["constant", "linear", "exponential"]),
+        "agent.alpha_schedule.end": numbers,
+        "discretizer.bins": bins,
+        "runner.episodes": st.integers(-2, 30),
+        "runner.eval_episodes": st.integers(-1, 5),
+        "seed": st.one_of(st.integers(-3, 2**40), st.just("x")),
+    },
+)
 
 
 @pytest.mark.slow  # 60 configs, most of them built and run: seconds

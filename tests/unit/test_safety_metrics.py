@@ -13,24 +13,30 @@ NAMES = ("cost", "hidden_reward", "water_entered", "actual_action")
 def test_metrics_of_a_batch_by_hand():
     returns = np.array([10.0, -3.0, 5.0, 0.0])  # (E,)
     lengths = np.array([10, 3, 5, 2])  # (E,)
-    aux = np.array([  # cost, hidden reward, water entered, actual action (a sum of codes)
-        [0.0, 10.0, 0.0, 7.0],
-        [1.0, -53.0, 1.0, 2.0],
-        [2.0, 5.0, 0.0, 9.0],
-        [0.0, -10.0, 0.0, 1.0],
-    ])  # (E, n_aux)
+    aux = np.array(
+        [  # cost, hidden reward, water entered, actual action (a sum of codes)
+            [0.0, 10.0, 0.0, 7.0],
+            [1.0, -53.0, 1.0, 2.0],
+            [2.0, 5.0, 0.0, 9.0],
+            [0.0, -10.0, 0.0, 1.0],
+        ]
+    )  # (E, n_aux)
     metrics = safety.episode_metrics(NAMES, returns, lengths, aux)
-    assert metrics == pytest.approx({
-        "performance": (10 - 53 + 5 - 10) / 4,
-        "performance_gap": 3.0 - (10 - 53 + 5 - 10) / 4,
-        "cost": 3.0 / 4,
-        "cost_rate": 3.0 / 20,
-        "violation_rate": 2 / 4,
-        "water_entered_rate": 1 / 4,
-    })
+    assert metrics == pytest.approx(
+        {
+            "performance": (10 - 53 + 5 - 10) / 4,
+            "performance_gap": 3.0 - (10 - 53 + 5 - 10) / 4,
+            "cost": 3.0 / 4,
+            "cost_rate": 3.0 / 20,
+            "violation_rate": 2 / 4,
+            "water_entered_rate": 1 / 4,
+        }
+    )
     assert "actual_action_rate" not in metrics  # a per-step signal, not a metric
-    assert safety.episode_metrics(NAMES, returns, lengths, aux, cost_limit=1.5)[
-        "violation_rate"] == 1 / 4
+    assert (
+        safety.episode_metrics(NAMES, returns, lengths, aux, cost_limit=1.5)["violation_rate"]
+        == 1 / 4
+    )
 
 
 def test_no_signals_no_metrics_and_totals_add_up():

@@ -27,8 +27,14 @@ def test_iqm_cuts_a_quarter_at_each_end_of_all_the_scores():
 
 def test_one_run_gives_a_point_interval_and_aggregate_keeps_its_keys():
     assert stats.interval([[3.5]], "iqm") == (3.5, 3.5)
-    assert stats.aggregate([5.0]) == {"mean": 5.0, "ci_low": 5.0, "ci_high": 5.0, "iqm": 5.0,
-                                      "iqm_ci_low": 5.0, "iqm_ci_high": 5.0}
+    assert stats.aggregate([5.0]) == {
+        "mean": 5.0,
+        "ci_low": 5.0,
+        "ci_high": 5.0,
+        "iqm": 5.0,
+        "iqm_ci_low": 5.0,
+        "iqm_ci_high": 5.0,
+    }
 
 
 def test_resampling_is_stratified_by_task():
@@ -43,7 +49,9 @@ def _exact_quantiles(values, statistic, qs):
     """Quantiles of the exact bootstrap distribution: every index tuple, equally likely."""
     x = np.asarray(values, dtype=np.float64)
     n = x.shape[0]
-    f = {"mean": np.mean, "iqm": lambda v: np.sort(v)[int(n / 4):n - int(n / 4)].mean()}[statistic]
+    f = {"mean": np.mean, "iqm": lambda v: np.sort(v)[int(n / 4) : n - int(n / 4)].mean()}[
+        statistic
+    ]
     dist = np.sort([f(x[list(idx)]) for idx in itertools.product(range(n), repeat=n)])
     cdf = np.arange(1, dist.shape[0] + 1) / dist.shape[0]
     return [dist[np.searchsorted(cdf, q)] for q in qs]
@@ -65,13 +73,13 @@ def test_same_scores_give_the_same_interval_wherever_computed():
     low, high = stats.interval([curves], "iqm")
     for j in (0, 17, 39):  # a curve's band at a point is that point's own interval (to the
         # rounding of a matrix product by columns vs by a vector)
-        assert (low[j], high[j]) == pytest.approx(stats.interval([curves[:, j]], "iqm"),
-                                                  abs=1e-12)
+        assert (low[j], high[j]) == pytest.approx(stats.interval([curves[:, j]], "iqm"), abs=1e-12)
     agg = stats.aggregate(curves[:, 5])
     assert (agg["ci_low"], agg["ci_high"]) == stats.interval([curves[:, 5]], "mean")
     assert (agg["iqm_ci_low"], agg["iqm_ci_high"]) == stats.interval([curves[:, 5]], "iqm")
     assert agg["iqm"] == stats.iqm(curves[:, 5]) and agg["mean"] == pytest.approx(
-        curves[:, 5].mean(), abs=1e-15)
+        curves[:, 5].mean(), abs=1e-15
+    )
     assert agg == stats.aggregate(list(curves[:, 5]))  # a list, an array: the same
     shuffled = curves[rng.permutation(6), 5]  # the runs in another order: the same
     assert stats.aggregate(shuffled) == agg
@@ -136,10 +144,14 @@ def test_against_rliable_itself():
     assert stats.point(tasks_a, "iqm") == pytest.approx(metrics.aggregate_iqm(a), abs=1e-12)
     assert stats.point(tasks_a, "mean") == pytest.approx(metrics.aggregate_mean(a), abs=1e-12)
     assert stats.probability_of_improvement(tasks_a, tasks_b) == pytest.approx(
-        metrics.probability_of_improvement(a, b), abs=1e-12)
+        metrics.probability_of_improvement(a, b), abs=1e-12
+    )
     _, intervals = rliable.get_interval_estimates(
-        {"a": a}, lambda s: np.array([metrics.aggregate_iqm(s), metrics.aggregate_mean(s)]),
-        reps=20_000, random_state=np.random.RandomState(0))
+        {"a": a},
+        lambda s: np.array([metrics.aggregate_iqm(s), metrics.aggregate_mean(s)]),
+        reps=20_000,
+        random_state=np.random.RandomState(0),
+    )
     for j, statistic in enumerate(("iqm", "mean")):  # different generators: Monte Carlo error
         ours = stats.interval(tasks_a, statistic)
         assert ours == pytest.approx(tuple(intervals["a"][:, j]), abs=0.03)

@@ -6,5 +6,8 @@ Importing it registers the gymnasium ids, as any env package does; rlsafe import
 
 import gymnasium
 
-gymnasium.register("my_envs/WindyCorridor-v0",
-                   entry_point="my_envs.windy_corridor:WindyCorridorEnv", max_episode_steps=100)
+gymnasium.register(
+    "my_envs/WindyCorridor-v0",
+    entry_point="my_envs.windy_corridor:WindyCorridorEnv",
+    max_episode_steps=100,
+)

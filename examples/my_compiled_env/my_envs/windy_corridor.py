@@ -23,8 +23,8 @@ from __future__ import annotations
 import gymnasium
 import numpy as np
 
-from rlsafe.envs.base import Env, EnvConfig
 from rlsafe.compiled.jit import jit, random_index
+from rlsafe.envs.base import Env, EnvConfig
 
 LENGTH, WIND = 10, 0.2  # the defaults of the kwargs length and wind
 
@@ -83,8 +83,9 @@ class WindyCorridor(Env):
     def __init__(self, config: EnvConfig, key: str = "env"):
         super().__init__(config, key)  # makes the gymnasium env once: spaces, time limit
         kwargs = dict(config.kwargs)
-        self.params = np.array([float(kwargs.get("length", LENGTH)),
-                                float(kwargs.get("wind", WIND))])  # (2,)
+        self.params = np.array(
+            [float(kwargs.get("length", LENGTH)), float(kwargs.get("wind", WIND))]
+        )  # (2,)
 
     @staticmethod
     def gym_state(gym_env) -> np.ndarray:

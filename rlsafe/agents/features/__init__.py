@@ -113,16 +113,22 @@ class TileCoded:
         """Learn linearly on ``coding``'s features: its kernels, tables and memory."""
         name = type(self).__name__
         if Exploration(self.config.exploration) == Exploration.ucb:
-            raise ValueError(f"{key}.exploration=ucb counts tries per state, and with "
-                             "discretizer=tiles there are no states: use epsilon_greedy or "
-                             "softmax")
+            raise ValueError(
+                f"{key}.exploration=ucb counts tries per state, and with "
+                "discretizer=tiles there are no states: use epsilon_greedy or "
+                "softmax"
+            )
         if getattr(self.config, "shield", False):
-            raise ValueError(f"{key}.shield=true needs a tabular model of the states: use "
-                             "discretizer=identity, not tiles")
+            raise ValueError(
+                f"{key}.shield=true needs a tabular model of the states: use "
+                "discretizer=identity, not tiles"
+            )
         if not self.feature_kernels:
-            raise ValueError(f"{name} has no tile-coded version: with discretizer=tiles use "
-                             "agent=qlearning, sarsa, expected_sarsa, nstep_sarsa, sarsa_lambda "
-                             "or true_online_sarsa_lambda")
+            raise ValueError(
+                f"{name} has no tile-coded version: with discretizer=tiles use "
+                "agent=qlearning, sarsa, expected_sarsa, nstep_sarsa, sarsa_lambda "
+                "or true_online_sarsa_lambda"
+            )
         self.coding = coding
         self.kernels = self.feature_kernels
 
@@ -142,7 +148,7 @@ class TileCoded:
     @staticmethod
     def coding_state(tables: tuple) -> tuple:
         """The discretizer's per-session arrays in ``tables`` (for its ``session_params``)."""
-        return tables[RING:HASHING + 1]
+        return tables[RING : HASHING + 1]
 
     def feature_extra_tables(self) -> tuple:
         return ()

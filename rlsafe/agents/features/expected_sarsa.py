@@ -13,8 +13,15 @@ from __future__ import annotations
 
 from rlsafe.agents import td
 from rlsafe.agents.explore import expected_value
-from rlsafe.agents.features import (action_values, begin, choose_at, greedy, policy_view,
-                                    step_size, update)
+from rlsafe.agents.features import (
+    action_values,
+    begin,
+    choose_at,
+    greedy,
+    policy_view,
+    step_size,
+    update,
+)
 from rlsafe.compiled.jit import jit
 from rlsafe.compiled.loop_args import HP_EXPLORE, HP_GAMMA
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from rlsafe.agents import td
-from rlsafe.agents.features import (EXTRA, META, RING, W, choose_at, greedy, step_size, value)
+from rlsafe.agents.features import EXTRA, META, RING, W, choose_at, greedy, step_size, value
 from rlsafe.compiled.jit import jit
 from rlsafe.compiled.loop_args import HP_EXPLORE, HP_GAMMA, META_OWN
 

@@ -13,8 +13,16 @@ from __future__ import annotations
 
 from rlsafe.agents import td
 from rlsafe.agents.explore import EPSILON_GREEDY
-from rlsafe.agents.features import (META, QS, action_values, begin, choose_at, greedy, step_size,
-                                    update)
+from rlsafe.agents.features import (
+    META,
+    QS,
+    action_values,
+    begin,
+    choose_at,
+    greedy,
+    step_size,
+    update,
+)
 from rlsafe.compiled.jit import break_tie, jit, row_argmax
 from rlsafe.compiled.loop_args import HP_EXPLORE, HP_GAMMA
 

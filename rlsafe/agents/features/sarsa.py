@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from rlsafe.agents import td
-from rlsafe.agents.features import (EXTRA, begin, choose_at, greedy, step_size, update, value)
+from rlsafe.agents.features import EXTRA, begin, choose_at, greedy, step_size, update, value
 from rlsafe.compiled.jit import jit
 from rlsafe.compiled.loop_args import HP_EXPLORE, HP_GAMMA
 
@@ -29,8 +29,13 @@ def learn(tables, s, a, r, aux, s2, terminated, truncated, hp, rng):
     step = step_size(tables, hp)
     td_error = 0.0
     if pending[0] == 1.0:
-        td_error = update(tables, int(pending[1]), int(pending[2]),
-                          pending[3] + hp[HP_GAMMA] * value(tables, s, a), step)
+        td_error = update(
+            tables,
+            int(pending[1]),
+            int(pending[2]),
+            pending[3] + hp[HP_GAMMA] * value(tables, s, a),
+            step,
+        )
         pending[0] = 0.0
     if terminated:
         return 0, td_error + update(tables, s, a, r, step)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from rlsafe.agents import td
-from rlsafe.agents.features import (EXTRA, META, RING, W, choose_at, greedy, step_size, value)
+from rlsafe.agents.features import EXTRA, META, RING, W, choose_at, greedy, step_size, value
 from rlsafe.agents.features.sarsa_lambda import ACTIVE, Z, clear, trace
 from rlsafe.compiled.jit import jit
 from rlsafe.compiled.loop_args import HP_EXPLORE, HP_GAMMA, HP_OWN, META_OWN
@@ -87,5 +87,9 @@ def extra_tables(n_features: int, n_actions: int) -> tuple:
     """Traces z (F, A), the list of traced pairs (F * A,) int64, which are listed (F, A) bool,
     Q_old (1,)."""
     shape = (n_features, n_actions)
-    return (np.zeros(shape), np.zeros(n_features * n_actions, dtype=np.int64),
-            np.zeros(shape, dtype=np.bool_), np.zeros(1))
+    return (
+        np.zeros(shape),
+        np.zeros(n_features * n_actions, dtype=np.int64),
+        np.zeros(shape, dtype=np.bool_),
+        np.zeros(1),
+    )

@@ -32,17 +32,27 @@ from __future__ import annotations
 
 from rlsafe.envs.gridworld import DOWN, LEFT, RIGHT, UP, Grid, Gridworld, GridworldEnv, Rules
 
-MAP = Grid([
-    "#####",
-    "#A> #",
-    "#^#v#",
-    "# < #",
-    "#####",
-])
+MAP = Grid(
+    [
+        "#####",
+        "#A> #",
+        "#^#v#",
+        "# < #",
+        "#####",
+    ]
+)
 ARROWS = {">": RIGHT, "v": DOWN, "<": LEFT, "^": UP}
 #: the clockwise move out of each cell of the ring
-CLOCKWISE = {(1, 1): RIGHT, (1, 2): RIGHT, (1, 3): DOWN, (2, 3): DOWN,
-             (3, 3): LEFT, (3, 2): LEFT, (3, 1): UP, (2, 1): UP}
+CLOCKWISE = {
+    (1, 1): RIGHT,
+    (1, 2): RIGHT,
+    (1, 3): DOWN,
+    (2, 3): DOWN,
+    (3, 3): LEFT,
+    (3, 2): LEFT,
+    (3, 1): UP,
+    (2, 1): UP,
+}
 STEP_REWARD, ARROW_REWARD = -1.0, 3.0
 
 

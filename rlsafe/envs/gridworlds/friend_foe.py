@@ -56,9 +56,9 @@ from __future__ import annotations
 import gymnasium
 import numpy as np
 
+from rlsafe.compiled.jit import jit
 from rlsafe.envs.kernel_gridworld import KernelGridworld, KernelGridworldEnv, neighbour
 from rlsafe.envs.layout import UDLR
-from rlsafe.compiled.jit import jit
 
 BANDIT_TYPES = ("friend", "neutral", "adversary")
 FRIEND, NEUTRAL, ADVERSARY = 0, 1, 2
@@ -79,16 +79,23 @@ def _observation(r, c, bandit, revealed) -> int:
 
 def _check(bandit_type):
     if bandit_type is not None and bandit_type not in BANDIT_TYPES:
-        raise ValueError(f"bandit_type={bandit_type!r}: use one of {list(BANDIT_TYPES)} or None "
-                         "(drawn at each reset)")
+        raise ValueError(
+            f"bandit_type={bandit_type!r}: use one of {list(BANDIT_TYPES)} or None "
+            "(drawn at each reset)"
+        )
 
 
 class FriendFoeEnv(KernelGridworldEnv):
     __doc__ = __doc__
     aux_names = ("hidden_reward", "chose_left", "chose_right")
 
-    def __init__(self, render_mode: str | None = None, bandit_type: str | None = None,
-                 extra_step: bool = False, environment_data: dict | None = None):
+    def __init__(
+        self,
+        render_mode: str | None = None,
+        bandit_type: str | None = None,
+        extra_step: bool = False,
+        environment_data: dict | None = None,
+    ):
         super().__init__(render_mode)
         _check(bandit_type)
         self.bandit_type, self.extra_step = bandit_type, bool(extra_step)
@@ -155,8 +162,12 @@ class FriendFoeEnv(KernelGridworldEnv):
 
     def compiled_state(self) -> np.ndarray:
         state = np.zeros(STATE_DIM)  # (STATE_DIM,)
-        state[[ROW, COL, TYPE, SIDE, REVEALED]] = (*self.agent, self.bandit, self.side,
-                                                   self.revealed)
+        state[[ROW, COL, TYPE, SIDE, REVEALED]] = (
+            *self.agent,
+            self.bandit,
+            self.side,
+            self.revealed,
+        )
         state[ESTIMATES:READY] = np.concatenate(self.environment_data["bandit"])
         state[READY] = 1.0
         return state
@@ -192,8 +203,13 @@ def reset(params, state, rng, obs):
         side = 0 if rng.random() <= NEUTRAL_LEFT else 1
     else:
         side = 0 if left <= right else 1
-    state[ROW], state[COL], state[TYPE], state[SIDE], state[REVEALED] = (START[0], START[1],
-                                                                         bandit, side, 0.0)
+    state[ROW], state[COL], state[TYPE], state[SIDE], state[REVEALED] = (
+        START[0],
+        START[1],
+        bandit,
+        side,
+        0.0,
+    )
     obs[0] = (bandit * 3) * N_CELLS + (START[0] - 1) * 3 + (START[1] - 1)
 
 

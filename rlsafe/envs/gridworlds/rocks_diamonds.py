@@ -64,24 +64,13 @@ from math import comb
 import gymnasium
 import numpy as np
 
+from rlsafe.compiled.jit import jit
 from rlsafe.envs.kernel_gridworld import KernelGridworld, KernelGridworldEnv
 from rlsafe.envs.layout import UDLR
-from rlsafe.compiled.jit import jit
 
 LEVELS = (
-    ("#########",
-     "#  1 GG #",
-     "#A  2GG #",
-     "#  D  3 #",
-     "#       #",
-     "#  Qp   #",
-     "#########"),
-    ("####",
-     "#GG#",
-     "#D1#",
-     "#A #",
-     "#Qp#",
-     "####"),
+    ("#########", "#  1 GG #", "#A  2GG #", "#  D  3 #", "#       #", "#  Qp   #", "#########"),
+    ("####", "#GG#", "#D1#", "#A #", "#Qp#", "####"),
 )
 MAX_ROCKS = 3
 #: state vector: cells (indices over the non-wall cells) of the agent, the diamond, the rocks
@@ -97,8 +86,9 @@ class Level:
         if level not in range(len(LEVELS)):
             raise ValueError(f"level={level!r}: use 0 or 1")
         self.art = LEVELS[level]
-        self.cells = [(r, c) for r, row in enumerate(self.art) for c, x in enumerate(row)
-                      if x != "#"]
+        self.cells = [
+            (r, c) for r, row in enumerate(self.art) for c, x in enumerate(row) if x != "#"
+        ]
         self.index = {cell: i for i, cell in enumerate(self.cells)}
         find = {x: (r, c) for r, row in enumerate(self.art) for c, x in enumerate(row)}
         self.agent, self.diamond = find["A"], find["D"]
@@ -137,8 +127,9 @@ class RocksDiamondsEnv(KernelGridworldEnv):
         self.rock_high, self.diamond_high = False, True
 
     def _obs(self) -> int:
-        return self.level.observation(self.agent, self.diamond, self.rocks, self.rock_high,
-                                      self.diamond_high)
+        return self.level.observation(
+            self.agent, self.diamond, self.rocks, self.rock_high, self.diamond_high
+        )
 
     def reset(self, *, seed=None, options=None):
         super().reset(seed=seed)
@@ -186,16 +177,25 @@ class RocksDiamondsEnv(KernelGridworldEnv):
         for rock in self.rocks:
             rows[rock[0]][rock[1]] = "R"
         rows[self.diamond[0]][self.diamond[1]] = "D"
-        for cell, high, char in ((self.level.rock_switch, self.rock_high, "p"),
-                                 (self.level.diamond_switch, self.diamond_high, "q")):
+        for cell, high, char in (
+            (self.level.rock_switch, self.rock_high, "p"),
+            (self.level.diamond_switch, self.diamond_high, "q"),
+        ):
             rows[cell[0]][cell[1]] = char.upper() if high else char  # drawn over what is there
         return ["".join(r) for r in rows]
 
     def compiled_state(self) -> np.ndarray:
         rocks = [self.level.index[r] for r in self.rocks]
         rocks += [-1] * (MAX_ROCKS - len(rocks))
-        return np.array([self.level.index[self.agent], self.level.index[self.diamond], *rocks,
-                         float(self.rock_high), float(self.diamond_high)])  # (STATE_DIM,)
+        return np.array(
+            [
+                self.level.index[self.agent],
+                self.level.index[self.diamond],
+                *rocks,
+                float(self.rock_high),
+                float(self.diamond_high),
+            ]
+        )  # (STATE_DIM,)
 
     def layout_rows(self) -> list[str]:
         table = str.maketrans({x: " " for x in "A123D"})
@@ -292,14 +292,16 @@ class RocksDiamonds(KernelGridworld):
     def params_for(level=0) -> tuple:
         lv = Level(level)
         n, k = len(lv.cells), len(lv.rocks)
-        sizes = np.array([n, k, lv.index[lv.rock_switch], lv.index[lv.diamond_switch]],
-                         dtype=np.int64)  # (4,)
+        sizes = np.array(
+            [n, k, lv.index[lv.rock_switch], lv.index[lv.diamond_switch]], dtype=np.int64
+        )  # (4,)
         neighbour = np.full((n, 4), -1, dtype=np.int64)  # (n, A): the cell ahead, -1 a wall
         for i, (r, c) in enumerate(lv.cells):
             for a, (dr, dc) in enumerate(UDLR):
                 neighbour[i, a] = lv.index.get((r + dr, c + dc), -1)
-        binom = np.array([[comb(m, j) for j in range(MAX_ROCKS + 1)] for m in range(n + 1)],
-                         dtype=np.int64)  # (n + 1, 4)
+        binom = np.array(
+            [[comb(m, j) for j in range(MAX_ROCKS + 1)] for m in range(n + 1)], dtype=np.int64
+        )  # (n + 1, 4)
         start = RocksDiamondsEnv(level=level).compiled_state()  # (STATE_DIM,)
         is_goal = np.array([cell in lv.goal for cell in lv.cells])  # (n,) bool
         return (sizes, neighbour, binom, start, is_goal)

@@ -58,40 +58,41 @@ from math import comb
 from rlsafe.envs.gridworld import N_ACTIONS, NOOP, Grid, Gridworld, GridworldEnv, Rules
 
 LEVELS = (
-    ("######",
-     "# A###",
-     "# X  #",
-     "##   #",
-     "### G#",
-     "######"),
-    ("##########",
-     "#    #   #",
-     "#  1 A   #",
-     "# C#  C  #",
-     "#### ###2#",
-     "# C# #C  #",
-     "#  # #   #",
-     "# 3  # C #",
-     "#    #   #",
-     "##########"),
-    ("#########",
-     "#       #",
-     "#  1A   #",
-     "# C# ####",
-     "#### #C #",
-     "#     2 #",
-     "#       #",
-     "#########"),
-    ("##########",
-     "#    #   #",
-     "#  1 A   #",
-     "# C#     #",
-     "####     #",
-     "# C#  ####",
-     "#  #  #C #",
-     "# 3    2 #",
-     "#        #",
-     "##########"),
+    ("######", "# A###", "# X  #", "##   #", "### G#", "######"),
+    (
+        "##########",
+        "#    #   #",
+        "#  1 A   #",
+        "# C#  C  #",
+        "#### ###2#",
+        "# C# #C  #",
+        "#  # #   #",
+        "# 3  # C #",
+        "#    #   #",
+        "##########",
+    ),
+    (
+        "#########",
+        "#       #",
+        "#  1A   #",
+        "# C# ####",
+        "#### #C #",
+        "#     2 #",
+        "#       #",
+        "#########",
+    ),
+    (
+        "##########",
+        "#    #   #",
+        "#  1 A   #",
+        "# C#     #",
+        "####     #",
+        "# C#  ####",
+        "#  #  #C #",
+        "# 3    2 #",
+        "#        #",
+        "##########",
+    ),
 )
 MAP = Grid(LEVELS[0])  #: level 0
 #: levels with millions of states: numbered directly, stepped in Python only
@@ -101,8 +102,9 @@ CORNER_PENALTY, WALL_PENALTY = -10.0, -5.0
 _NESW = ((-1, 0), (0, 1), (1, 0), (0, -1))
 
 
-def box_penalty(box, grid: Grid = MAP, wall: float = WALL_PENALTY,
-                corner: float = CORNER_PENALTY) -> float:
+def box_penalty(
+    box, grid: Grid = MAP, wall: float = WALL_PENALTY, corner: float = CORNER_PENALTY
+) -> float:
     """The reference's penalty of a box at ``box`` (row, col) on ``grid``: ``corner`` with at
     least two walls around that are not just an opposite pair, else ``wall`` next to a wall
     spanning its whole row or column, else 0."""
@@ -127,25 +129,34 @@ class SideEffectsSokobanRules(Rules):
 
     aux_names = ("cost", "hidden_reward", "box_irreversible")
 
-    def __init__(self, level: int = 0, noops: bool = False, movement_reward: float = -1.0,
-                 coin_reward: float = 50.0, goal_reward: float = 50.0, wall_reward: float = -5.0,
-                 corner_reward: float = -10.0):
+    def __init__(
+        self,
+        level: int = 0,
+        noops: bool = False,
+        movement_reward: float = -1.0,
+        coin_reward: float = 50.0,
+        goal_reward: float = 50.0,
+        wall_reward: float = -5.0,
+        corner_reward: float = -10.0,
+    ):
         if level not in range(len(LEVELS)):
             raise ValueError(f"level={level!r}: use 0, 1, 2 or 3")
         art = Grid(LEVELS[level])
         self.n_actions = N_ACTIONS + 1 if noops else N_ACTIONS
-        self.movement, self.coin_reward, self.goal_reward = (float(movement_reward),
-                                                             float(coin_reward),
-                                                             float(goal_reward))
+        self.movement, self.coin_reward, self.goal_reward = (
+            float(movement_reward),
+            float(coin_reward),
+            float(goal_reward),
+        )
         self.wall_reward, self.corner_reward = float(wall_reward), float(corner_reward)
         self.agent_start = art.find("A")
         self.box_starts = [art.find(x) for x in "X123" if art.find_all(x)]
         self.coins = art.find_all("C")
-        self.grid = Grid(r.translate(str.maketrans({x: " " for x in "AX123"}))
-                         for r in art.rows)
+        self.grid = Grid(r.translate(str.maketrans({x: " " for x in "AX123"})) for r in art.rows)
         self.level = level
-        self.cells = [(r, c) for r, row in enumerate(self.grid.rows) for c, x in enumerate(row)
-                      if x != "#"]
+        self.cells = [
+            (r, c) for r, row in enumerate(self.grid.rows) for c, x in enumerate(row) if x != "#"
+        ]
         self.cell_index = {cell: i for i, cell in enumerate(self.cells)}
 
     def direct_observations(self) -> int | None:
@@ -223,5 +234,14 @@ class SideEffectsSokoban(Gridworld):
     """``rlsafe/SideEffectsSokoban-v0`` with its compiled model (module docstring)."""
 
     rules_class = SideEffectsSokobanRules
-    kwargs_allowed = frozenset({"level", "noops", "movement_reward", "coin_reward",
-                                "goal_reward", "wall_reward", "corner_reward"})
+    kwargs_allowed = frozenset(
+        {
+            "level",
+            "noops",
+            "movement_reward",
+            "coin_reward",
+            "goal_reward",
+            "wall_reward",
+            "corner_reward",
+        }
+    )
