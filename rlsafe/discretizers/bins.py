@@ -54,6 +54,22 @@ def discretize(params, obs, clipped):
     return s
 
 
+def box_dims(space: gymnasium.Space, name: str, key: str) -> int:
+    """The number of dimensions of a 1-D Box ``space``; a ValueError naming ``key=name`` and the
+    fix for any other space (``discretizer=identity`` for a Discrete one)."""
+    if isinstance(space, gymnasium.spaces.Box) and len(space.shape) == 1:
+        return space.shape[0]
+    discrete = (gymnasium.spaces.Discrete, gymnasium.spaces.Tuple, gymnasium.spaces.MultiDiscrete)
+    hint = (
+        "Use discretizer=identity for a Discrete space (or a Tuple of them)."
+        if isinstance(space, discrete)
+        else ""
+    )
+    raise ValueError(
+        f"{key}={name} needs a 1-D Box observation space, but the env has {space}. {hint}"
+    )
+
+
 def _per_dim(key: str, value: Any, dims: int, kind: type) -> np.ndarray:
     values = [value] * dims if np.isscalar(value) else list(value)
     if len(values) != dims:
@@ -82,23 +98,7 @@ class Bins:
     kernel = staticmethod(discretize)
 
     def __init__(self, config: BinsConfig, space: gymnasium.Space, key: str = "discretizer"):
-        if not isinstance(space, gymnasium.spaces.Box) or len(space.shape) != 1:
-            raise ValueError(
-                f"{key}=bins needs a 1-D Box observation space, but the env has {space}. "
-                + (
-                    "Use discretizer=identity for a Discrete space (or a Tuple of them)."
-                    if isinstance(
-                        space,
-                        (
-                            gymnasium.spaces.Discrete,
-                            gymnasium.spaces.Tuple,
-                            gymnasium.spaces.MultiDiscrete,
-                        ),
-                    )
-                    else ""
-                )
-            )
-        dims = space.shape[0]
+        dims = box_dims(space, "bins", key)
         if config.bins is None:
             raise ValueError(
                 f"{key}.bins=null: give the bins per dimension, one number for all "

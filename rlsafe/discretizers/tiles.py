@@ -37,7 +37,7 @@ import gymnasium
 import numpy as np
 
 from rlsafe.compiled.jit import jit
-from rlsafe.discretizers.bins import Bins, _per_dim
+from rlsafe.discretizers.bins import Bins, _per_dim, box_dims
 
 #: Rows of the ring of active features: the states an agent may still read (s, s' and SARSA's
 #: pending one); agents that keep more (n-step SARSA) copy the rows.
@@ -159,23 +159,7 @@ class Tiles:
     n_states = RING_ROWS  #: the loop's states are the ring's rows (no per-state tables)
 
     def __init__(self, config: TilesConfig, space: gymnasium.Space, key: str = "discretizer"):
-        if not isinstance(space, gymnasium.spaces.Box) or len(space.shape) != 1:
-            raise ValueError(
-                f"{key}=tiles needs a 1-D Box observation space, but the env has {space}. "
-                + (
-                    "Use discretizer=identity for a Discrete space (or a Tuple of them)."
-                    if isinstance(
-                        space,
-                        (
-                            gymnasium.spaces.Discrete,
-                            gymnasium.spaces.Tuple,
-                            gymnasium.spaces.MultiDiscrete,
-                        ),
-                    )
-                    else ""
-                )
-            )
-        dims = space.shape[0]
+        dims = box_dims(space, "tiles", key)
         tilings = config.tilings
         if isinstance(tilings, bool) or not isinstance(tilings, int) or not 1 <= tilings <= 1024:
             raise ValueError(
