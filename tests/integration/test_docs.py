@@ -107,6 +107,7 @@ def written_tags(tmp_path_factory) -> set[str]:
     return tags
 
 
+@pytest.mark.slow  # four short runs, two of them with loops no fast test compiles
 def test_every_tag_a_run_writes_is_documented(written_tags):
     patterns = _documented_tags()
     undocumented = sorted(
