@@ -24,6 +24,7 @@ RUN = [
 
 
 @pytest.mark.parametrize("agent", ["qlearning", "sarsa"])
+@pytest.mark.slow  # trains tile-coded runs
 def test_resumed_session_continues_bit_for_bit(tmp_path, agent):
     """Train 40 episodes; or 20, a checkpoint, a fresh session restored from it, 20 more: the
     same weights, returns, evaluations and hash collision counts."""
@@ -55,6 +56,7 @@ def test_resumed_session_continues_bit_for_bit(tmp_path, agent):
     assert lookups > 0 and collisions > 0  # 300 features for 8 x 81 tiles
 
 
+@pytest.mark.slow  # trains tile-coded runs
 def test_seeds_side_by_side_are_the_single_runs(tmp_path):
     """A seeds=2 job in threads: each seed's weights are its single run's."""
 

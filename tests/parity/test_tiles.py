@@ -230,7 +230,10 @@ def _state_of(disc):
 
 
 @pytest.mark.parametrize("exploration", ["epsilon_greedy", "softmax"])
-@pytest.mark.parametrize("agent", sorted(AGENTS))
+@pytest.mark.parametrize(  # the fast subset checks Q-learning; each other agent compiles 2 loops
+    "agent",
+    [a if a == "qlearning" else pytest.param(a, marks=pytest.mark.slow) for a in sorted(AGENTS)],
+)
 def test_linear_agent_matches_the_naive_reference_compiled_and_python_stepped(agent, exploration):
     """Same seed, bit-identical weights: the fused loop, the Python-stepped loop and the naive
     agent on naive tiles3 features."""
@@ -253,6 +256,7 @@ def test_linear_agent_matches_the_naive_reference_compiled_and_python_stepped(ag
     assert (reference != -1.0 / 8).sum() > 50  # it learned something
 
 
+@pytest.mark.slow  # five agents' loops, twice
 def test_linear_agent_with_one_hot_features_is_the_table_agent():
     """One tiling, no offsets: each observation activates one feature of weight 1, the cell of a
     grid, so every agent must make the table agent's Q-table on bins of the same grid, draw for
@@ -295,6 +299,7 @@ def test_linear_agent_with_one_hot_features_is_the_table_agent():
     ],
     ids=lambda o: " ".join(o),
 )
+@pytest.mark.slow  # a loop per variant
 def test_linear_agent_variants_match_the_naive_reference(overrides):
     """Accumulating traces, lambda = 1, n = 1 and n beyond the episode, hashed features (two
     tilings may then share a feature: it counts twice), a number of tilings not a power of 2."""
