@@ -229,11 +229,9 @@ def _state_of(disc):
     return state_of
 
 
+@pytest.mark.slow  # tile-coded loops, compiled and Python-stepped: ~20 s to compile each agent's
 @pytest.mark.parametrize("exploration", ["epsilon_greedy", "softmax"])
-@pytest.mark.parametrize(  # the fast subset checks Q-learning; each other agent compiles 2 loops
-    "agent",
-    [a if a == "qlearning" else pytest.param(a, marks=pytest.mark.slow) for a in sorted(AGENTS)],
-)
+@pytest.mark.parametrize("agent", sorted(AGENTS))
 def test_linear_agent_matches_the_naive_reference_compiled_and_python_stepped(agent, exploration):
     """Same seed, bit-identical weights: the fused loop, the Python-stepped loop and the naive
     agent on naive tiles3 features."""
