@@ -318,15 +318,17 @@ def build(cfg: DictConfig) -> Parts:
     try:
         if hasattr(discretizer, "n_features"):  # a tile coding: the agent's linear kernels
             if not hasattr(agent, "use_features"):
+                tile_coded = ", ".join(
+                    _options_where("agent", lambda c: hasattr(c, "use_features"))
+                )
                 raise ValueError(
-                    f"agent={cfg.agent._target_.rsplit('.', 1)[-1]} has no tile-coded version: "
-                    "with discretizer=tiles use agent=qlearning, sarsa, expected_sarsa, "
-                    "nstep_sarsa, sarsa_lambda or true_online_sarsa_lambda"
+                    f"agent={_chosen(cfg, 'agent') or agent_cls.__name__} has no tile-coded "
+                    f"version: with discretizer=tiles use agent={tile_coded}"
                 )
             agent.use_features(discretizer)
         elif getattr(agent, "needs_features", False):
             raise ValueError(
-                f"agent={cfg.agent._target_.rsplit('.', 1)[-1]} learns over features: use "
+                f"agent={_chosen(cfg, 'agent') or agent_cls.__name__} learns over features: use "
                 "discretizer=tiles (with discretizer.tiles=... per dimension)"
             )
         update_on = getattr(getattr(agent_config, "update_on", None), "value", None)
@@ -597,6 +599,18 @@ def _options_with(group: str, subkey: str) -> list[str]:
     """The options of ``group`` that have the key ``subkey`` (dotted, e.g. ``trace_decay``), for
     "agent=sarsa_lambda has it"."""
     return [option for option, node in _option_nodes(group).items() if _has_key(node, subkey)]
+
+
+def _options_where(group: str, test) -> list[str]:
+    """The options of ``group`` whose class passes ``test`` (for "use agent=a, b or c")."""
+    found = []
+    for option, node in _option_nodes(group).items():
+        try:
+            if test(get_class(node._target_)):
+                found.append(option)
+        except Exception:  # an option whose class does not import is not one to suggest
+            continue
+    return found
 
 
 def _chosen(cfg: DictConfig, group: str) -> str | None:

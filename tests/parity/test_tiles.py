@@ -125,7 +125,11 @@ def test_hashed_tiles_match_the_reference_and_count_collisions():
         (["discretizer.low=[0.5,0]", "discretizer.high=[0.5,1]"], "low=0.5 >= high=0.5"),
         (["discretizer.tiles=20000"], "discretizer.size=N"),
         (["discretizer.size=0"], "discretizer.size=0"),
-        (["agent=double_qlearning"], "no tile-coded version"),
+        (
+            ["agent=double_qlearning"],
+            "agent=double_qlearning has no tile-coded version: .*agent=.*"
+            "nstep_sarsa.*true_online_sarsa_lambda",
+        ),
         (["agent.exploration=ucb"], "agent.exploration=ucb"),
         (["+discretizer.bins=4"], "discretizer.bins is not a setting of TilesConfig"),
     ],
@@ -326,7 +330,10 @@ def test_linear_agent_variants_match_the_naive_reference(overrides):
 
 
 def test_true_online_sarsa_lambda_needs_tiles():
-    with pytest.raises(ConfigError, match="discretizer=tiles"):
+    with pytest.raises(
+        ConfigError,
+        match="agent=true_online_sarsa_lambda learns over features: use discretizer=tiles",
+    ):
         build(compose("env=mountaincar", "agent=true_online_sarsa_lambda"))
 
 
