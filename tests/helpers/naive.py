@@ -347,6 +347,42 @@ class LagrangianQLearning(Agent):
         return self.choose(s2, hp["x"])
 
 
+def exploration_parameter(config) -> tuple:
+    """(rule, its starting value, its schedule) of an agent's config (``TDConfig``)."""
+    kind = config.exploration.value
+    name = {"epsilon_greedy": "epsilon", "softmax": "temperature", "ucb": "ucb_c"}[kind]
+    return kind, getattr(config, name), getattr(config, f"{name}_schedule")
+
+
+def hparams(config, episodes: int):
+    """``hp_at(episode)`` for :func:`train`: the hyperparameters rlsafe schedules in that episode
+    of ``episodes``, computed plainly from the agent's config."""
+    _, x0, xs = exploration_parameter(config)
+    alpha = config.alpha_schedule
+
+    def hp_at(e):
+        return {
+            "alpha": schedule(
+                alpha.kind.value, config.alpha, alpha.end, alpha.duration, e / episodes
+            ),
+            "x": schedule(xs.kind.value, x0, xs.end, xs.duration, e / episodes),
+            "gamma": config.gamma,
+            "lambda": getattr(config, "trace_decay", None),
+            "beta": getattr(config, "beta", None),
+        }
+
+    return hp_at
+
+
+def extras(agent: str, config) -> dict:
+    """The constructor arguments an agent's naive twin takes beyond the shared ones."""
+    if agent == "sarsa_lambda":
+        return {"accumulating": config.traces.value == "accumulating"}
+    if agent == "nstep_sarsa":
+        return {"n": config.n}
+    return {}
+
+
 def train(agent, gym_env, episodes, env_seed, hp_at, state_of=int):
     """The training loop of rlsafe.compiled.loop.train, plainly: ``hp_at(episode)`` gives a dict with
     alpha, x (the exploration parameter), gamma and lambda. Returns the agent's Q-values.

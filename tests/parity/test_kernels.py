@@ -151,47 +151,18 @@ ENVS = {
 }
 
 
-def _exploration_parameter(config):
-    kind = config.exploration.value
-    name = {"epsilon_greedy": "epsilon", "softmax": "temperature", "ucb": "ucb_c"}[kind]
-    return kind, getattr(config, name), getattr(config, f"{name}_schedule")
-
-
 def naive_q(session, agent, episodes, seed):
     """The naive reference of ``session``'s agent, from a fresh copy of its agent stream."""
     config, env = session.agent.config, session.env
-    kind, x0, x_schedule = _exploration_parameter(config)
-    extra = {}
-    if agent == "sarsa_lambda":
-        extra["accumulating"] = config.traces.value == "accumulating"
-    if agent == "nstep_sarsa":
-        extra["n"] = config.n
     reference = AGENTS[agent](
         session.discretizer.n_states,
         env.n_actions,
-        kind,
+        config.exploration.value,
         Streams.from_seed(seed).agent,
         q_init=config.q_init,
-        **extra,
+        **naive.extras(agent, config),
     )
-
-    def hp_at(e):
-        return {
-            "alpha": naive.schedule(
-                config.alpha_schedule.kind.value,
-                config.alpha,
-                config.alpha_schedule.end,
-                config.alpha_schedule.duration,
-                e / episodes,
-            ),
-            "x": naive.schedule(
-                x_schedule.kind.value, x0, x_schedule.end, x_schedule.duration, e / episodes
-            ),
-            "gamma": config.gamma,
-            "lambda": getattr(config, "trace_decay", None),
-            "beta": getattr(config, "beta", None),
-        }
-
+    hp_at = naive.hparams(config, episodes)
     return naive.train(reference, env.make_gym(), episodes, session.streams.env_seed, hp_at)
 
 

@@ -8,7 +8,6 @@ import naive
 import numpy as np
 import pytest
 from conftest import session_for
-from test_kernels import _exploration_parameter
 
 from rlsafe.analysis import safety
 from rlsafe.config import ConfigError, build, compose
@@ -17,29 +16,15 @@ from rlsafe.training.seeding import Streams
 
 def _reference(session, cls, episodes, seed, **extra):
     config, env = session.agent.config, session.env
-    kind, x0, xs = _exploration_parameter(config)
     agent = cls(
         session.discretizer.n_states,
         env.n_actions,
-        kind,
+        config.exploration.value,
         Streams.from_seed(seed).agent,
         q_init=config.q_init,
         **extra,
     )
-
-    def hp_at(e):
-        return {
-            "alpha": naive.schedule(
-                config.alpha_schedule.kind.value,
-                config.alpha,
-                config.alpha_schedule.end,
-                config.alpha_schedule.duration,
-                e / episodes,
-            ),
-            "x": naive.schedule(xs.kind.value, x0, xs.end, xs.duration, e / episodes),
-            "gamma": config.gamma,
-        }
-
+    hp_at = naive.hparams(config, episodes)
     return naive.train(agent, env.make_gym(), episodes, session.streams.env_seed, hp_at)
 
 

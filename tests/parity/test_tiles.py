@@ -183,40 +183,16 @@ MC = [
 
 def naive_weights(session, agent, episodes, seed, state_of):
     config, env, disc = session.agent.config, session.env, session.discretizer
-    kind = config.exploration.value
-    name = {"epsilon_greedy": "epsilon", "softmax": "temperature"}[kind]
-    x0, x_schedule = getattr(config, name), getattr(config, f"{name}_schedule")
-    extra = {}
-    if agent == "sarsa_lambda":
-        extra["accumulating"] = config.traces.value == "accumulating"
-    if agent == "nstep_sarsa":
-        extra["n"] = config.n
     reference = AGENTS[agent](
         disc.n_features,
         env.n_actions,
         disc.n_tilings,
-        kind,
+        config.exploration.value,
         Streams.from_seed(seed).agent,
         q_init=config.q_init,
-        **extra,
+        **naive.extras(agent, config),
     )
-
-    def hp_at(e):
-        return {
-            "alpha": naive.schedule(
-                config.alpha_schedule.kind.value,
-                config.alpha,
-                config.alpha_schedule.end,
-                config.alpha_schedule.duration,
-                e / episodes,
-            ),
-            "x": naive.schedule(
-                x_schedule.kind.value, x0, x_schedule.end, x_schedule.duration, e / episodes
-            ),
-            "gamma": config.gamma,
-            "lambda": getattr(config, "trace_decay", None),
-        }
-
+    hp_at = naive.hparams(config, episodes)
     return naive.train(
         reference, env.make_gym(), episodes, session.streams.env_seed, hp_at, state_of=state_of
     )
