@@ -234,29 +234,41 @@ def test_linear_agent_matches_the_naive_reference_compiled_and_python_stepped(ag
     assert (reference != -1.0 / 8).sum() > 50  # it learned something
 
 
-@pytest.mark.slow  # five agents' loops, twice
+#: the agent settings configs/env_discretizer/mountaincar_tiles.yaml gives discretizer=tiles
+MC_TILES_AGENT = [
+    "agent.gamma=1.0",
+    "agent.alpha_schedule.end=0.05",
+    "agent.epsilon_schedule.end=0.0",
+]
+
+
+@pytest.mark.slow  # five table agents' loops (the tile-coded ones are the reference test's)
 def test_linear_agent_with_one_hot_features_is_the_table_agent():
     """One tiling, no offsets: each observation activates one feature of weight 1, the cell of a
     grid, so every agent must make the table agent's Q-table on bins of the same grid, draw for
-    draw (CartPole's non-terminal observations stay inside these ranges: the edge cells agree)."""
-    ranges = ["discretizer.low=[-2.4,-10,-0.2095,-10]", "discretizer.high=[2.4,10,0.2095,10]"]
-    grid = [3, 4, 6, 8]
+    draw. On MountainCar, whose observations never leave its space's bounds but lie on them (the
+    car stops at -1.2, the velocity is clipped to +-0.07): the edge cells agree. The tile-coded
+    loops are those the reference test above compiled (the same env, discretizer and agents)."""
+    grid = [7, 5]  # (position, velocity): not square, so a transposed feature index would show
     for agent in TABLE_AGENTS:
         common = [
-            "env=cartpole",
+            "env=mountaincar",
             f"agent={agent}",
             "runner.episodes=300",
             "seed=6",
             "agent.exploration=softmax" if agent == "expected_sarsa" else "seed=6",
+            *MC_TILES_AGENT,  # what configs/env_discretizer/mountaincar_tiles.yaml sets: both
         ]
-        table = session_for(*common, *ranges, f"discretizer.bins={grid}".replace(" ", ""))
+        table = session_for(*common, f"discretizer.bins={grid}".replace(" ", ""))
         tiled = session_for(
             *common,
-            *ranges,
             "discretizer=tiles",
             "discretizer.tilings=1",
             f"discretizer.tiles={grid}".replace(" ", ""),
         )
+        assert table.agent.config == tiled.agent.config
+        assert np.array_equal(table.discretizer.low, tiled.discretizer.low)  # the space's bounds
+        assert np.array_equal(table.discretizer.high, tiled.discretizer.high)
         a, b = table.train(300), tiled.train(300)
         assert np.array_equal(a.returns, b.returns)
         index = np.array(np.unravel_index(np.arange(table.discretizer.n_states), grid))  # (D, S)
