@@ -275,6 +275,9 @@ def test_linear_agent_with_one_hot_features_is_the_table_agent():
         feature = np.ravel_multi_index(index, [n + 1 for n in grid])  # (S,)
         assert np.array_equal(table.q, tiled.tables[0][feature])
         assert np.abs(table.q).max() > 0
+        visits = table.visits.sum(axis=1).reshape(grid)  # (position, velocity)
+        edges = [visits[0], visits[-1], visits[:, 0], visits[:, -1]]
+        assert all(e.sum() > 0 for e in edges), "every edge of the grid visited"
 
 
 @pytest.mark.parametrize(
