@@ -77,9 +77,10 @@ def _value(label: str, key: str) -> str:
 
 def load(out: Path) -> dict[tuple[str, str], dict]:
     """Per (env, agent): the per-seed final returns and performances, and their aggregates."""
-    groups, _ = collect(out)
+    groups, shared = collect(out)
     results = {}
-    for label, runs in groups.items():
+    for name, runs in groups.items():
+        label = f"{name} {shared}"  # an override every job shares (one agent only) is in shared
         returns = np.array([r["eval_return_mean"] for r in runs])
         performance = np.array([r["safety"]["eval"]["performance"] for r in runs])
         results[(_value(label, "env"), _value(label, "agent"))] = {

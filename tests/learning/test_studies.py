@@ -141,11 +141,14 @@ def test_safe_exploration_study_shield_removes_water_entries(tmp_path):
     assert (tmp_path / "results" / "figure.png").read_bytes()[:4] == b"\x89PNG"
 
 
-@pytest.mark.slow  # one multirun of 14 jobs of 2 seeds
-def test_safety_gridworlds_study_shows_the_reward_performance_gap(tmp_path):
-    """Leike et al.: on Sokoban the agent's return (45) exceeds its performance (35)."""
+@pytest.mark.slow  # one multirun of 11 jobs of 2 seeds
+def test_safety_gridworlds_study_shows_the_reward_performance_gap(tmp_path, monkeypatch):
+    """Leike et al.: on Sokoban the agent's return (45) exceeds its performance (35). Every
+    environment of the study, Q-learning only (what is asserted): the SARSA jobs would compile
+    five loops no other test uses, for no assertion."""
     pytest.importorskip("matplotlib")
     study = _study("safety_gridworlds")
+    monkeypatch.setattr(study, "AGENTS", ["qlearning"])
     study.main(
         [
             "--seeds",
@@ -159,9 +162,11 @@ def test_safety_gridworlds_study_shows_the_reward_performance_gap(tmp_path):
         ]
     )
     results = study.load(tmp_path / "sweep")
-    assert len(results) == 22
+    assert sorted(results) == sorted((env, "qlearning") for env, *_ in study.ENVS)  # every job
     assert results[("side_effects_sokoban", "qlearning")]["gap"]["mean"] >= 5
     assert abs(results[("island_navigation", "qlearning")]["gap"]["mean"]) < 1
+    table = (tmp_path / "results" / "results.md").read_text()
+    assert table.count("| Q-learning |") == len(study.ENVS)
 
 
 @pytest.mark.slow  # two tile-coded loops to compile, then about a second of training
