@@ -51,8 +51,13 @@ def _sweep(sweep, extra, env=None):
     return tables
 
 
-def _same_as_basic(tmp_path, name, extra, env=None):
-    basic = _sweep(tmp_path / "basic", [])
+@pytest.fixture(scope="module")
+def basic(tmp_path_factory):
+    """The basic launcher's Q-tables, the reference of every launcher test (one sweep for all)."""
+    return _sweep(tmp_path_factory.mktemp("basic") / "sweep", [])
+
+
+def _same_as_basic(basic, tmp_path, name, extra, env=None):
     other = _sweep(tmp_path / name, extra, env)
     for a, b in zip(basic, other):
         assert np.array_equal(a, b)
@@ -60,24 +65,28 @@ def _same_as_basic(tmp_path, name, extra, env=None):
 
 
 @pytest.mark.slow
-def test_submitit_local_launcher_gives_the_basic_launchers_results(tmp_path):
+def test_submitit_local_launcher_gives_the_basic_launchers_results(basic, tmp_path):
     pytest.importorskip(
         "hydra_plugins.hydra_submitit_launcher",
         reason="the cluster extra is not installed: pip install -e '.[cluster]'",
     )
     _same_as_basic(
-        tmp_path, "submitit", ["hydra/launcher=submitit_local", "hydra.launcher.timeout_min=10"]
+        basic,
+        tmp_path,
+        "submitit",
+        ["hydra/launcher=submitit_local", "hydra.launcher.timeout_min=10"],
     )
 
 
 @pytest.mark.slow
-def test_ray_launcher_on_loopback_gives_the_basic_launchers_results(tmp_path):
+def test_ray_launcher_on_loopback_gives_the_basic_launchers_results(basic, tmp_path):
     pytest.importorskip(
         "hydra_plugins.hydra_ray_launcher",
         reason="the cluster extra is not installed: pip install -e '.[cluster]'",
     )
     env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0", RAY_DISABLE_USAGE_STATS="1")
     _same_as_basic(
+        basic,
         tmp_path,
         "ray",
         [
@@ -230,12 +239,13 @@ def slurm(tmp_path):
 
 
 @pytest.mark.slow
-def test_submitit_slurm_launcher_on_a_real_single_node_slurm(tmp_path, slurm):
+def test_submitit_slurm_launcher_on_a_real_single_node_slurm(basic, tmp_path, slurm):
     pytest.importorskip(
         "hydra_plugins.hydra_submitit_launcher",
         reason="the cluster extra is not installed: pip install -e '.[cluster]'",
     )
     _same_as_basic(
+        basic,
         tmp_path,
         "slurm",
         [
