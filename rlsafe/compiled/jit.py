@@ -23,13 +23,12 @@ import contextlib
 import functools
 import hashlib
 import importlib.util
-import marshal
 import os
 import sys
 import tempfile
 import threading
 from pathlib import Path
-from types import FunctionType, ModuleType
+from types import CodeType, FunctionType, ModuleType
 
 try:
     import fcntl
@@ -200,6 +199,19 @@ def cache_dir() -> Path:
     return Path(base) / "rlsafe"
 
 
+#: ``NUMBA_*`` settings that do not change a loop's machine code: where the cache lives, and the
+#: threading of parallel code (the loops have none). joblib sets ``NUMBA_NUM_THREADS`` in its
+#: workers, so a sweep through the joblib launcher loads the loops a plain run compiled.
+_NOT_CODEGEN_SETTINGS = frozenset(
+    {
+        "NUMBA_CACHE_DIR",
+        "NUMBA_NUM_THREADS",
+        "NUMBA_THREADING_LAYER",
+        "NUMBA_THREADING_LAYER_PRIORITY",
+    }
+)
+
+
 @functools.cache
 def _source_fingerprint() -> str:
     """Hash of rlsafe's own source, the numba/numpy versions and numba's code-generation settings.
@@ -208,7 +220,9 @@ def _source_fingerprint() -> str:
     (a loop once compiled with ``NUMBA_ENABLE_PROFILING=1`` would otherwise be reused, slow).
     """
     settings = sorted(
-        (k, v) for k, v in os.environ.items() if k.startswith("NUMBA_") and k != "NUMBA_CACHE_DIR"
+        (k, v)
+        for k, v in os.environ.items()
+        if k.startswith("NUMBA_") and k not in _NOT_CODEGEN_SETTINGS
     )
     digest = hashlib.sha256(
         f"{numba.__version__} {np.__version__} {sys.version} {settings}".encode()
@@ -224,50 +238,70 @@ def _source_fingerprint() -> str:
 _VERSIONED = frozenset({"numba", "numpy", "llvmlite", "builtins"})
 
 
-def _defining_module(value) -> ModuleType | None:
-    """The module that defines a jitted function, an intrinsic or a plain function (which numba
-    may compile when a kernel calls it, e.g. one made jittable with ``register_jitable``)."""
+def _python_function(value) -> FunctionType | None:
+    """The Python function numba compiles for ``value``: a jitted function's, an intrinsic's, or a
+    plain function (which numba compiles when a kernel calls it, e.g. one made jittable with
+    ``register_jitable``); None for anything else."""
     if isinstance(value, Dispatcher):
-        name = value.py_func.__module__
-    elif isinstance(value, _Intrinsic):
-        name = value._defn.__module__
-    elif isinstance(value, FunctionType):
-        name = value.__module__
-    else:
-        return None
-    return sys.modules.get(name) if name else None
+        return value.py_func
+    if isinstance(value, _Intrinsic):
+        return value._defn
+    return value if isinstance(value, FunctionType) else None
 
 
-def _defines_kernels(module: ModuleType) -> bool:
-    """Whether ``module`` itself defines a jitted function or an intrinsic."""
-    return any(
-        isinstance(v, (Dispatcher, _Intrinsic)) and _defining_module(v) is module
-        for v in vars(module).values()
-    )
+def _keyed(module: ModuleType | None) -> bool:
+    """Whether ``module``'s code is keyed by :func:`kernels_fingerprint`: not rlsafe itself nor a
+    versioned package (:func:`_source_fingerprint` keys those), not the standard library."""
+    if module is None:
+        return False
+    top = module.__name__.split(".")[0]
+    return top != "rlsafe" and top not in _VERSIONED and top not in sys.stdlib_module_names
 
 
-def kernel_modules(functions) -> list[ModuleType]:
-    """The modules a compiled loop binding ``functions`` depends on: those that define them and,
-    transitively, those that define the functions (jitted or not) and the modules their globals
-    name, as far as those define kernels. numba, numpy, llvmlite and the standard library are left
-    out: their versions are keyed instead. Sorted by name."""
-    found: dict[str, ModuleType] = {}
-    todo = [_defining_module(fn) for fn in functions]
+def _global_names(code: CodeType) -> set[str]:
+    """The global and attribute names ``code`` and the functions nested in it use."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, CodeType):
+            names |= _global_names(const)
+    return names
+
+
+def kernel_code(functions) -> tuple[list[FunctionType], list[ModuleType]]:
+    """What the machine code of a loop binding ``functions`` depends on outside rlsafe: the Python
+    functions it may compile and the modules that define them or that the code names, found by
+    following the names each function uses (its globals, its closure, attribute chains through a
+    module it names: ``phys.f(...)``, ``pkg.sub.f(...)``) from the bound ones. Only what the code
+    names: which other modules a process happens to have imported (Hydra, a script's
+    ``__main__``, a package's other submodules) does not make the same loop a new one."""
+    functions_found: dict[int, FunctionType] = {}
+    modules: dict[str, ModuleType] = {}
+    todo = list(functions)
     while todo:
-        module = todo.pop()
-        if module is None or module.__name__ in found:
+        value = todo.pop()
+        if isinstance(value, tuple):  # numba calls a function from a global tuple too
+            todo.extend(value)
             continue
-        top = module.__name__.split(".")[0]
-        if top in _VERSIONED or top in sys.stdlib_module_names:
+        fn = _python_function(value)
+        module = sys.modules.get(fn.__module__) if fn is not None and fn.__module__ else None
+        if id(fn) in functions_found or not _keyed(module):
             continue
-        found[module.__name__] = module
-        for value in vars(module).values():
-            if isinstance(value, ModuleType):
-                if _defines_kernels(value):  # ``import mylib.physics as phys``; ``phys.f(...)``
-                    todo.append(value)
-            else:
-                todo.append(_defining_module(value))
-    return [found[name] for name in sorted(found)]
+        functions_found[id(fn)] = fn
+        modules.setdefault(module.__name__, module)
+        names = _global_names(fn.__code__)
+        reached = [fn.__globals__[n] for n in names if n in fn.__globals__]
+        for cell in fn.__closure__ or ():
+            with contextlib.suppress(ValueError):  # an empty cell
+                reached.append(cell.cell_contents)
+        for item in reached:  # grows while modules' attributes are looked up
+            if isinstance(item, ModuleType) and _keyed(item):
+                modules.setdefault(item.__name__, item)
+                for name in names:
+                    found = getattr(item, name, None)
+                    if found is not None and not any(found is r for r in reached):
+                        reached.append(found)
+        todo.extend(v for v in reached if not isinstance(v, ModuleType))
+    return list(functions_found.values()), [modules[name] for name in sorted(modules)]
 
 
 def _constant_bytes(value) -> bytes | None:
@@ -283,20 +317,36 @@ def _constant_bytes(value) -> bytes | None:
     return None
 
 
-def _module_fingerprint(module: ModuleType) -> bytes:
-    """Hash of a module's source file (or, without one, its functions' bytecode) and of the
-    values of its constant globals (numba compiles them in: an imported constant counts too)."""
+def _code_bytes(code: CodeType) -> bytes:
+    """What a function's code does, without where it was written (a notebook cell's file name
+    and line numbers change each time it runs)."""
+    parts = [code.co_code, repr((code.co_names, code.co_varnames, code.co_freevars)).encode()]
+    for const in code.co_consts:
+        parts.append(_code_bytes(const) if isinstance(const, CodeType) else repr(const).encode())
+    return b"\0".join(parts)
+
+
+def _module_fingerprint(module: ModuleType, functions: list[FunctionType]) -> bytes:
+    """Hash of a module's source file and the values of its constant globals (numba compiles
+    them in: an imported constant counts too); for a module without a file (a notebook, a script
+    read from stdin), of the code of the ``functions`` found in it and the constants they name."""
     digest = hashlib.sha256(module.__name__.encode())
     path = getattr(module, "__file__", None)
     if path and path.endswith(".py") and os.path.exists(path):
         digest.update(Path(path).read_bytes())
-    else:  # a notebook's or an interactively made module: the code of its functions
-        for name, value in sorted(vars(module).items()):
-            fn = value.py_func if isinstance(value, Dispatcher) else value
-            if isinstance(fn, FunctionType) and fn.__module__ == module.__name__:
-                digest.update(name.encode() + marshal.dumps(fn.__code__))
-    for name, value in sorted(vars(module).items()):
-        encoded = None if name.startswith("__") else _constant_bytes(value)
+        names = sorted(vars(module))
+    else:
+        own = sorted(
+            (fn for fn in functions if fn.__module__ == module.__name__),
+            key=lambda fn: fn.__qualname__,
+        )
+        names = set()
+        for fn in own:
+            digest.update(fn.__qualname__.encode() + _code_bytes(fn.__code__))
+            names |= _global_names(fn.__code__)
+        names = sorted(names)
+    for name in names:
+        encoded = None if name.startswith("__") else _constant_bytes(vars(module).get(name))
         if encoded is not None:
             digest.update(name.encode() + b"=" + encoded + b"\n")
     return digest.digest()
@@ -304,10 +354,11 @@ def _module_fingerprint(module: ModuleType) -> bytes:
 
 def kernels_fingerprint(functions) -> str:
     """Hash of everything the machine code of a loop binding ``functions`` depends on outside
-    rlsafe's own source: see :func:`kernel_modules` and :func:`_module_fingerprint`."""
+    rlsafe's own source: see :func:`kernel_code` and :func:`_module_fingerprint`."""
+    found, modules = kernel_code(functions)
     digest = hashlib.sha256()
-    for module in kernel_modules(functions):
-        digest.update(_module_fingerprint(module))
+    for module in modules:
+        digest.update(_module_fingerprint(module, found))
     return digest.hexdigest()
 
 
@@ -345,6 +396,25 @@ def specialize(template: str, **bindings) -> ModuleType:
     module_name = f"rlsafe_specialized_{template.rsplit('.', 1)[-1]}_{key}"
     with _SPECIALIZE_LOCK:  # threads building sessions at once get the module when it is whole
         return sys.modules.get(module_name) or _load_specialized(module_name, text)
+
+
+def bindings_used(template: str, function: str) -> frozenset[str]:
+    """The names of ``template``'s bindings block that ``template.function`` uses, itself or
+    through the template's other functions: what a module specialized for that function alone
+    must bind. Found from the code, so a binding a function starts to use cannot be left out."""
+    module = importlib.import_module(template)
+    names: set[str] = set()
+    seen: set[int] = set()
+    todo = [getattr(module, function)]
+    while todo:
+        fn = _python_function(todo.pop())
+        if fn is None or id(fn) in seen or fn.__module__ != template:
+            continue
+        seen.add(id(fn))
+        for name in _global_names(fn.__code__):
+            names.add(name)
+            todo.append(vars(module).get(name))
+    return frozenset(names)
 
 
 #: held while a specialized module is written and executed (:func:`specialize`)

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rlsafe.compiled.jit import compiling, never, specialize
+from rlsafe.compiled.jit import bindings_used, compiling, never, specialize
 from rlsafe.compiled.loop_args import (
     ENV_STEPS,
+    EVALUATION,
     OK,
     TRAINING,
     AgentArgs,
@@ -156,9 +157,17 @@ class Session:
             self.scratch = Scratch(pe.obs, pe.aux, self.counters.clipped)
             self.eval_scratch = Scratch(pv.obs, pv.aux, np.zeros(obs_dim, dtype=np.int64))
         self.loops = specialize("rlsafe.compiled.loop", **kernels)
+        # Evaluation binds only what it uses (no learning kernels): every agent with the same
+        # greedy rule shares one evaluation loop on an env, compiled once.
+        used = bindings_used("rlsafe.compiled.loop", "evaluate")
+        self.eval_loops = specialize(
+            "rlsafe.compiled.loop", **{k: v for k, v in kernels.items() if k in used}
+        )
         self._buffers = None  # TrainOut of the largest chunk so far, reused
-        with compiling(self.loops):  # compile (or load from the cache) now: chunks time only work
+        # compile (or load from the cache) now: chunks time only work
+        with compiling(self.loops):
             self.train(0)
+        with compiling(self.eval_loops):
             self.evaluate(0)
 
     # The session's arrays by name (checkpoints, logging, tests).
@@ -240,12 +249,12 @@ class Session:
             np.zeros(n, dtype=np.int64),
             np.zeros(n),
         )
-        shielded = int(self.shield_counts[1])
+        shielded = int(self.shield_counts[EVALUATION])
         if self.python_eval_env is not None:
             first = self.eval_episodes_done == 0
             self.python_eval_env.seed = self.streams.eval_env_seed if first else None
             self.python_eval_env.episode = self.eval_episodes_done - 1
-        self.loops.evaluate(
+        self.eval_loops.evaluate(
             self.eval_env,
             self.disc_params,
             self.tables,
@@ -257,7 +266,7 @@ class Session:
             out,
         )
         self.eval_episodes_done += n
-        return Evaluation(*out, interventions=int(self.shield_counts[1]) - shielded)
+        return Evaluation(*out, interventions=int(self.shield_counts[EVALUATION]) - shielded)
 
     @property
     def q(self) -> np.ndarray:

@@ -132,15 +132,22 @@ print(json.dumps({"returns": chunk.returns.tolist(), "q": float(s.q.sum()),
 """
 
 
-def _user_probe(cache: Path, code_dir: Path) -> dict:
-    env = {
+def _probe_env(cache: Path, code_dir: Path) -> dict:
+    return {
         **os.environ,
         "RLSAFE_CACHE_DIR": str(cache),
         "NUMBA_CACHE_DIR": str(cache / "numba"),
         "PYTHONPATH": os.pathsep.join([str(code_dir), os.environ.get("PYTHONPATH", "")]),
     }
+
+
+def _user_probe(cache: Path, code_dir: Path) -> dict:
     proc = subprocess.run(
-        [sys.executable, "-c", USER_PROBE], env=env, capture_output=True, text=True, timeout=300
+        [sys.executable, "-c", USER_PROBE],
+        env=_probe_env(cache, code_dir),
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -160,6 +167,29 @@ def test_editing_a_users_kernel_or_what_it_calls_gives_a_fresh_loop(tmp_path):
     assert first["misses"] == 1 and again["misses"] == 0, "unchanged code must load from cache"
     assert again["module"] == first["module"] and again["returns"] == first["returns"]
     written = sorted(cache.glob("*.py"))
+    assert len(written) == 2  # the training loop's module and the evaluation loop's
+
+    # The command line, another process with another __main__ and Hydra imported, binds the same
+    # kernels: it loads these loops instead of compiling its own (the key covers what the
+    # kernels name, not every module the process has imported).
+    cli = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "rlsafe.run",
+            "env=cartpole",
+            "env._target_=myenv.MyEnv",
+            "runner.episodes=20",
+            "logger.tensorboard=false",
+            f"hydra.run.dir={tmp_path / 'run'}",
+        ],
+        env=_probe_env(cache, code),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert cli.returncode == 0, cli.stderr
+    assert sorted(cache.glob("*.py")) == written
 
     rewards.write_text(USER_REWARDS.format(reward="1.0", expression="2.0 * REWARD"))  # the kernel
     doubled = _user_probe(cache, code)
@@ -174,4 +204,4 @@ def test_editing_a_users_kernel_or_what_it_calls_gives_a_fresh_loop(tmp_path):
     back = _user_probe(cache, code)
     assert back["module"] == first["module"] and back["misses"] == 0
     assert back["returns"] == first["returns"]
-    assert len(sorted(cache.glob("*.py"))) == len(written) + 2  # one new module per new code
+    assert len(sorted(cache.glob("*.py"))) == 3 * len(written)  # new modules per new code
