@@ -1,4 +1,5 @@
-"""Cluster launchers (the `cluster` extra): each sweep job gives what the basic launcher gives.
+"""Launchers: each sweep job gives what the basic launcher gives, with joblib (the `sweep` extra),
+submitit and Ray (the `cluster` extra).
 
 SLURM: a real single-node cluster. The `slurm` fixture writes a slurm.conf in a temp dir
 (`AuthType=auth/none`, `CredType=cred/none`, so no munge; controller and node on 127.0.0.1,
@@ -62,6 +63,12 @@ def _same_as_basic(basic, tmp_path, name, extra, env=None):
     for a, b in zip(basic, other):
         assert np.array_equal(a, b)
     assert not np.array_equal(*basic)  # the two jobs differ (alpha)
+
+
+@pytest.mark.slow
+def test_joblib_launcher_runs_sweep_jobs_in_parallel_with_the_same_results(basic, tmp_path):
+    """hydra/launcher=joblib (the `sweep` extra) gives each job what the basic launcher gives."""
+    _same_as_basic(basic, tmp_path, "joblib", ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"])
 
 
 @pytest.mark.slow

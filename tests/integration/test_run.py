@@ -169,27 +169,3 @@ def test_multirun_sweep_writes_one_run_per_job_with_hparams(tmp_path):
         assert "hparams/eval_return_mean" in acc.Tags()["scalars"]
         alphas.append(OmegaConf.load(job / ".hydra" / "config.yaml").agent.alpha)
     assert alphas == [0.1, 0.5]
-
-
-@pytest.mark.slow
-def test_joblib_launcher_runs_sweep_jobs_in_parallel_with_the_same_results(tmp_path):
-    """hydra/launcher=joblib (the `sweep` extra) gives each job what the basic launcher gives."""
-    args = ["-m", "env=taxi", "agent.alpha=0.1,0.5", *SMALL]
-    results = {}
-    for launcher in ("basic", "joblib"):
-        sweep = tmp_path / launcher
-        extra = ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"] if launcher == "joblib" else []
-        proc = subprocess.run(
-            [sys.executable, "-m", "rlsafe.run", *args, *extra, f"hydra.sweep.dir={sweep}"],
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        assert proc.returncode == 0, proc.stderr
-        results[launcher] = []
-        for job in job_dirs(sweep):
-            with np.load(job / "q_table.npz") as saved:
-                results[launcher].append(saved["q"])
-    for basic, parallel in zip(results["basic"], results["joblib"]):
-        assert np.array_equal(basic, parallel)
-    assert not np.array_equal(*results["basic"])  # the two jobs differ (alpha)
