@@ -124,10 +124,9 @@ def reference(agent: str) -> type:
     """The naive reference of ``agent=<agent>``: the class below named like rlsafe's agent class
     (``rlsafe.agents.qlearning.QLearning`` -> ``QLearning``), found by name so that a new agent
     needs no list; an AssertionError that says what to write when there is none."""
-    from conftest import compose_config
-    from hydra.utils import get_class
+    from conftest import agent_class
 
-    name = get_class(compose_config(f"agent={agent}").agent._target_).__name__
+    name = agent_class(agent).__name__
     cls = globals().get(name)
     assert isinstance(cls, type) and issubclass(cls, Agent), (
         f"agent={agent} has no naive reference: write class {name}(Agent) in tests/helpers/naive.py"

@@ -8,7 +8,7 @@ import naive
 import naive_tiles
 import numpy as np
 import pytest
-from conftest import config_names, session_for
+from conftest import agent_class, config_names, session_for
 
 from rlsafe.config import ConfigError, build, compose
 from rlsafe.discretizers.tiles import Tiles, TilesConfig
@@ -150,13 +150,11 @@ def test_unbounded_dimensions_need_ranges():
 def _tile_coded_agents() -> dict:
     """Every agent with linear kernels (a ``TileCoded`` class), and its naive reference: the class
     of the same name in tests/helpers/naive_tiles.py, found by name so that no list is kept."""
-    from hydra.utils import get_class
-
     from rlsafe.agents.features import TileCoded
 
     found = {}
     for name in config_names("agent"):
-        cls = get_class(compose(f"agent={name}").agent._target_)
+        cls = agent_class(name)
         if issubclass(cls, TileCoded):
             reference = getattr(naive_tiles, cls.__name__, None)
             assert reference is not None, (
