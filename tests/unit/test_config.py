@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import warnings
 
 import pytest
 from conftest import compose_config
@@ -187,15 +188,18 @@ assert all(case in CASES for case in IN_A_PROCESS)
 def _cli(args: list[str], capfd, monkeypatch) -> tuple[int, str]:
     """``python -m rlsafe.run *args`` in this process: (exit status, everything it printed)."""
     monkeypatch.setattr(sys, "argv", ["rlsafe.run", *args])
-    try:
-        run.cli()
-        status = 0
-    except SystemExit as stop:
-        status = stop.code if isinstance(stop.code, int) else 0 if stop.code is None else 1
-    finally:
-        GlobalHydra.instance().clear()
+    with warnings.catch_warnings(record=True) as warned:  # as a terminal would show them
+        warnings.simplefilter("always")
+        try:
+            run.cli()
+            status = 0
+        except SystemExit as stop:
+            status = stop.code if isinstance(stop.code, int) else 0 if stop.code is None else 1
+        finally:
+            GlobalHydra.instance().clear()
     captured = capfd.readouterr()
-    return status, captured.out + captured.err
+    shown = "".join(f"{w.category.__name__}: {w.message}\n" for w in warned)
+    return status, captured.out + captured.err + shown
 
 
 def _fails_clearly(status: int, output: str, words: list[str], run_dir) -> None:
@@ -203,6 +207,7 @@ def _fails_clearly(status: int, output: str, words: list[str], run_dir) -> None:
     for word in words:
         assert word in output, f"{word!r} not in:\n{output}"
     assert "Traceback" not in output
+    assert "Warning" not in output, "a config error says what is wrong, and nothing else"
     assert not run_dir.exists(), "a bad config must not leave a run directory"
 
 
