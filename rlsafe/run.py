@@ -22,7 +22,14 @@ from numba.core.errors import NumbaError
 from omegaconf import DictConfig, OmegaConf
 
 from rlsafe.compiled.kernel_errors import KernelError, explain_compile_error
-from rlsafe.config import CONFIG_DIR, ConfigError, build, check_names, check_options, resumable
+from rlsafe.config import (
+    CONFIG_DIR,
+    ConfigError,
+    check_names,
+    check_options,
+    checked_parts,
+    resumable,
+)
 from rlsafe.envs.gym import EnvFailed, NonFiniteObservation
 from rlsafe.training import checkpoint
 from rlsafe.training.runner import TrainingDiverged, run
@@ -75,7 +82,7 @@ def _train(cfg: DictConfig, run_dir: str, sweep_job: bool) -> float:
                 f"{run_dir} holds checkpoints of another config: use another "
                 "hydra.sweep.dir, or delete it"
             )
-    return job_value(run(build(cfg), run_dir, resume=found))
+    return job_value(run(checked_parts(cfg), run_dir, resume=found))
 
 
 # An absolute path, so that the console script and ``python -m rlsafe`` (where Hydra would take a
