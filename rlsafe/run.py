@@ -10,18 +10,21 @@ Examples::
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import logging
+import os
+import pickle
 import sys
+import threading
 from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
-from numba.core.errors import NumbaError
 from omegaconf import DictConfig, OmegaConf
 
-from rlsafe.compiled.kernel_errors import KernelError, explain_compile_error
 from rlsafe.config import (
     CONFIG_DIR,
     ConfigError,
@@ -30,22 +33,29 @@ from rlsafe.config import (
     checked_parts,
     resumable,
 )
-from rlsafe.envs.gym import EnvFailed, NonFiniteObservation
-from rlsafe.training import checkpoint
-from rlsafe.training.runner import TrainingDiverged, run
-from rlsafe.training.summary import job_value
+
+# numba and the training modules are imported where they are used, after a plain run's config
+# composition has started aside (:func:`_compose_aside`): their import is what it overlaps.
 
 log = logging.getLogger(__name__)
 
-#: What ends a run with a message and no traceback: the message says what happened and what to do.
-STOPS = (
-    ConfigError,
-    TrainingDiverged,
-    NonFiniteObservation,
-    EnvFailed,
-    checkpoint.CheckpointError,
-    KernelError,
-)
+
+def stops() -> tuple:
+    """What ends a run with a message and no traceback: the message says what happened and what
+    to do."""
+    from rlsafe.compiled.kernel_errors import KernelError
+    from rlsafe.envs.gym import EnvFailed, NonFiniteObservation
+    from rlsafe.training import checkpoint
+    from rlsafe.training.runner import TrainingDiverged
+
+    return (
+        ConfigError,
+        TrainingDiverged,
+        NonFiniteObservation,
+        EnvFailed,
+        checkpoint.CheckpointError,
+        KernelError,
+    )
 
 
 def train(cfg: DictConfig, run_dir: str, sweep_job: bool = False) -> float:
@@ -57,6 +67,10 @@ def train(cfg: DictConfig, run_dir: str, sweep_job: bool = False) -> float:
     already holds a finished run returns its result without training, and one that holds
     checkpoints continues from the last, so re-running a killed sweep finishes it.
     """
+    from numba.core.errors import NumbaError
+
+    from rlsafe.compiled.kernel_errors import explain_compile_error
+
     try:
         return _train(cfg, run_dir, sweep_job)
     except NumbaError as err:  # a user's kernel that allocates: numba's 200 lines, made one
@@ -67,6 +81,10 @@ def train(cfg: DictConfig, run_dir: str, sweep_job: bool = False) -> float:
 
 
 def _train(cfg: DictConfig, run_dir: str, sweep_job: bool) -> float:
+    from rlsafe.training import checkpoint
+    from rlsafe.training.runner import run
+    from rlsafe.training.summary import job_value
+
     if cfg.get("resume"):
         parts, found = resumable(cfg.resume)
         return job_value(run(parts, cfg.resume, resume=found))
@@ -95,7 +113,7 @@ def main(cfg: DictConfig) -> float:
     sweep_job = hydra_cfg.mode == RunMode.MULTIRUN
     try:
         return train(cfg, hydra_cfg.runtime.output_dir, sweep_job=sweep_job)
-    except STOPS as err:
+    except stops() as err:
         if sweep_job:  # Hydra records the failed job and reports it
             raise
         print(f"rlsafe: {type(err).__name__}: {err}", file=sys.stderr, flush=True)
@@ -152,13 +170,82 @@ def _run(args: list[str]) -> None:
     app = Hydra.create_main_hydra2(
         task_name="run", config_search_path=create_config_search_path(str(CONFIG_DIR))
     )
+    composed = _compose_aside(app, args)
     try:
-        run_and_report(lambda: _compose_or_explain(app, args, ConfigCompositionException))
+        run_and_report(lambda: _compose_or_explain(app, args, ConfigCompositionException, composed))
     finally:
         GlobalHydra.instance().clear()
 
 
-def _compose_or_explain(app, args, composition_error) -> None:
+def _compose_aside(app, args: list[str]):
+    """Compose the run's config in a forked child while this process imports numba and the
+    training modules, each on a core of its own; returns a function that waits for the child
+    and gives the config (None where the child could not compose it: this process then composes
+    it, and reports what is wrong, as without the child).
+
+    Only where ``os.fork`` exists, more than one core is ours, and no other thread runs (whose
+    locks a child could inherit held). What the composition prints (Hydra's warnings) is
+    printed by this process when it takes the config, where its own composition would have.
+    """
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if not hasattr(os, "fork") or (cores or 1) < 2 or threading.active_count() > 1:
+        return lambda: None
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:
+        os.close(read)
+        try:
+            printed = io.StringIO()
+            with contextlib.redirect_stderr(printed):
+                cfg = app.compose_config(config_name="config", overrides=args, run_mode=RunMode.RUN)
+            data = pickle.dumps((cfg, printed.getvalue()), protocol=pickle.HIGHEST_PROTOCOL)
+        except BaseException:  # this process's own composition says what is wrong
+            data = b""
+        try:
+            with os.fdopen(write, "wb") as pipe:
+                pipe.write(data)
+        finally:
+            os._exit(0)  # nothing of the parent's (atexit, buffered output) runs twice
+    os.close(write)
+
+    def received() -> DictConfig | None:
+        with os.fdopen(read, "rb") as pipe:
+            data = pipe.read()
+        os.waitpid(child, 0)
+        try:
+            cfg, printed = pickle.loads(data)
+        except Exception:  # nothing (it could not compose), or cut short (it was killed)
+            return None
+        sys.stderr.write(printed)
+        return cfg
+
+    return received
+
+
+def _run_composed(app, cfg: DictConfig) -> None:
+    """Make ``app.run`` take ``cfg`` as its composition, with the composition's other step,
+    the configuration of Hydra's own logging (what ``Hydra.compose_config`` does after loading)."""
+    import hydra._internal.hydra as hydra_module
+    from hydra.core.utils import configure_log
+
+    def compose_config(config_name, overrides, run_mode, with_log_configuration=False, **_):
+        del app.compose_config  # Hydra's own again, for what composes anew (its debug output)
+        if with_log_configuration:
+            configure_log(cfg.hydra.hydra_logging, cfg.hydra.verbose)
+            hydra_module.log = logging.getLogger(hydra_module.__name__)
+            app._print_debug_info(config_name, overrides, run_mode)
+        return cfg
+
+    app.compose_config = compose_config
+
+
+def _compose_or_explain(app, args, composition_error, composed) -> None:
+    try:
+        import rlsafe.training.runner  # noqa: F401  (numba and the rest, while the child composes)
+    finally:
+        cfg = composed()
+    if cfg is not None:
+        _run_composed(app, cfg)
     try:
         app.run(config_name="config", task_function=main.__wrapped__, overrides=args)
     except composition_error:
