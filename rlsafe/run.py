@@ -186,6 +186,8 @@ def _compose_aside(app, args: list[str]):
     Only where ``os.fork`` exists, more than one core is ours, and no other thread runs (whose
     locks a child could inherit held). What the composition prints (Hydra's warnings) is
     printed by this process when it takes the config, where its own composition would have.
+    The config (some 20 kB pickled) fits the pipe's buffer: the child exits as soon as it has
+    written it, and this process's memory is shared copy-on-write only while it composes.
     """
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     if not hasattr(os, "fork") or (cores or 1) < 2 or threading.active_count() > 1:
@@ -195,10 +197,11 @@ def _compose_aside(app, args: list[str]):
     if child == 0:
         os.close(read)
         try:
-            printed = io.StringIO()
-            with contextlib.redirect_stderr(printed):
+            out, err = io.StringIO(), io.StringIO()
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
                 cfg = app.compose_config(config_name="config", overrides=args, run_mode=RunMode.RUN)
-            data = pickle.dumps((cfg, printed.getvalue()), protocol=pickle.HIGHEST_PROTOCOL)
+            printed = (out.getvalue(), err.getvalue())
+            data = pickle.dumps((cfg, printed), protocol=pickle.HIGHEST_PROTOCOL)
         except BaseException:  # this process's own composition says what is wrong
             data = b""
         try:
@@ -216,7 +219,8 @@ def _compose_aside(app, args: list[str]):
             cfg, printed = pickle.loads(data)
         except Exception:  # nothing (it could not compose), or cut short (it was killed)
             return None
-        sys.stderr.write(printed)
+        sys.stdout.write(printed[0])
+        sys.stderr.write(printed[1])
         return cfg
 
     return received

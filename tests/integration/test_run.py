@@ -242,3 +242,26 @@ def test_no_composition_aside_while_another_thread_runs(hydra_app):
     finally:
         stop.set()
         other.join()
+
+
+def test_what_the_composition_aside_prints_is_printed_once(hydra_app, monkeypatch, capfd):
+    """What the composition prints (Hydra's warnings) is printed by the process with the config
+    it takes; with a composition that fails, not at all: the process's own composition will."""
+    if threading.active_count() > 1:
+        pytest.skip("another thread runs in this process: the command would not fork either")
+    compose = hydra_app.compose_config
+
+    def noisy(**kwargs):
+        print("on stdout while composing")
+        print("on stderr while composing", file=sys.stderr)
+        return compose(**kwargs)
+
+    monkeypatch.setattr(hydra_app, "compose_config", noisy)
+    capfd.readouterr()
+    assert rlsafe_run._compose_aside(hydra_app, ["env=taxi"])() is not None
+    printed = capfd.readouterr()
+    assert printed.out == "on stdout while composing\n"
+    assert printed.err == "on stderr while composing\n"
+    assert rlsafe_run._compose_aside(hydra_app, ["env=taxi", "agent.alpah=1"])() is None
+    printed = capfd.readouterr()
+    assert printed.out == printed.err == ""
