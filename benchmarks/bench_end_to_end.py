@@ -260,6 +260,10 @@ def main() -> None:
             [str(workdir), *filter(None, [os.environ.get("PYTHONPATH")])]
         ),
     }
+    # the processes keep their compiled bytecode (__pycache__), as an installed package has it:
+    # with PYTHONDONTWRITEBYTECODE set, a source checkout's every process would compile rlsafe's
+    # modules anew (some 25 ms of each start-up here), which no user's install does
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     sys.path.insert(0, str(workdir))
     print(
         f"python {platform.python_version()}, numpy {np.__version__}, numba {numba.__version__}"
