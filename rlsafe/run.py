@@ -183,14 +183,18 @@ def _compose_aside(app, args: list[str]):
     and gives the config (None where the child could not compose it: this process then composes
     it, and reports what is wrong, as without the child).
 
-    Only where ``os.fork`` exists, more than one core is ours, and no other thread runs (whose
-    locks a child could inherit held). What the composition prints (Hydra's warnings) is
-    printed by this process when it takes the config, where its own composition would have.
-    The config (some 20 kB pickled) fits the pipe's buffer: the child exits as soon as it has
-    written it, and this process's memory is shared copy-on-write only while it composes.
+    Only on Linux (macOS's system libraries are not safe to use in a forked child; Windows has
+    no fork), with more than one core ours, and no other thread running (whose locks a child
+    could inherit held). What the composition prints (Hydra's warnings) is printed by this
+    process when it takes the config, where its own composition would have. The config (some
+    20 kB pickled) fits the pipe's buffer: the child exits as soon as it has written it, and
+    this process's memory is shared copy-on-write only while it composes.
     """
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    if not hasattr(os, "fork") or (cores or 1) < 2 or threading.active_count() > 1:
+    if (
+        not sys.platform.startswith("linux")
+        or len(os.sched_getaffinity(0)) < 2
+        or threading.active_count() > 1
+    ):
         return lambda: None
     read, write = os.pipe()
     child = os.fork()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -215,12 +216,18 @@ def hydra_app():
     GlobalHydra.instance().clear()
 
 
+def _skip_unless_the_command_forks():
+    if not sys.platform.startswith("linux") or len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("the command composes aside on Linux with two or more cores only")
+    if threading.active_count() > 1:
+        pytest.skip("another thread runs in this process: the command would not fork either")
+
+
 def test_a_config_composed_aside_is_the_one_composed_in_process(hydra_app):
     """A plain run composes its config in a forked child while it imports numba: the same
     config, Hydra's node and flags included; a composition that fails there is left to the
     process itself (None), which then reports what is wrong."""
-    if threading.active_count() > 1:
-        pytest.skip("another thread runs in this process: the command would not fork either")
+    _skip_unless_the_command_forks()
     args = ["env=taxi", "agent.alpha=0.3", "hydra.run.dir=/tmp/somewhere"]
     aside = rlsafe_run._compose_aside(hydra_app, args)()
     here = hydra_app.compose_config(config_name="config", overrides=args, run_mode=RunMode.RUN)
@@ -247,8 +254,7 @@ def test_no_composition_aside_while_another_thread_runs(hydra_app):
 def test_what_the_composition_aside_prints_is_printed_once(hydra_app, monkeypatch, capfd):
     """What the composition prints (Hydra's warnings) is printed by the process with the config
     it takes; with a composition that fails, not at all: the process's own composition will."""
-    if threading.active_count() > 1:
-        pytest.skip("another thread runs in this process: the command would not fork either")
+    _skip_unless_the_command_forks()
     compose = hydra_app.compose_config
 
     def noisy(**kwargs):
