@@ -125,8 +125,9 @@ def cli() -> None:
 
     A plain run (overrides only: no ``-m``, no flags, nothing swept) takes a short way through
     Hydra: its ``run`` step directly, which composes the config once (``hydra.main`` composes it
-    twice, once only to learn whether it is a sweep, and the names check a third time); a
-    misspelled key then fails Hydra's composition, and the full names check says what is wrong.
+    twice, once only to learn whether it is a sweep, and the names check a third time), in a
+    forked child while this process imports numba (:func:`_compose_aside`); a misspelled key
+    then fails Hydra's composition, and the full names check says what is wrong.
     """
     args = sys.argv[1:]
     try:
