@@ -17,8 +17,8 @@ import pytest
 from conftest import compose_config
 from hydra.core.global_hydra import GlobalHydra
 
-from rlsafe import run
-from rlsafe.config import ConfigError, build, check_names
+from rlsafe import config, run
+from rlsafe.config import ConfigError, build, check_names, checked_parts
 
 CASES = [
     # (overrides, words the message must contain)
@@ -290,3 +290,31 @@ def test_names_the_command_line_may_use_pass(args):
             *[a for a in args if "=" in a and not a.startswith(("-m", "hydra.")) and "," not in a]
         )
     )
+
+
+def test_a_run_builds_its_parts_once(tmp_path, capfd, monkeypatch):
+    """The check before the run directory builds the parts, and the run takes them."""
+    built = []
+    monkeypatch.setattr(config, "build", lambda cfg: built.append(cfg) or build(cfg))
+    run_dir = tmp_path / "run"
+    args = ["env=frozenlake", "runner.episodes=1", "logger.tensorboard=false"]
+    status, output = _cli([*args, f"hydra.run.dir={run_dir}"], capfd, monkeypatch)
+    assert status == 0, output
+    assert (run_dir / "summary.json").is_file()
+    assert len(built) == 1
+
+
+def test_checked_parts_are_taken_once_and_only_for_the_same_config(monkeypatch):
+    checked_cfg, other_cfg = compose_config("env=taxi"), compose_config("env=taxi", "seed=1")
+    checked = build(checked_cfg)
+
+    def check():
+        monkeypatch.setattr(config, "_CHECKED", [(config._built_from(checked_cfg), checked)])
+
+    check()
+    assert checked_parts(other_cfg).seed == 1  # built anew
+    check()
+    same = compose_config("env=taxi")
+    taken = checked_parts(same)
+    assert taken.env is checked.env and taken.config is same
+    assert checked_parts(same).env is not checked.env  # taken once: then built anew
