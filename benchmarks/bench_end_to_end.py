@@ -235,17 +235,25 @@ FLOOR_MODULE = textwrap.dedent("""
 """)
 
 
-def numba_floor(workdir: Path, env: dict, repeats: int) -> float:
-    """Median wall time of a process that imports numba and calls a trivial cached function."""
+def numba_floor(workdir: Path, env: dict) -> list[str]:
+    """The command of a process that imports numba and calls a trivial cached function (its
+    cache filled)."""
     (workdir / "numba_floor.py").write_text(FLOOR_MODULE)
     cmd = [sys.executable, "-c", "import numba_floor; numba_floor.one(1)"]
     subprocess.run(cmd, env=env, check=True, cwd=workdir)  # fills the cache
-    walls = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        subprocess.run(cmd, env=env, check=True, cwd=workdir)
-        walls.append(time.perf_counter() - start)
-    return statistics.median(walls)
+    return cmd
+
+
+#: all that a run imports before its first config step (``rlsafe.run`` itself leaves numba and
+#: the training modules to the run, which imports them while its config is composed aside)
+IMPORTS = [sys.executable, "-c", "import rlsafe.run, rlsafe.training.runner"]
+
+
+def wall(cmd: list[str], workdir: Path, env: dict) -> float:
+    """Wall time of the process ``cmd``."""
+    start = time.perf_counter()
+    subprocess.run(cmd, env=env, check=True, cwd=workdir)
+    return time.perf_counter() - start
 
 
 def met(ok: bool) -> str:
@@ -267,6 +275,10 @@ def main() -> None:
             [str(workdir), *filter(None, [os.environ.get("PYTHONPATH")])]
         ),
     }
+    # the processes keep their compiled bytecode (__pycache__), as an installed package has it:
+    # with PYTHONDONTWRITEBYTECODE set, a source checkout's every process would compile rlsafe's
+    # modules anew (some 25 ms of each start-up here), which no user's install does
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     sys.path.insert(0, str(workdir))
     print(
         f"python {platform.python_version()}, numpy {np.__version__}, numba {numba.__version__}"
@@ -379,13 +391,24 @@ def main() -> None:
     )
 
     one = ["env=frozenlake", "runner.episodes=1"]
-    process(one, workdir, env)
-    startup = statistics.median(process(one, workdir, env)[0] for _ in range(max(repeats, 5)))
-    floor = numba_floor(workdir, env, max(repeats, 5))
+    process(one, workdir, env)  # warm the cache for this config
+    floor_cmd = numba_floor(workdir, env)
+    startup, floor, imports = [], [], []
+    for _ in range(max(repeats, 5)):  # interleaved, so that each sees the same load
+        startup.append(process(one, workdir, env)[0])
+        floor.append(wall(floor_cmd, workdir, env))
+        imports.append(wall(IMPORTS, workdir, env))
+    startup, floor, imports = map(statistics.median, (startup, floor, imports))
     row(
         "numba's floor: `import numba` and one call of a trivial cached function",
         f"{floor:.2f} s",
         "",
+        "",
+    )
+    row(
+        "imports alone: `import rlsafe.run, rlsafe.training.runner`",
+        f"{imports:.2f} s",
+        f"{imports / floor:.2f}x numba's floor",
         "",
     )
     row(

@@ -776,7 +776,7 @@ class ValidateConfig(Callback):
                     task,
                 )
             try:
-                build(task)
+                parts = build(task)
             except ConfigError:
                 raise
             except Exception as err:  # Hydra would turn it into a warning and start the run
@@ -794,6 +794,35 @@ class ValidateConfig(Callback):
         except ConfigError as err:
             print(f"rlsafe: config error: {err}", file=sys.stderr, flush=True)
             raise SystemExit(2) from None
+        if not sweep:
+            _CHECKED.clear()
+            _CHECKED.append((_built_from(task), parts))
+
+
+#: The parts the last run's check built, with what they were built from (:func:`_built_from`),
+#: for the run that follows to take instead of building the same config again
+_CHECKED: list = []
+
+
+def _built_from(cfg: DictConfig) -> tuple | None:
+    """What :func:`build` made parts from: the resolved config and the working directory (a
+    user's module found relative to it; ``hydra.job.chdir=true`` changes it before the job).
+    None where a value outside the parts does not resolve (build never reads it)."""
+    try:
+        return OmegaConf.to_container(cfg, resolve=True), os.getcwd()
+    except Exception:
+        return None
+
+
+def checked_parts(cfg: DictConfig) -> Parts:
+    """``build(cfg)``, or the parts the run's check (:class:`ValidateConfig`) built from the
+    same config moments before: one build per run. Checked parts are taken once; they hold
+    ``cfg`` itself as their config."""
+    if _CHECKED:
+        source, parts = _CHECKED.pop()
+        if source is not None and source == _built_from(cfg):
+            return dataclasses.replace(parts, config=cfg)
+    return build(cfg)
 
 
 def writable(path: Path, key: str) -> None:

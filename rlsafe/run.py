@@ -10,35 +10,52 @@ Examples::
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import logging
+import os
+import pickle
 import sys
+import threading
 from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
-from numba.core.errors import NumbaError
 from omegaconf import DictConfig, OmegaConf
 
-from rlsafe.compiled.kernel_errors import KernelError, explain_compile_error
-from rlsafe.config import CONFIG_DIR, ConfigError, build, check_names, check_options, resumable
-from rlsafe.envs.gym import EnvFailed, NonFiniteObservation
-from rlsafe.training import checkpoint
-from rlsafe.training.runner import TrainingDiverged, run
-from rlsafe.training.summary import job_value
+from rlsafe.config import (
+    CONFIG_DIR,
+    ConfigError,
+    check_names,
+    check_options,
+    checked_parts,
+    resumable,
+)
+
+# numba and the training modules are imported where they are used, after a plain run's config
+# composition has started aside (:func:`_compose_aside`): their import is what it overlaps.
 
 log = logging.getLogger(__name__)
 
-#: What ends a run with a message and no traceback: the message says what happened and what to do.
-STOPS = (
-    ConfigError,
-    TrainingDiverged,
-    NonFiniteObservation,
-    EnvFailed,
-    checkpoint.CheckpointError,
-    KernelError,
-)
+
+def stops() -> tuple:
+    """What ends a run with a message and no traceback: the message says what happened and what
+    to do."""
+    from rlsafe.compiled.kernel_errors import KernelError
+    from rlsafe.envs.gym import EnvFailed, NonFiniteObservation
+    from rlsafe.training import checkpoint
+    from rlsafe.training.runner import TrainingDiverged
+
+    return (
+        ConfigError,
+        TrainingDiverged,
+        NonFiniteObservation,
+        EnvFailed,
+        checkpoint.CheckpointError,
+        KernelError,
+    )
 
 
 def train(cfg: DictConfig, run_dir: str, sweep_job: bool = False) -> float:
@@ -50,6 +67,10 @@ def train(cfg: DictConfig, run_dir: str, sweep_job: bool = False) -> float:
     already holds a finished run returns its result without training, and one that holds
     checkpoints continues from the last, so re-running a killed sweep finishes it.
     """
+    from numba.core.errors import NumbaError
+
+    from rlsafe.compiled.kernel_errors import explain_compile_error
+
     try:
         return _train(cfg, run_dir, sweep_job)
     except NumbaError as err:  # a user's kernel that allocates: numba's 200 lines, made one
@@ -60,6 +81,10 @@ def train(cfg: DictConfig, run_dir: str, sweep_job: bool = False) -> float:
 
 
 def _train(cfg: DictConfig, run_dir: str, sweep_job: bool) -> float:
+    from rlsafe.training import checkpoint
+    from rlsafe.training.runner import run
+    from rlsafe.training.summary import job_value
+
     if cfg.get("resume"):
         parts, found = resumable(cfg.resume)
         return job_value(run(parts, cfg.resume, resume=found))
@@ -75,7 +100,7 @@ def _train(cfg: DictConfig, run_dir: str, sweep_job: bool) -> float:
                 f"{run_dir} holds checkpoints of another config: use another "
                 "hydra.sweep.dir, or delete it"
             )
-    return job_value(run(build(cfg), run_dir, resume=found))
+    return job_value(run(checked_parts(cfg), run_dir, resume=found))
 
 
 # An absolute path, so that the console script and ``python -m rlsafe`` (where Hydra would take a
@@ -88,7 +113,7 @@ def main(cfg: DictConfig) -> float:
     sweep_job = hydra_cfg.mode == RunMode.MULTIRUN
     try:
         return train(cfg, hydra_cfg.runtime.output_dir, sweep_job=sweep_job)
-    except STOPS as err:
+    except stops() as err:
         if sweep_job:  # Hydra records the failed job and reports it
             raise
         print(f"rlsafe: {type(err).__name__}: {err}", file=sys.stderr, flush=True)
@@ -100,8 +125,9 @@ def cli() -> None:
 
     A plain run (overrides only: no ``-m``, no flags, nothing swept) takes a short way through
     Hydra: its ``run`` step directly, which composes the config once (``hydra.main`` composes it
-    twice, once only to learn whether it is a sweep, and the names check a third time); a
-    misspelled key then fails Hydra's composition, and the full names check says what is wrong.
+    twice, once only to learn whether it is a sweep, and the names check a third time), in a
+    forked child while this process imports numba (:func:`_compose_aside`); a misspelled key
+    then fails Hydra's composition, and the full names check says what is wrong.
     """
     args = sys.argv[1:]
     try:
@@ -145,13 +171,90 @@ def _run(args: list[str]) -> None:
     app = Hydra.create_main_hydra2(
         task_name="run", config_search_path=create_config_search_path(str(CONFIG_DIR))
     )
+    composed = _compose_aside(app, args)
     try:
-        run_and_report(lambda: _compose_or_explain(app, args, ConfigCompositionException))
+        run_and_report(lambda: _compose_or_explain(app, args, ConfigCompositionException, composed))
     finally:
         GlobalHydra.instance().clear()
 
 
-def _compose_or_explain(app, args, composition_error) -> None:
+def _compose_aside(app, args: list[str]):
+    """Compose the run's config in a forked child while this process imports numba and the
+    training modules, each on a core of its own; returns a function that waits for the child
+    and gives the config (None where the child could not compose it: this process then composes
+    it, and reports what is wrong, as without the child).
+
+    Only on Linux (macOS's system libraries are not safe to use in a forked child; Windows has
+    no fork), with more than one core ours, and no other thread running (whose locks a child
+    could inherit held). What the composition prints (Hydra's warnings) is printed by this
+    process when it takes the config, where its own composition would have. The config (some
+    20 kB pickled) fits the pipe's buffer: the child exits as soon as it has written it, and
+    this process's memory is shared copy-on-write only while it composes.
+    """
+    if (
+        not sys.platform.startswith("linux")
+        or len(os.sched_getaffinity(0)) < 2
+        or threading.active_count() > 1
+    ):
+        return lambda: None
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:
+        os.close(read)
+        try:
+            out, err = io.StringIO(), io.StringIO()
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                cfg = app.compose_config(config_name="config", overrides=args, run_mode=RunMode.RUN)
+            printed = (out.getvalue(), err.getvalue())
+            data = pickle.dumps((cfg, printed), protocol=pickle.HIGHEST_PROTOCOL)
+        except BaseException:  # this process's own composition says what is wrong
+            data = b""
+        try:
+            with os.fdopen(write, "wb") as pipe:
+                pipe.write(data)
+        finally:
+            os._exit(0)  # nothing of the parent's (atexit, buffered output) runs twice
+    os.close(write)
+
+    def received() -> DictConfig | None:
+        with os.fdopen(read, "rb") as pipe:
+            data = pipe.read()
+        os.waitpid(child, 0)
+        try:
+            cfg, printed = pickle.loads(data)
+        except Exception:  # nothing (it could not compose), or cut short (it was killed)
+            return None
+        sys.stdout.write(printed[0])
+        sys.stderr.write(printed[1])
+        return cfg
+
+    return received
+
+
+def _run_composed(app, cfg: DictConfig) -> None:
+    """Make ``app.run`` take ``cfg`` as its composition, with the composition's other step,
+    the configuration of Hydra's own logging (what ``Hydra.compose_config`` does after loading)."""
+    import hydra._internal.hydra as hydra_module
+    from hydra.core.utils import configure_log
+
+    def compose_config(config_name, overrides, run_mode, with_log_configuration=False, **_):
+        del app.compose_config  # Hydra's own again, for what composes anew (its debug output)
+        if with_log_configuration:
+            configure_log(cfg.hydra.hydra_logging, cfg.hydra.verbose)
+            hydra_module.log = logging.getLogger(hydra_module.__name__)
+            app._print_debug_info(config_name, overrides, run_mode)
+        return cfg
+
+    app.compose_config = compose_config
+
+
+def _compose_or_explain(app, args, composition_error, composed) -> None:
+    try:
+        import rlsafe.training.runner  # noqa: F401  (numba and the rest, while the child composes)
+    finally:
+        cfg = composed()
+    if cfg is not None:
+        _run_composed(app, cfg)
     try:
         app.run(config_name="config", task_function=main.__wrapped__, overrides=args)
     except composition_error:

@@ -32,7 +32,9 @@ switched off, numba removes their code, so a run without them pays nothing:
 ``EXPLORATION`` the slot of ``exploration`` (a rate the env asks the agent to explore with; -1:
 none), ``LEARN_PROPOSED`` to learn about the proposed action instead of the executed one
 (``agent.update_on``), ``SHIELD`` to replace actions ``unsafe`` (bool (S, A)) marks
-(``agent.shield``, counted in ``Counters.shield_counts``).
+(``agent.shield``, counted in ``Counters.shield_counts``). ``N_HP`` is the agent's number of
+hyperparameters: ``agent_begin`` and ``agent_learn`` get them as a tuple of that length (read
+like the array ``agent_schedule`` writes: ``hp[HP_ALPHA]``).
 
 Kernels never log, never touch Python objects and never allocate (the loops are compiled without
 numba's runtime, see :data:`rlsafe.compiled.jit.LOOP_OPTIONS`); the loops return to Python after a chunk.
@@ -42,6 +44,7 @@ The arguments are the named tuples of :mod:`rlsafe.compiled.loop_args`.
 import math
 
 import numba
+from numba.np.unsafe.ndarray import to_fixed_tuple
 
 from rlsafe.compiled.jit import LOOP_OPTIONS, random_index
 from rlsafe.compiled.loop_args import (
@@ -70,6 +73,7 @@ ACTUAL_ACTION = -1
 EXPLORATION = -1
 LEARN_PROPOSED = False
 SHIELD = False
+N_HP = 1
 # --- end of bindings ---
 
 cached = numba.njit(**LOOP_OPTIONS)
@@ -137,13 +141,16 @@ def train(env, disc_params, agent, limits, scratch, counters, unsafe, out):
         agent_schedule(agent.params, (limits.first_episode + e) / limits.total_episodes, hp)
         for k in range(hp.shape[0]):  # not out.hparams[e, :] = hp, which may copy
             out.hparams[e, k] = hp[k]
+        # The kernels read this episode's values from a tuple: in registers all episode, where
+        # reads from the array are reloaded after every write to the tables (they may alias).
+        hpt = to_fixed_tuple(hp, N_HP)
         env_reset(env.params, env.state, env.rng, obs)
         observations += 1
         s = discretize(disc_params, obs, counters.clipped)
         a = act(
             tables,
             s,
-            agent_begin(tables, s, hp, rng),
+            agent_begin(tables, s, hpt, rng),
             0.0,
             unsafe,
             counters.shield_counts,
@@ -171,7 +178,7 @@ def train(env, disc_params, agent, limits, scratch, counters, unsafe, out):
                 s2,
                 terminated,
                 truncated,
-                hp,
+                hpt,
                 rng,
             )
             if not math.isfinite(td):

@@ -117,7 +117,7 @@ class Bins:
                     f"{key}: dimension {d} has low={self.low[d]} >= high={self.high[d]}; "
                     "each low must be below its high"
                 )
-            width = self.high[d] - self.low[d]
+            width = float(self.high[d]) - float(self.low[d])  # inf, not a warning, if too wide
             if (
                 not np.isfinite(width)
                 or not np.isfinite(self.bins[d] / width)

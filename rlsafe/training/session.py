@@ -116,7 +116,12 @@ class Session:
             shield_counts=np.zeros(2, dtype=np.int64),  # shield interventions: train, eval
         )
         constants, self.unsafe = safety_bindings(env, agent, n_states)
-        kernels = {"discretize": discretizer.kernel, **agent.kernels, **constants}
+        kernels = {
+            "discretize": discretizer.kernel,
+            **agent.kernels,
+            **constants,
+            "N_HP": len(self.hp),
+        }
         n_aux = len(env.aux_names)
         if env.compiled:
             kernels.update({"env_truncated": never, **env.kernels})

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import threading
 
 import numpy as np
 import pytest
 from conftest import SMALL, compose_config, events
+from hydra.types import RunMode
 from omegaconf import OmegaConf
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+from rlsafe import run as rlsafe_run
+from rlsafe.config import CONFIG_DIR
 from rlsafe.run import train
 from rlsafe.sweep_names import job_dirs
 
@@ -169,3 +174,76 @@ def test_multirun_sweep_writes_one_run_per_job_with_hparams(tmp_path):
         assert "hparams/eval_return_mean" in acc.Tags()["scalars"]
         alphas.append(OmegaConf.load(job / ".hydra" / "config.yaml").agent.alpha)
     assert alphas == [0.1, 0.5]
+
+
+@pytest.fixture
+def hydra_app():
+    """Hydra set up as a plain run of the command sets it up (rlsafe.run._run)."""
+    from hydra import version
+    from hydra._internal.hydra import Hydra
+    from hydra._internal.utils import create_config_search_path
+    from hydra.core.global_hydra import GlobalHydra
+
+    version.setbase("1.3")
+    GlobalHydra.instance().clear()
+    yield Hydra.create_main_hydra2(
+        task_name="run", config_search_path=create_config_search_path(str(CONFIG_DIR))
+    )
+    GlobalHydra.instance().clear()
+
+
+def _skip_unless_the_command_forks():
+    if not sys.platform.startswith("linux") or len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("the command composes aside on Linux with two or more cores only")
+    if threading.active_count() > 1:
+        pytest.skip("another thread runs in this process: the command would not fork either")
+
+
+def test_a_config_composed_aside_is_the_one_composed_in_process(hydra_app):
+    """A plain run composes its config in a forked child while it imports numba: the same
+    config, Hydra's node and flags included; a composition that fails there is left to the
+    process itself (None), which then reports what is wrong."""
+    _skip_unless_the_command_forks()
+    args = ["env=taxi", "agent.alpha=0.3", "hydra.run.dir=/tmp/somewhere"]
+    aside = rlsafe_run._compose_aside(hydra_app, args)()
+    here = hydra_app.compose_config(config_name="config", overrides=args, run_mode=RunMode.RUN)
+    assert aside is not None
+    assert OmegaConf.to_yaml(aside) == OmegaConf.to_yaml(here)
+    assert OmegaConf.get_type(aside, "hydra") is OmegaConf.get_type(here, "hydra")
+    for flag in (OmegaConf.is_struct, OmegaConf.is_readonly):
+        assert flag(aside) == flag(here) and flag(aside.hydra) == flag(here.hydra)
+    assert rlsafe_run._compose_aside(hydra_app, ["agent.alpah=0.3"])() is None
+
+
+def test_no_composition_aside_while_another_thread_runs(hydra_app):
+    """A forked child inherits no threads but their locks as they were: no fork then."""
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert rlsafe_run._compose_aside(hydra_app, ["env=taxi"])() is None
+    finally:
+        stop.set()
+        other.join()
+
+
+def test_what_the_composition_aside_prints_is_printed_once(hydra_app, monkeypatch, capfd):
+    """What the composition prints (Hydra's warnings) is printed by the process with the config
+    it takes; with a composition that fails, not at all: the process's own composition will."""
+    _skip_unless_the_command_forks()
+    compose = hydra_app.compose_config
+
+    def noisy(**kwargs):
+        print("on stdout while composing")
+        print("on stderr while composing", file=sys.stderr)
+        return compose(**kwargs)
+
+    monkeypatch.setattr(hydra_app, "compose_config", noisy)
+    capfd.readouterr()
+    assert rlsafe_run._compose_aside(hydra_app, ["env=taxi"])() is not None
+    printed = capfd.readouterr()
+    assert printed.out == "on stdout while composing\n"
+    assert printed.err == "on stderr while composing\n"
+    assert rlsafe_run._compose_aside(hydra_app, ["env=taxi", "agent.alpah=1"])() is None
+    printed = capfd.readouterr()
+    assert printed.out == printed.err == ""

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import warnings
 
 import pytest
 from conftest import compose_config
 from hydra.core.global_hydra import GlobalHydra
 
-from rlsafe import run
-from rlsafe.config import ConfigError, build, check_names
+from rlsafe import config, run
+from rlsafe.config import ConfigError, build, check_names, checked_parts
 
 CASES = [
     # (overrides, words the message must contain)
@@ -187,15 +188,18 @@ assert all(case in CASES for case in IN_A_PROCESS)
 def _cli(args: list[str], capfd, monkeypatch) -> tuple[int, str]:
     """``python -m rlsafe.run *args`` in this process: (exit status, everything it printed)."""
     monkeypatch.setattr(sys, "argv", ["rlsafe.run", *args])
-    try:
-        run.cli()
-        status = 0
-    except SystemExit as stop:
-        status = stop.code if isinstance(stop.code, int) else 0 if stop.code is None else 1
-    finally:
-        GlobalHydra.instance().clear()
+    with warnings.catch_warnings(record=True) as warned:  # as a terminal would show them
+        warnings.simplefilter("always")
+        try:
+            run.cli()
+            status = 0
+        except SystemExit as stop:
+            status = stop.code if isinstance(stop.code, int) else 0 if stop.code is None else 1
+        finally:
+            GlobalHydra.instance().clear()
     captured = capfd.readouterr()
-    return status, captured.out + captured.err
+    shown = "".join(f"{w.category.__name__}: {w.message}\n" for w in warned)
+    return status, captured.out + captured.err + shown
 
 
 def _fails_clearly(status: int, output: str, words: list[str], run_dir) -> None:
@@ -203,6 +207,7 @@ def _fails_clearly(status: int, output: str, words: list[str], run_dir) -> None:
     for word in words:
         assert word in output, f"{word!r} not in:\n{output}"
     assert "Traceback" not in output
+    assert "Warning" not in output, "a config error says what is wrong, and nothing else"
     assert not run_dir.exists(), "a bad config must not leave a run directory"
 
 
@@ -285,3 +290,31 @@ def test_names_the_command_line_may_use_pass(args):
             *[a for a in args if "=" in a and not a.startswith(("-m", "hydra.")) and "," not in a]
         )
     )
+
+
+def test_a_run_builds_its_parts_once(tmp_path, capfd, monkeypatch):
+    """The check before the run directory builds the parts, and the run takes them."""
+    built = []
+    monkeypatch.setattr(config, "build", lambda cfg: built.append(cfg) or build(cfg))
+    run_dir = tmp_path / "run"
+    args = ["env=frozenlake", "runner.episodes=1", "logger.tensorboard=false"]
+    status, output = _cli([*args, f"hydra.run.dir={run_dir}"], capfd, monkeypatch)
+    assert status == 0, output
+    assert (run_dir / "summary.json").is_file()
+    assert len(built) == 1
+
+
+def test_checked_parts_are_taken_once_and_only_for_the_same_config(monkeypatch):
+    checked_cfg, other_cfg = compose_config("env=taxi"), compose_config("env=taxi", "seed=1")
+    checked = build(checked_cfg)
+
+    def check():
+        monkeypatch.setattr(config, "_CHECKED", [(config._built_from(checked_cfg), checked)])
+
+    check()
+    assert checked_parts(other_cfg).seed == 1  # built anew
+    check()
+    same = compose_config("env=taxi")
+    taken = checked_parts(same)
+    assert taken.env is checked.env and taken.config is same
+    assert checked_parts(same).env is not checked.env  # taken once: then built anew
