@@ -1,5 +1,5 @@
 """Sweep job directory names (rlsafe.sweep_names): the number, then the swept overrides; safe as
-one path component; listed in job order. (The sweeps themselves: tests/test_run.py,
+one path component; listed in job order. (The sweeps themselves: tests/integration/test_run.py,
 test_launchers.py, test_search.py, test_resume.py.)"""
 
 from __future__ import annotations
