@@ -219,7 +219,8 @@ def _compose_aside(app, args: list[str]):
     def received() -> DictConfig | None:
         with os.fdopen(read, "rb") as pipe:
             data = pipe.read()
-        os.waitpid(child, 0)
+        with contextlib.suppress(ChildProcessError):  # reaped already (SIGCHLD ignored)
+            os.waitpid(child, 0)
         try:
             cfg, printed = pickle.loads(data)
         except Exception:  # nothing (it could not compose), or cut short (it was killed)
