@@ -171,11 +171,21 @@ def _run(args: list[str]) -> None:
     app = Hydra.create_main_hydra2(
         task_name="run", config_search_path=create_config_search_path(str(CONFIG_DIR))
     )
-    composed = _compose_aside(app, args)
+    composed = _compose_aside(app, args) if _core_to_spare() else lambda: None
     try:
         run_and_report(lambda: _compose_or_explain(app, args, ConfigCompositionException, composed))
     finally:
         GlobalHydra.instance().clear()
+
+
+def _core_to_spare() -> bool:
+    """Whether a second core is likely to be idle: two or more are ours, and the 1-minute load
+    average leaves at least half of one beside this process. On a busy machine the composition
+    aside would find no core of its own, and only take time from this process."""
+    if not hasattr(os, "sched_getaffinity"):
+        return False
+    cores = len(os.sched_getaffinity(0))
+    return cores >= 2 and os.getloadavg()[0] < cores - 0.5
 
 
 def _compose_aside(app, args: list[str]):
@@ -185,17 +195,13 @@ def _compose_aside(app, args: list[str]):
     it, and reports what is wrong, as without the child).
 
     Only on Linux (macOS's system libraries are not safe to use in a forked child; Windows has
-    no fork), with more than one core ours, and no other thread running (whose locks a child
-    could inherit held). What the composition prints (Hydra's warnings) is printed by this
-    process when it takes the config, where its own composition would have. The config (some
-    20 kB pickled) fits the pipe's buffer: the child exits as soon as it has written it, and
-    this process's memory is shared copy-on-write only while it composes.
+    no fork), and with no other thread running (whose locks a child could inherit held); the
+    command asks for it only with a core to spare (:func:`_core_to_spare`). What the
+    composition prints (Hydra's warnings) is printed by this process when it takes the config,
+    where its own composition would have. The config (some 20 kB pickled) fits the pipe's
+    buffer: the child exits as soon as it has written it.
     """
-    if (
-        not sys.platform.startswith("linux")
-        or len(os.sched_getaffinity(0)) < 2
-        or threading.active_count() > 1
-    ):
+    if not sys.platform.startswith("linux") or threading.active_count() > 1:
         return lambda: None
     read, write = os.pipe()
     child = os.fork()
@@ -219,7 +225,8 @@ def _compose_aside(app, args: list[str]):
     def received() -> DictConfig | None:
         with os.fdopen(read, "rb") as pipe:
             data = pipe.read()
-        os.waitpid(child, 0)
+        with contextlib.suppress(ChildProcessError):  # reaped already (SIGCHLD ignored)
+            os.waitpid(child, 0)
         try:
             cfg, printed = pickle.loads(data)
         except Exception:  # nothing (it could not compose), or cut short (it was killed)

@@ -305,6 +305,7 @@ def test_a_run_builds_its_parts_once(tmp_path, capfd, monkeypatch):
 
 
 def test_checked_parts_are_taken_once_and_only_for_the_same_config(monkeypatch):
+    """Parts built from another config (or taken already) are not the run's: it builds anew."""
     checked_cfg, other_cfg = compose_config("env=taxi"), compose_config("env=taxi", "seed=1")
     checked = build(checked_cfg)
 
