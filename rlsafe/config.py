@@ -425,7 +425,7 @@ def check_names(args: list[str]) -> None:
         key = o.key_or_group
         if o.is_delete() or key == "hydra" or key.startswith("hydra.") or "/" in key:
             continue
-        parent, _, name = key.rpartition(".")
+        parent, name, tail = _first_missing(cfg, key)
         node = OmegaConf.select(cfg, parent) if parent else cfg
         if not isinstance(node, DictConfig):
             continue
@@ -446,7 +446,11 @@ def check_names(args: list[str]) -> None:
             )
         keys = [k for k in node if not str(k).startswith("_")]
         close = difflib.get_close_matches(name, keys, n=1)
-        hint = f" Did you mean {parent + '.' if parent else ''}{close[0]}?" if close else ""
+        hint = (
+            f" Did you mean {parent + '.' if parent else ''}{close[0]}{'.' + tail if tail else ''}?"
+            if close
+            else ""
+        )
         if not parent:
             if any(a.startswith(OTHER_CONFIGS) for a in args):
                 continue  # a top-level key of a user's own primary config or config dir
@@ -468,6 +472,18 @@ def check_names(args: list[str]) -> None:
         raise ConfigError(f"{key} is not a setting: {_settings_of(parent, keys)}.{hint}")
     _check_effective(overrides)
     _check_sweep(overrides)
+
+
+def _first_missing(cfg: DictConfig, key: str) -> tuple[str, str, str]:
+    """``key`` as (parent, name, rest) for the names check: a dotted key whose first component
+    the config lacks (``agnt.alpha``) is judged at that component, ("", "agnt", "alpha"); any
+    other at its last, (parent, name, ""). (A deeper missing node may be an optional key, such as
+    ``env.eval_kwargs``, which the later checks explain.)"""
+    first, _, rest = key.partition(".")
+    if rest and first not in cfg:
+        return "", first, rest
+    parent, _, name = key.rpartition(".")
+    return parent, name, ""
 
 
 def _check_option(group: str, value: Any, searchpath=(), config_dir: str | None = None) -> None:

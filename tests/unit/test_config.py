@@ -109,6 +109,7 @@ CASES = [
     (["runner.episodes=99999999999999999999"], ["runner.episodes", "below 2**63"]),
     (["seed=99999999999999999999"], ["seed=99999999999999999999", "below 2**63"]),
     (["discretizer.bins=3.5"], ["discretizer.bins=3.5", "whole number"]),
+    (["agnt.alpha=0.2"], ["agnt.alpha is not a setting", "Did you mean agent.alpha?"]),
     (
         [
             "discretizer.low=[-1e308,-1e308,-1e308,-1e308]",
