@@ -398,6 +398,7 @@ def specialize(template: str, **bindings) -> ModuleType:
         return sys.modules.get(module_name) or _load_specialized(module_name, text)
 
 
+@functools.cache
 def bindings_used(template: str, function: str) -> frozenset[str]:
     """The names of ``template``'s bindings block that ``template.function`` uses, itself or
     through the template's other functions: what a module specialized for that function alone
