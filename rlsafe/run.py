@@ -11,6 +11,7 @@ Examples::
 from __future__ import annotations
 
 import contextlib
+import gc
 import io
 import json
 import logging
@@ -87,7 +88,7 @@ def _train(cfg: DictConfig, run_dir: str, sweep_job: bool) -> float:
 
     if cfg.get("resume"):
         parts, found = resumable(cfg.resume)
-        return job_value(run(parts, cfg.resume, resume=found))
+        return job_value(run(parts, cfg.resume, resume=found, ready=_started))
     found = None
     if sweep_job:
         finished = Path(run_dir) / "summary.json"
@@ -100,7 +101,21 @@ def _train(cfg: DictConfig, run_dir: str, sweep_job: bool) -> float:
                 f"{run_dir} holds checkpoints of another config: use another "
                 "hydra.sweep.dir, or delete it"
             )
-    return job_value(run(checked_parts(cfg), run_dir, resume=found))
+    return job_value(run(checked_parts(cfg), run_dir, resume=found, ready=_started))
+
+
+def _started() -> None:
+    """The job is built: resume Python's garbage collector, which :func:`cli` paused.
+
+    Starting a run allocates about a million objects that live as long as the process (modules,
+    numba's typing registries, Hydra's config). The collector traversed them again and again as
+    they were made: two full collections and about 360 young ones, 0.13 s of a one-episode run's
+    1.1 s (``gc.callbacks``, measured 2026-12-07). ``gc.freeze`` keeps them out of the collections
+    to come (the little cyclic garbage among them stays: a few MB).
+    """
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
 
 
 # An absolute path, so that the console script and ``python -m rlsafe`` (where Hydra would take a
@@ -130,6 +145,7 @@ def cli() -> None:
     then fails Hydra's composition, and the full names check says what is wrong.
     """
     args = sys.argv[1:]
+    gc.disable()  # until the job is built: see _started
     try:
         if _plain_run(args):
             check_options(args)

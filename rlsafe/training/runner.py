@@ -36,6 +36,7 @@ import signal
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -571,11 +572,13 @@ def run(
     run_dir: str | Path,
     resume: tuple[dict, dict, Path] | None = None,
     announce: bool = True,
+    ready: Callable[[], None] | None = None,
 ) -> dict:
     """Train, evaluate and log as ``parts`` says; write the run directory; return the summary.
 
     ``resume``: a checkpoint of this run (see :func:`rlsafe.training.checkpoint.latest`) to continue from.
     ``announce``: print the one-line result (the command's last line).
+    ``ready``: called once the job is built (loops loaded, outputs open), before the first chunk.
     """
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -586,6 +589,8 @@ def run(
         if resume:
             job.restore(resume)
         job.open_outputs(resumed=resume is not None)
+        if ready is not None:
+            ready()
         runner = parts.runner
         with ExitStack() as stack:
             stop = stack.enter_context(_StopOnSignal())
