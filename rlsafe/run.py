@@ -145,7 +145,16 @@ def cli() -> None:
     then fails Hydra's composition, and the full names check says what is wrong.
     """
     args = sys.argv[1:]
+    collecting = gc.isenabled()
     gc.disable()  # until the job is built: see _started
+    try:
+        _command(args)
+    finally:  # a config error, a sweep whose jobs were all done: the caller's collector as it was
+        if collecting:
+            gc.enable()
+
+
+def _command(args: list[str]) -> None:
     try:
         if _plain_run(args):
             check_options(args)

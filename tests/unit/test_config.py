@@ -9,6 +9,7 @@ process adds (its exit status, stderr, Hydra's start-up) under test too.
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
 import warnings
@@ -201,6 +202,17 @@ def _cli(args: list[str], capfd, monkeypatch) -> tuple[int, str]:
     captured = capfd.readouterr()
     shown = "".join(f"{w.category.__name__}: {w.message}\n" for w in warned)
     return status, captured.out + captured.err + shown
+
+
+def test_cli_gives_back_the_garbage_collector(tmp_path, capfd, monkeypatch):
+    """The command pauses Python's collector while a run starts; one that stops on a config error
+    (here, in a test process) leaves it on as it found it."""
+    assert gc.isenabled()
+    status, output = _cli(
+        ["agent.alpha=1.5", f"hydra.run.dir={tmp_path / 'run'}"], capfd, monkeypatch
+    )
+    assert status == 2, output
+    assert gc.isenabled()
 
 
 def _fails_clearly(status: int, output: str, words: list[str], run_dir) -> None:
