@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import gc
 import sys
 from pathlib import Path
 
@@ -51,6 +52,15 @@ def pytest_collection_modifyitems(items):
         item.add_marker(kind)
         if kind == "learning":
             item.add_marker("slow")
+
+
+def pytest_collection_finish(session):
+    """Full garbage collections ten times rarer than Python's default. A parity test compiles
+    kernels on their own (outside rlsafe.compiled.jit.compiling, which pauses the collector),
+    and numba's compiles set off full collections, each over the whole heap of the test process:
+    about 7% of a worker's CPU time (``gc.callbacks``, 2026-12-07)."""
+    young, middle, _ = gc.get_threshold()
+    gc.set_threshold(young, middle, 100)
 
 
 @pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook: unknown without it
