@@ -16,7 +16,7 @@ import numpy as np
 from rlsafe.agents.explore import CODES, PARAMETER_NAMES, choose
 from rlsafe.agents.td_config import Exploration, TDConfig
 from rlsafe.compiled.jit import argmax_random_tie, jit
-from rlsafe.compiled.loop_args import HP_ALPHA, HP_EXPLORE, META_RULE, T_Q
+from rlsafe.compiled.loop_args import HP_ALPHA, HP_EXPLORE, META_RULE, T_OWN, T_Q
 from rlsafe.compiled.schedules import schedule_value
 
 
@@ -109,3 +109,10 @@ class TDAgent:
     def q_values(self, tables: tuple) -> np.ndarray:
         """The action values the greedy policy acts on, (S, A) (a view of ``tables[T_Q]``)."""
         return tables[T_Q]
+
+    def greedy_tables(self, tables: tuple) -> tuple:
+        """The tables the evaluation loop reads (the greedy action and the shield read
+        ``tables[T_Q]``): the shared first ones, whose types are the same for every agent. numba
+        compiles a loop once per argument types, and the whole tuple's types differ from agent to
+        agent, so passing it whole would compile the shared evaluation loop once per agent."""
+        return tables[:T_OWN]

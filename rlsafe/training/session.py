@@ -162,8 +162,9 @@ class Session:
             self.scratch = Scratch(pe.obs, pe.aux, self.counters.clipped)
             self.eval_scratch = Scratch(pv.obs, pv.aux, np.zeros(obs_dim, dtype=np.int64))
         self.loops = specialize("rlsafe.compiled.loop", **kernels)
-        # Evaluation binds only what it uses (no learning kernels): every agent with the same
-        # greedy rule shares one evaluation loop on an env, compiled once.
+        # Evaluation binds only what it uses (no learning kernels) and reads only the tables every
+        # agent has (agent.greedy_tables): every agent with the same greedy rule shares one
+        # evaluation loop on an env, compiled once.
         used = bindings_used("rlsafe.compiled.loop", "evaluate")
         self.eval_loops = specialize(
             "rlsafe.compiled.loop", **{k: v for k, v in kernels.items() if k in used}
@@ -262,7 +263,7 @@ class Session:
         self.eval_loops.evaluate(
             self.eval_env,
             self.disc_params,
-            self.tables,
+            self.agent.greedy_tables(self.tables),
             self.streams.eval_agent,
             self.eval_scratch,
             self.unsafe,

@@ -35,28 +35,18 @@ def _probe(cache: Path) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.slow
-def test_second_process_loads_the_compiled_loop_from_the_cache(tmp_path):
-    package = Path(rlsafe.__file__).parent
-    before = {p for p in package.rglob("*") if p.suffix in (".nbi", ".nbc")}
-    first = _probe(tmp_path)
-    second = _probe(tmp_path)
-    assert first["misses"] == 1 and first["hits"] == 0
-    assert second["hits"] == 1 and second["misses"] == 0
-    assert Path(first["module"]).parent == tmp_path  # the specialized module lives in the cache
-    after = {p for p in package.rglob("*") if p.suffix in (".nbi", ".nbc")}
-    assert after == before, "numba wrote cache files into the package directory"
+def _package_cache_files() -> set[Path]:
+    return {p for p in Path(rlsafe.__file__).parent.rglob("*") if p.suffix in (".nbi", ".nbc")}
 
 
-@pytest.mark.slow
-def test_processes_that_start_together_compile_the_loop_once(tmp_path):
-    """The second waits on the first's lock (rlsafe.compiled.jit.compiling), then loads its machine code
-    from the cache: parallel sweep jobs of a new combination compile it once, not once each."""
-    env = {
-        **os.environ,
-        "RLSAFE_CACHE_DIR": str(tmp_path),
-        "NUMBA_CACHE_DIR": str(tmp_path / "numba"),
-    }
+@pytest.fixture(scope="module")
+def together(tmp_path_factory):
+    """Two processes started together on an empty cache, as parallel sweep jobs of a new
+    combination are: (the cache, their results, the package's numba files before). Both tests
+    below read them, so the loop is compiled once for the two (seconds each time)."""
+    cache = tmp_path_factory.mktemp("cache")
+    before = _package_cache_files()
+    env = {**os.environ, "RLSAFE_CACHE_DIR": str(cache), "NUMBA_CACHE_DIR": str(cache / "numba")}
     code = PROBE.format(tests=str(Path(__file__).resolve().parents[1]))
     procs = [
         subprocess.Popen(
@@ -73,7 +63,29 @@ def test_processes_that_start_together_compile_the_loop_once(tmp_path):
         out, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, err
         results.append(json.loads(out.strip().splitlines()[-1]))
+    return cache, results, before
+
+
+@pytest.mark.slow
+def test_processes_that_start_together_compile_the_loop_once(together):
+    """The second waits on the first's lock (rlsafe.compiled.jit.compiling), then loads its machine code
+    from the cache: parallel sweep jobs of a new combination compile it once, not once each."""
+    _, results, _ = together
     assert sorted((r["misses"], r["hits"]) for r in results) == [(0, 1), (1, 0)]
+
+
+@pytest.mark.slow
+def test_second_process_loads_the_compiled_loop_from_the_cache(together):
+    """The process that compiled (the first on the empty cache) wrote the loop to the cache
+    directory, not into the package; a process started afterwards loads it."""
+    cache, results, before = together
+    first = next(r for r in results if r["misses"] == 1)
+    second = _probe(cache)
+    assert first["misses"] == 1 and first["hits"] == 0
+    assert second["hits"] == 1 and second["misses"] == 0
+    assert Path(first["module"]).parent == cache  # the specialized module lives in the cache
+    assert second["module"] == first["module"]
+    assert _package_cache_files() == before, "numba wrote cache files into the package directory"
 
 
 #: A compiled env outside the package, as docs/environments.md's "Adding an environment" says: jitted

@@ -122,3 +122,30 @@ def test_evaluation_binds_only_what_it_uses():
     assert {"env_step", "discretize", "agent_greedy", "SHIELD", "EXPLORATION"} <= used
     assert not used & {"agent_learn", "agent_begin", "agent_schedule", "LEARN_PROPOSED"}
     assert {"agent_learn", "ACTUAL_ACTION"} <= bindings_used("rlsafe.compiled.loop", "train")
+
+
+def test_every_agent_with_a_greedy_rule_shares_one_compiled_evaluation_loop():
+    """The evaluation loop gets the tables every agent of a kind has (``greedy_tables``), of the
+    same types for all: numba compiles a loop once per argument types, so with each agent's whole
+    tuple (traces, n-step buffers...) the shared evaluation loop was compiled once per agent."""
+    import numba
+    from conftest import agent_class, compose_config, config_names
+
+    from rlsafe.agents.features import TileCoded
+    from rlsafe.config import build
+
+    kinds = {}  # the greedy kernel -> {agent: the numba types of what evaluation gets}
+    for name in config_names("agent"):
+        tiled = issubclass(agent_class(name), TileCoded)
+        for env in ["env=island_navigation", "env=mountaincar discretizer=tiles"][: 1 + tiled]:
+            if name == "true_online_sarsa_lambda" and "tiles" not in env:
+                continue  # it learns over features only
+            agent = build(compose_config(*env.split(), f"agent={name}")).agent
+            tables = agent.make_tables()
+            shared = agent.greedy_tables(tables)
+            assert all(a is b for a, b in zip(shared, tables))  # the agent's own arrays
+            types = kinds.setdefault(agent.kernels["agent_greedy"], {})
+            types[name] = numba.typeof(shared)
+    assert len(kinds) == 2 and all(len(types) >= 6 for types in kinds.values())
+    for types in kinds.values():
+        assert len(set(types.values())) == 1, types

@@ -145,6 +145,14 @@ class TileCoded:
         qs = np.zeros((ring.shape[0], self.n_actions))  # (R, A)
         return (w, counts, meta, ring, cursor, owner, hashing, qs, *self.feature_extra_tables())
 
+    def greedy_tables(self, tables: tuple) -> tuple:
+        """What the evaluation loop reads (:meth:`rlsafe.agents.td.TDAgent.greedy_tables`): with
+        tile coding, the tables every linear agent has (``greedy`` reads the weights, the ring
+        and ``qs``), not the agent's own after them."""
+        if self.coding is None:
+            return super().greedy_tables(tables)
+        return tables[:EXTRA]
+
     @staticmethod
     def coding_state(tables: tuple) -> tuple:
         """The discretizer's per-session arrays in ``tables`` (for its ``session_params``)."""
