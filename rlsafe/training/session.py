@@ -88,6 +88,31 @@ def safety_bindings(env, agent, n_states: int) -> tuple[dict, np.ndarray]:
     return constants, unsafe
 
 
+#: What a compiled env and a Python-stepped one bind differently in the loops: nothing else.
+ENV_BINDINGS = ("env_reset", "env_step", "env_truncated")
+
+
+def loop_bindings(env, discretizer, agent) -> tuple[dict, np.ndarray]:
+    """The names :func:`rlsafe.compiled.jit.specialize` binds in :mod:`rlsafe.compiled.loop` for
+    these parts, and the shield's ``unsafe`` (see :func:`safety_bindings`).
+
+    The fused loop and the Python-stepped one are the same template with the same kernels but
+    the env's (:data:`ENV_BINDINGS`): a compiled env binds its own, any other gymnasium env
+    those of :mod:`rlsafe.envs.gym`, which step it in Python and return what a compiled env's
+    kernels return, of the same types. So an agent learns the same on both paths once the env's
+    steps match (``tests/parity``).
+    """
+    constants, unsafe = safety_bindings(env, agent, discretizer.n_states)
+    kernels = {
+        "discretize": discretizer.kernel,
+        **agent.kernels,
+        **constants,
+        "N_HP": len(agent.hparam_names),
+        **({"env_truncated": never, **env.kernels} if env.compiled else python_env.KERNELS),
+    }
+    return kernels, unsafe
+
+
 class Session:
     """One seed's training state for an env, a discretizer and an agent."""
 
@@ -115,16 +140,9 @@ class Session:
             td_stats=np.zeros(3),  # sum, sum of squares, max |td| (of the current chunk)
             shield_counts=np.zeros(2, dtype=np.int64),  # shield interventions: train, eval
         )
-        constants, self.unsafe = safety_bindings(env, agent, n_states)
-        kernels = {
-            "discretize": discretizer.kernel,
-            **agent.kernels,
-            **constants,
-            "N_HP": len(self.hp),
-        }
+        kernels, self.unsafe = loop_bindings(env, discretizer, agent)
         n_aux = len(env.aux_names)
         if env.compiled:
-            kernels.update({"env_truncated": never, **env.kernels})
             self.train_env = EnvArgs(
                 env.params,
                 env.make_state(),
@@ -143,7 +161,6 @@ class Session:
             )
             self.python_env = self.python_eval_env = None
         else:
-            kernels.update(python_env.KERNELS)
             unused = np.random.default_rng(0)  # the Python env draws from its own np_random
             self.python_env = python_env.PythonEnv(
                 env.make_gym(), env.config.id, env.aux_names, self.streams.env_seed, obs_dim
