@@ -367,6 +367,20 @@ def _results_bytes(runner: RunnerConfig, n_aux: int, agent_config: Any) -> int:
 GROUPS = ("env", "agent", "discretizer")
 
 
+def _choices() -> str:
+    """``${rlsafe_choices:}`` in ``hydra.help.template``: the groups a command line chooses from,
+    with their options, as ``--help`` lists them. Hydra's own list has every group, also those
+    the configs pick themselves (``agent_common``, ``env_discretizer``)."""
+    if GlobalHydra.instance().is_initialized():  # the user's --config-dir options too
+        options = GlobalHydra.instance().config_loader().get_group_options
+    else:
+        options = lambda group: [p.stem for p in (CONFIG_DIR / group).glob("*.yaml")]  # noqa: E731
+    return "\n".join(f"{group}: {', '.join(sorted(options(group)))}" for group in GROUPS)
+
+
+OmegaConf.register_new_resolver("rlsafe_choices", _choices, replace=True)
+
+
 #: Command-line options that bring in configs other than rlsafe's own (the top-level keys may
 #: then differ from those of configs/config.yaml)
 OTHER_CONFIGS = (

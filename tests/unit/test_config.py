@@ -19,7 +19,8 @@ from conftest import compose_config
 from hydra.core.global_hydra import GlobalHydra
 
 from rlsafe import config, run
-from rlsafe.config import ConfigError, build, check_names, checked_parts
+from rlsafe.config import CONFIG_DIR as CONFIGS
+from rlsafe.config import GROUPS, ConfigError, build, check_names, checked_parts
 
 CASES = [
     # (overrides, words the message must contain)
@@ -202,6 +203,20 @@ def _cli(args: list[str], capfd, monkeypatch) -> tuple[int, str]:
     captured = capfd.readouterr()
     shown = "".join(f"{w.category.__name__}: {w.message}\n" for w in warned)
     return status, captured.out + captured.err + shown
+
+
+def test_help_lists_the_choices_a_command_line_makes(capfd, monkeypatch):
+    """``--help`` shows rlsafe's usage and the options of env, agent and discretizer (the user's
+    own too, with --config-dir), not the groups the configs pick themselves."""
+    status, output = _cli(["--help"], capfd, monkeypatch)
+    assert status == 0, output
+    assert output.startswith("rlsafe: ") and "python -m rlsafe.run -m" in output
+    choices = output.split("== Choices (group=option) ==")[1].split("==")[0]
+    for group in GROUPS:
+        options = sorted(p.stem for p in (CONFIGS / group).glob("*.yaml"))
+        assert f"{group}: {', '.join(options)}\n" in choices
+    assert "agent_common" not in output and "env_discretizer" not in output
+    assert "runner:\n  episodes:" in output  # the config itself
 
 
 def test_cli_gives_back_the_garbage_collector(tmp_path, capfd, monkeypatch):
