@@ -8,6 +8,7 @@ writes files (that is :mod:`rlsafe.training.runner`'s job). Every env runs the f
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from dataclasses import dataclass
@@ -187,11 +188,11 @@ class Session:
             "rlsafe.compiled.loop", **{k: v for k, v in kernels.items() if k in used}
         )
         self._buffers = None  # TrainOut of the largest chunk so far, reused
-        # compile (or load from the cache) now: chunks time only work
+        # compile (or load from the cache) now: chunks time only work. The evaluation loop
+        # compiles at the first evaluation (a session may never evaluate: a parity test's).
         with compiling(self.loops):
             self.train(0)
-        with compiling(self.eval_loops):
-            self.evaluate(0)
+        self._eval_loaded = False
 
     # The session's arrays by name (checkpoints, logging, tests).
     visits = property(lambda self: self.counters.visits)
@@ -277,17 +278,19 @@ class Session:
             first = self.eval_episodes_done == 0
             self.python_eval_env.seed = self.streams.eval_env_seed if first else None
             self.python_eval_env.episode = self.eval_episodes_done - 1
-        self.eval_loops.evaluate(
-            self.eval_env,
-            self.disc_params,
-            self.agent.greedy_tables(self.tables),
-            self.streams.eval_agent,
-            self.eval_scratch,
-            self.unsafe,
-            self.shield_counts,
-            self.gamma,
-            out,
-        )
+        with contextlib.nullcontext() if self._eval_loaded else compiling(self.eval_loops):
+            self.eval_loops.evaluate(
+                self.eval_env,
+                self.disc_params,
+                self.agent.greedy_tables(self.tables),
+                self.streams.eval_agent,
+                self.eval_scratch,
+                self.unsafe,
+                self.shield_counts,
+                self.gamma,
+                out,
+            )
+        self._eval_loaded = True
         self.eval_episodes_done += n
         return Evaluation(*out, interventions=int(self.shield_counts[EVALUATION]) - shielded)
 
