@@ -104,6 +104,10 @@ def _train(cfg: DictConfig, run_dir: str, sweep_job: bool) -> float:
     return job_value(run(checked_parts(cfg), run_dir, resume=found, ready=_started))
 
 
+#: Whether :func:`cli` paused Python's garbage collector, for :func:`_started` to resume it.
+_paused = False
+
+
 def _started() -> None:
     """The job is built: resume Python's garbage collector, which :func:`cli` paused.
 
@@ -113,7 +117,9 @@ def _started() -> None:
     1.1 s (``gc.callbacks``, measured 2026-12-07). ``gc.freeze`` keeps them out of the collections
     to come (the little cyclic garbage among them stays: a few MB).
     """
-    if not gc.isenabled():
+    global _paused
+    if _paused:
+        _paused = False
         gc.freeze()
         gc.enable()
 
@@ -144,13 +150,15 @@ def cli() -> None:
     forked child while this process imports numba (:func:`_compose_aside`); a misspelled key
     then fails Hydra's composition, and the full names check says what is wrong.
     """
+    global _paused
     args = sys.argv[1:]
-    collecting = gc.isenabled()
+    _paused = gc.isenabled()
     gc.disable()  # until the job is built: see _started
     try:
         _command(args)
-    finally:  # a config error, a sweep whose jobs were all done: the caller's collector as it was
-        if collecting:
+    finally:  # a config error, a sweep whose jobs were all done: the collector as it was
+        if _paused:
+            _paused = False
             gc.enable()
 
 
