@@ -219,6 +219,14 @@ def test_help_lists_the_choices_a_command_line_makes(capfd, monkeypatch):
     assert "runner:\n  episodes:" in output  # the config itself
 
 
+def test_printing_hydras_config_resolved_works(capfd, monkeypatch):
+    """``--cfg hydra --resolve`` resolves Hydra's node alone, without the job's ``resume``: the run
+    directory's interpolation must not need it (it raised InterpolationKeyError)."""
+    status, output = _cli(["--cfg", "hydra", "--resolve"], capfd, monkeypatch)
+    assert status == 0, output
+    assert "Traceback" not in output and "output_subdir: .hydra\n" in output
+
+
 def test_cli_gives_back_the_garbage_collector(tmp_path, capfd, monkeypatch):
     """The command pauses Python's collector while a run starts; one that stops on a config error
     (here, in a test process) leaves it on as it found it."""
